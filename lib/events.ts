@@ -1,0 +1,188 @@
+/**
+ * Event shapes and validation of untrusted ingest bodies.
+ *
+ * The ingest body is the one the widely used `send_event.py` hook script sends; `event_id` is an
+ * optional client-generated id that makes a retried send idempotent.
+ *
+ * @module
+ */
+
+/** An event as an agent's hook sends it. */
+export interface NewEvent {
+  source_app: string;
+  session_id: string;
+  hook_event_type: string;
+  payload: Record<string, unknown>;
+  /** Milliseconds since the epoch; the server's clock when absent. */
+  timestamp: number;
+  model_name?: string | null;
+  summary?: string | null;
+  chat?: unknown[] | null;
+  /** Client-generated id: a second event with the same id is not stored again. */
+  event_id?: string | null;
+}
+
+/** An event as stored and served: the body plus the server's id, class and arrival time. */
+export interface StoredEvent extends NewEvent {
+  id: number;
+  /** 1 for priority, 0 for regular. */
+  priority: 0 | 1;
+  /** Server clock at arrival, milliseconds since the epoch. */
+  received_at: number;
+  /** `agent_id` from the hook input, set inside subagents. */
+  agent_id?: string | null;
+}
+
+/** A client error in an event body; `field` names the offending field. */
+export class EventValidationError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(message);
+    this.name = "EventValidationError";
+  }
+}
+
+/** Limits applied while validating. */
+export const LIMITS = Object.freeze({
+  idLength: 256,
+  typeLength: 128,
+  summaryLength: 64 * 1024,
+  /** Timestamps further than this ahead of the server's clock are rejected. */
+  futureSkewMs: 24 * 60 * 60 * 1000,
+});
+
+const TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.:-]*$/;
+
+function fail(field: string, message: string): never {
+  throw new EventValidationError(field, `${field} ${message}`);
+}
+
+function requiredString(
+  body: Record<string, unknown>,
+  field: string,
+  max: number,
+): string {
+  const value = body[field];
+  if (value === undefined || value === null) fail(field, "is required");
+  if (typeof value !== "string") fail(field, "must be a string");
+  if (value.length === 0) fail(field, "must not be empty");
+  if (value.length > max) fail(field, `must be at most ${max} characters`);
+  return value;
+}
+
+function optionalString(
+  body: Record<string, unknown>,
+  field: string,
+  max: number,
+): string | null {
+  const value = body[field];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "string") fail(field, "must be a string");
+  if (value.length > max) fail(field, `must be at most ${max} characters`);
+  return value;
+}
+
+/** Checks a hook event type name (shared by ingest and query parameters). */
+export function validateHookEventType(value: unknown, field: string): string {
+  if (typeof value !== "string" || value.length === 0) {
+    fail(field, "must be a non-empty string");
+  }
+  if (value.length > LIMITS.typeLength) {
+    fail(field, `must be at most ${LIMITS.typeLength} characters`);
+  }
+  if (!TYPE_PATTERN.test(value)) {
+    fail(field, "must be a hook event name such as PreToolUse");
+  }
+  return value;
+}
+
+/** Checks a timestamp in milliseconds since the epoch. */
+export function validateTimestamp(value: unknown, now: number): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    fail(
+      "timestamp",
+      "must be a finite number of milliseconds since the epoch",
+    );
+  }
+  if (!Number.isInteger(value) || value < 0) {
+    fail("timestamp", "must be a non-negative integer of milliseconds");
+  }
+  if (value > now + LIMITS.futureSkewMs) {
+    fail("timestamp", "is too far in the future");
+  }
+  return value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Validates one untrusted ingest body and returns a clean event.
+ *
+ * @throws {EventValidationError} naming the first bad field.
+ * @example
+ * ```ts
+ * const event = validateEvent({
+ *   source_app: "my-repo", session_id: "abc", hook_event_type: "Stop", payload: {},
+ * }, Date.now());
+ * ```
+ */
+export function validateEvent(body: unknown, now: number): NewEvent {
+  if (!isPlainObject(body)) fail("body", "must be a JSON object");
+  const source_app = requiredString(body, "source_app", LIMITS.idLength);
+  const session_id = requiredString(body, "session_id", LIMITS.idLength);
+  const hook_event_type = validateHookEventType(
+    body.hook_event_type,
+    "hook_event_type",
+  );
+  const payload = body.payload ?? {};
+  if (!isPlainObject(payload)) fail("payload", "must be a JSON object");
+  const timestamp = body.timestamp === undefined || body.timestamp === null
+    ? now
+    : validateTimestamp(body.timestamp, now);
+  const chat = body.chat ?? null;
+  if (chat !== null && !Array.isArray(chat)) fail("chat", "must be an array");
+  return {
+    source_app,
+    session_id,
+    hook_event_type,
+    payload,
+    timestamp,
+    model_name: optionalString(body, "model_name", LIMITS.idLength),
+    summary: optionalString(body, "summary", LIMITS.summaryLength),
+    chat,
+    event_id: optionalString(body, "event_id", LIMITS.idLength),
+  };
+}
+
+/**
+ * Turns the raw hook input Claude Code posts itself (`type: "http"` hooks) into an event.
+ *
+ * @throws {EventValidationError} when `hook_event_name` or `session_id` is missing.
+ */
+export function eventFromHookInput(
+  sourceApp: string,
+  input: unknown,
+  now: number,
+): NewEvent {
+  if (!isPlainObject(input)) fail("body", "must be a JSON object");
+  if (sourceApp.length === 0 || sourceApp.length > LIMITS.idLength) {
+    fail("source_app", `must be 1 to ${LIMITS.idLength} characters`);
+  }
+  return {
+    source_app: sourceApp,
+    session_id: requiredString(input, "session_id", LIMITS.idLength),
+    hook_event_type: validateHookEventType(
+      input.hook_event_name,
+      "hook_event_name",
+    ),
+    payload: input,
+    timestamp: now,
+    model_name: typeof input.model === "string"
+      ? input.model.slice(0, LIMITS.idLength)
+      : null,
+    summary: null,
+    chat: null,
+    event_id: null,
+  };
+}
