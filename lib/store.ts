@@ -78,6 +78,12 @@ export interface EventStore {
     regularBefore: number,
     batchSize: number,
   ): Promise<ExpiredCount>;
+  /**
+   * Optional: a feed of every event committed by any replica sharing the database, in id order
+   * (PostgreSQL LISTEN/NOTIFY). When present, the broadcaster is fed from it instead of from
+   * this process's insert results.
+   */
+  listen?(onEvents: (events: StoredEvent[]) => void): Promise<void> | void;
   /** A round trip to the database; throws when it is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

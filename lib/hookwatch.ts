@@ -1,0 +1,129 @@
+/**
+ * Wires the domain together: classification, group commit, broadcaster, retention and health
+ * around one store. Routes receive the resulting {@linkcode Hookwatch} and call into it.
+ *
+ * @module
+ */
+import { type Classifier, createClassifier } from "./classify.ts";
+import type { Config } from "./config.ts";
+import type { NewEvent, StoredEvent } from "./events.ts";
+import type { EventStore, InsertResult, SnapshotQuery } from "./store.ts";
+import { GroupCommitter } from "./group_commit.ts";
+import { Broadcaster } from "./broadcaster.ts";
+import { RetentionSweeper } from "./retention.ts";
+import { checkHealth, type HealthReport } from "./health.ts";
+import { SHUTDOWN_FRAME } from "./sse.ts";
+import { instruments } from "../otel/instruments.ts";
+import { recordCommitted } from "../otel/record.ts";
+
+/** Bucket caps from the product contract. */
+export const BUCKET_LIMITS = Object.freeze({
+  priority: 200,
+  regular: 100,
+  display: 250,
+});
+
+/** The running domain: what routes call. */
+export interface Hookwatch {
+  readonly config: Config;
+  readonly store: EventStore;
+  readonly classify: Classifier;
+  readonly committer: GroupCommitter;
+  readonly broadcaster: Broadcaster;
+  readonly sweeper: RetentionSweeper;
+  /** Classifies, stores (resolving after commit) and broadcasts events, all or nothing. */
+  ingest(events: NewEvent[]): Promise<InsertResult[]>;
+  /** The dual-bucket snapshot query for now. */
+  snapshotQuery(): SnapshotQuery;
+  health(): Promise<HealthReport>;
+  /** True once shutdown began: readiness fails. */
+  readonly closing: boolean;
+  /** Drains pending commits, closes streams with a retry hint, stops the sweeper, closes the store. */
+  close(): Promise<void>;
+}
+
+/** Deps is what route factories receive. */
+export type Deps = Hookwatch;
+
+/**
+ * Builds the domain around an open store.
+ *
+ * @example
+ * ```ts
+ * const hw = createHookwatch(loadConfig(), SqliteStore.open("./data/hookwatch.db"));
+ * await hw.ingest([event]);
+ * ```
+ */
+export function createHookwatch(
+  config: Config,
+  store: EventStore,
+  options: { sweep?: boolean } = {},
+): Hookwatch {
+  const classify = createClassifier(config.priorityEventTypes);
+  const broadcaster = new Broadcaster({
+    queueBytes: config.streamClientQueueBytes,
+    heartbeatMs: config.heartbeatMs,
+  });
+  const fromStore = typeof store.listen === "function";
+  const committer = new GroupCommitter(store, {
+    onCommitted: (events: StoredEvent[]) => {
+      recordCommitted(events);
+      if (!fromStore) broadcaster.publish(events);
+    },
+  });
+  if (fromStore) store.listen!((events) => broadcaster.publish(events));
+  const sweeper = new RetentionSweeper(store, {
+    priorityMs: config.retentionPriorityMs,
+    regularMs: config.retentionRegularMs,
+  });
+  if (options.sweep !== false) sweeper.start();
+  let closing = false;
+
+  return {
+    config,
+    store,
+    classify,
+    committer,
+    broadcaster,
+    sweeper,
+    get closing() {
+      return closing;
+    },
+    ingest(events) {
+      const start = performance.now();
+      const received_at = Date.now();
+      const classified = events.map((e) => ({
+        ...e,
+        priority: classify(e.hook_event_type) ? 1 as const : 0 as const,
+        received_at,
+      }));
+      instruments.classificationDuration.record(
+        (performance.now() - start) / 1000 / Math.max(1, events.length),
+      );
+      return committer.submit(classified);
+    },
+    snapshotQuery() {
+      return {
+        now: Date.now(),
+        priorityLimit: BUCKET_LIMITS.priority,
+        regularLimit: BUCKET_LIMITS.regular,
+        priorityRetentionMs: config.retentionPriorityMs,
+        regularRetentionMs: config.retentionRegularMs,
+      };
+    },
+    health() {
+      return checkHealth({
+        store,
+        classify,
+        streamStats: () => broadcaster.stats(),
+      });
+    },
+    async close() {
+      closing = true;
+      await committer.close();
+      broadcaster.closeAll(SHUTDOWN_FRAME);
+      await sweeper.stop();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * Starts hookwatch: `deno task start`. Configuration comes from the environment (README).
+ *
+ * @module
+ */
+import { ConfigError, loadConfig } from "./lib/config.ts";
+import { openStore } from "./lib/open_store.ts";
+import { createHookwatch } from "./lib/hookwatch.ts";
+import { createApp } from "./app.ts";
+
+async function main(): Promise<void> {
+  let config;
+  let store;
+  try {
+    config = loadConfig();
+    store = await openStore(config.databaseUrl);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`hookwatch: bad configuration: ${error.message}`);
+      Deno.exit(1);
+    }
+    throw error;
+  }
+  const hw = createHookwatch(config, store);
+  const app = createApp(hw);
+  const server = Deno.serve({
+    port: config.port,
+    hostname: config.host,
+    onListen: ({ hostname, port }) => {
+      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+      console.log(`hookwatch listening on http://${host}:${port}`);
+    },
+  }, app.fetch);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`hookwatch: ${signal}, shutting down`);
+    const shutdown = server.shutdown();
+    await hw.close();
+    await shutdown;
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,56 @@
+/**
+ * What the hot path records per commit: counters by bucket and by hook type, one call each.
+ *
+ * @module
+ */
+import { CORE_HOOK_TYPES, DEFAULT_PRIORITY_TYPES } from "../lib/classify.ts";
+import type { StoredEvent } from "../lib/events.ts";
+import { instruments } from "./instruments.ts";
+
+const KNOWN_TYPES = new Set([
+  ...CORE_HOOK_TYPES,
+  ...DEFAULT_PRIORITY_TYPES,
+  "Setup",
+  "InstructionsLoaded",
+  "UserPromptExpansion",
+  "PostToolBatch",
+  "PermissionDenied",
+  "TaskCreated",
+  "TaskCompleted",
+  "TeammateIdle",
+  "ConfigChange",
+  "CwdChanged",
+  "FileChanged",
+  "WorktreeCreate",
+  "WorktreeRemove",
+  "PostCompact",
+  "ElicitationResult",
+]);
+
+/** The `hook_event_type` label: known types by name, anything else as `other` (bounded). */
+export function typeLabel(type: string): string {
+  return KNOWN_TYPES.has(type) ? type : "other";
+}
+
+/** Counts newly committed events. */
+export function recordCommitted(events: readonly StoredEvent[]): void {
+  let priority = 0;
+  const byType = new Map<string, number>();
+  for (const event of events) {
+    priority += event.priority;
+    const label = typeLabel(event.hook_event_type);
+    byType.set(label, (byType.get(label) ?? 0) + 1);
+  }
+  const regular = events.length - priority;
+  if (priority) {
+    instruments.eventsTotal.add(priority, { bucket: "priority" });
+    instruments.priorityEventsTotal.add(priority);
+  }
+  if (regular) {
+    instruments.eventsTotal.add(regular, { bucket: "regular" });
+    instruments.regularEventsTotal.add(regular);
+  }
+  for (const [hook_event_type, n] of byType) {
+    instruments.eventsProcessedTotal.add(n, { hook_event_type });
+  }
+}

@@ -1,0 +1,39 @@
+import type { MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import { HTTPException } from "hono/http-exception";
+import { createHash, timingSafeEqual } from "node:crypto";
+
+/** Name of the cookie that carries the token for browsers. */
+export const TOKEN_COOKIE = "hookwatch_token";
+
+function digest(value: string): Uint8Array {
+  return createHash("sha256").update(value).digest();
+}
+
+/** Constant-time comparison of a presented token with the expected one. */
+export function tokenMatches(
+  presented: string | undefined,
+  expected: string,
+): boolean {
+  return presented !== undefined &&
+    timingSafeEqual(digest(presented), digest(expected));
+}
+
+/**
+ * Requires `Authorization: Bearer <token>` (or the token cookie) when a token is configured.
+ * `/health/live` and the other probes stay open.
+ */
+export function requireToken(token: string | null): MiddlewareHandler {
+  return async (c, next) => {
+    if (token === null || c.req.path.startsWith("/health")) return await next();
+    const header = c.req.header("authorization");
+    const bearer = header?.startsWith("Bearer ") ? header.slice(7) : undefined;
+    if (tokenMatches(bearer ?? getCookie(c, TOKEN_COOKIE), token)) {
+      return await next();
+    }
+    throw new HTTPException(401, {
+      message: "a valid token is required (Authorization: Bearer …)",
+      res: undefined,
+    });
+  };
+}

@@ -1,0 +1,160 @@
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { Deps } from "../lib/hookwatch.ts";
+import {
+  eventFromHookInput,
+  EventValidationError,
+  type NewEvent,
+  validateEvent,
+  validateHookEventType,
+} from "../lib/events.ts";
+import type { RecentQuery } from "../lib/store.ts";
+import { limitBody, parseJson, readText } from "./body.ts";
+
+/** Largest `limit` on `/events/recent`. */
+export const RECENT_LIMIT_MAX = 1000;
+
+function badParam(name: string, message: string): never {
+  throw new HTTPException(400, { message: `${name} ${message}` });
+}
+
+function parseBatch(
+  text: string,
+  contentType: string | undefined,
+  max: number,
+): NewEvent[] {
+  const now = Date.now();
+  const trimmed = text.trimStart();
+  const isArray = trimmed.startsWith("[") && !contentType?.includes("ndjson");
+  const bodies: unknown[] = [];
+  if (isArray) {
+    const parsed = parseJson(text);
+    if (!Array.isArray(parsed)) {
+      badParam("body", "must be a JSON array or NDJSON");
+    }
+    bodies.push(...parsed);
+  } else {
+    const lines = text.split("\n");
+    lines.forEach((line, index) => {
+      if (line.trim() === "") return;
+      bodies.push(parseJson(line, `line ${index + 1}`));
+    });
+  }
+  if (bodies.length === 0) badParam("body", "holds no events");
+  if (bodies.length > max) badParam("body", `holds more than ${max} events`);
+  return bodies.map((body, index) => {
+    try {
+      return validateEvent(body, now);
+    } catch (error) {
+      if (error instanceof EventValidationError) {
+        throw new EventValidationError(
+          `events[${index}].${error.field}`,
+          `events[${index}].${error.message}`,
+        );
+      }
+      throw error;
+    }
+  });
+}
+
+function parsePriority(value: string): 0 | 1 {
+  if (["1", "true", "priority"].includes(value)) return 1;
+  if (["0", "false", "regular"].includes(value)) return 0;
+  badParam("priority", "must be 1, 0, true, false, priority or regular");
+}
+
+function parseRecentQuery(q: Record<string, string>): RecentQuery {
+  let limit = 100;
+  if (q.limit !== undefined) {
+    limit = Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1) {
+      badParam("limit", "must be a positive integer");
+    }
+    limit = Math.min(limit, RECENT_LIMIT_MAX);
+  }
+  const query: RecentQuery = { limit };
+  for (const name of ["source_app", "session_id"] as const) {
+    const value = q[name];
+    if (value === undefined) continue;
+    if (value.length === 0 || value.length > 256) {
+      badParam(name, "must be 1 to 256 characters");
+    }
+    query[name] = value;
+  }
+  if (q.hook_event_type !== undefined) {
+    try {
+      query.hook_event_type = validateHookEventType(
+        q.hook_event_type,
+        "hook_event_type",
+      );
+    } catch (error) {
+      throw new HTTPException(400, { message: (error as Error).message });
+    }
+  }
+  if (q.priority !== undefined) query.priority = parsePriority(q.priority);
+  return query;
+}
+
+/** Ingest and query routes: `/events…` and `/hooks/:source_app`. */
+export function eventRoutes(hw: Deps): Hono {
+  const app = new Hono();
+  const { maxBodyBytes, maxBatchBytes, maxBatchEvents } = hw.config;
+
+  app.post("/events", limitBody(maxBodyBytes), async (c) => {
+    const event = validateEvent(parseJson(await readText(c)), Date.now());
+    const [result] = await hw.ingest([event]);
+    return c.json({ ...result.event, duplicate: result.duplicate });
+  });
+
+  app.post("/events/batch", limitBody(maxBatchBytes), async (c) => {
+    const events = parseBatch(
+      await readText(c),
+      c.req.header("content-type"),
+      maxBatchEvents,
+    );
+    const results = await hw.ingest(events);
+    return c.json({
+      count: results.length,
+      events: results.map(({ event, duplicate }) => ({
+        id: event.id,
+        priority: event.priority,
+        timestamp: event.timestamp,
+        duplicate,
+      })),
+    });
+  });
+
+  app.post("/hooks/:source_app", limitBody(maxBodyBytes), async (c) => {
+    const input = parseJson(await readText(c));
+    await hw.ingest([
+      eventFromHookInput(c.req.param("source_app"), input, Date.now()),
+    ]);
+    return c.body(null, 204);
+  });
+
+  app.get("/events/recent", async (c) => {
+    return c.json(await hw.store.recent(parseRecentQuery(c.req.query())));
+  });
+
+  app.get("/events/priority", async (c) => {
+    return c.json(await hw.store.snapshot(hw.snapshotQuery()));
+  });
+
+  app.get("/events/filter-options", async (c) => {
+    return c.json(await hw.store.filterOptions());
+  });
+
+  app.get("/events/:id", async (c) => {
+    const id = Number(c.req.param("id"));
+    if (!Number.isSafeInteger(id) || id < 1) {
+      badParam("id", "must be a positive integer");
+    }
+    const event = await hw.store.get(id);
+    if (!event) {
+      throw new HTTPException(404, { message: `no event with id ${id}` });
+    }
+    return c.json(event);
+  });
+
+  return app;
+}
