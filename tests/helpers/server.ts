@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { fromFileUrl } from "node:url";
+import { fileURLToPath } from "node:url";
 
 /** A running hookwatch process. */
 export interface TestServer {
@@ -31,7 +31,7 @@ export interface StartOptions {
 }
 
 /** The repository root. */
-export const ROOT: string = fromFileUrl(new URL("../../", import.meta.url));
+export const ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Starts `main.ts` and resolves once it listens. */
 export async function startServer(
@@ -58,8 +58,9 @@ export async function startServer(
   let resolveUrl: (url: string) => void;
   const listening = new Promise<string>((resolve) => resolveUrl = resolve);
   const pump = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      text += chunk;
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      text += decoder.decode(chunk, { stream: true });
       const match = /hookwatch listening on (http:\/\/\S+)/.exec(text);
       if (match) resolveUrl(match[1]);
     }
@@ -70,7 +71,7 @@ export async function startServer(
     status ??= child.status.then(async (s) => (await pumps, s));
 
   const timeoutMs = options.timeoutMs ?? 30_000;
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const url = await Promise.race([
     listening,
     exited().then((s) => {

@@ -39,7 +39,8 @@ export async function openSse(
       `stream answered ${response.status}: ${await response.text()}`,
     );
   }
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
   let buffer = "";
   const queue: SseFrame[] = [];
 
@@ -68,7 +69,7 @@ export async function openSse(
     while (queue.length === 0) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new Error("no SSE frame in time");
-      let timer: number | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const result = await Promise.race([
         reader.read(),
         new Promise<null>((resolve) =>
@@ -77,7 +78,7 @@ export async function openSse(
       ]).finally(() => clearTimeout(timer));
       if (result === null) continue;
       if (result.done) throw new Error("stream ended");
-      buffer += result.value;
+      buffer += decoder.decode(result.value, { stream: true });
       parse();
     }
     return queue.shift()!;
