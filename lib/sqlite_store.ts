@@ -139,7 +139,7 @@ export class SqliteStore implements EventStore {
       `SELECT ${LIST_COLUMNS}, chat FROM events WHERE id = ?`,
     );
     this.#bucket = db.prepare(
-      `SELECT ${LIST_COLUMNS} FROM events WHERE priority = ? AND timestamp >= ?
+      `SELECT ${LIST_COLUMNS} FROM events WHERE priority = ? AND +timestamp >= ?
        ORDER BY id DESC LIMIT ?`,
     );
     this.#since = db.prepare(
@@ -177,10 +177,13 @@ export class SqliteStore implements EventStore {
     return new SqliteStore(db, path);
   }
 
-  #timed<T>(query: string, run: () => T): T {
+  /** Runs a synchronous query as a promise (errors become rejections) and times it. */
+  #timed<T>(query: string, run: () => T): Promise<T> {
     const start = performance.now();
     try {
-      return run();
+      return Promise.resolve(run());
+    } catch (error) {
+      return Promise.reject(error);
     } finally {
       instruments.queryDuration.record((performance.now() - start) / 1000, {
         query,
@@ -189,7 +192,7 @@ export class SqliteStore implements EventStore {
   }
 
   insertBatch(events: ClassifiedEvent[]): Promise<InsertResult[]> {
-    return Promise.resolve(this.#timed("insert_batch", () => {
+    return (this.#timed("insert_batch", () => {
       const results: InsertResult[] = [];
       this.db.exec("BEGIN IMMEDIATE");
       try {
@@ -269,73 +272,61 @@ export class SqliteStore implements EventStore {
       this.#recent.set(sql, statement);
     }
     const prepared = statement;
-    return Promise.resolve(
-      this.#timed(
-        "recent",
-        () =>
-          (prepared.all(...values, query.limit) as unknown as Row[]).map(
-            toEvent,
-          ),
-      ),
+    return this.#timed(
+      "recent",
+      () =>
+        (prepared.all(...values, query.limit) as unknown as Row[]).map(toEvent),
     );
   }
 
   get(id: number): Promise<StoredEvent | null> {
-    const row = this.#timed(
-      "get",
-      () => this.#get.get(id) as unknown as Row | undefined,
-    );
-    return Promise.resolve(row ? toEvent(row) : null);
+    return this.#timed("get", () => {
+      const row = this.#get.get(id) as unknown as Row | undefined;
+      return row ? toEvent(row) : null;
+    });
   }
 
   snapshot(q: SnapshotQuery): Promise<Snapshot> {
-    return Promise.resolve(this.#timed("snapshot", () => ({
-      priority: (this.#bucket.all(
-        1,
-        q.now - q.priorityRetentionMs,
-        q.priorityLimit,
+    const bucket = (priority: 0 | 1, retentionMs: number, limit: number) =>
+      (this.#bucket.all(
+        priority,
+        q.now - retentionMs,
+        limit,
       ) as unknown as Row[])
-        .map(toEvent),
-      regular: (this.#bucket.all(
-        0,
-        q.now - q.regularRetentionMs,
-        q.regularLimit,
-      ) as unknown as Row[])
-        .map(toEvent),
-    })));
+        .map(toEvent);
+    return this.#timed("snapshot", () => ({
+      priority: bucket(1, q.priorityRetentionMs, q.priorityLimit),
+      regular: bucket(0, q.regularRetentionMs, q.regularLimit),
+    }));
   }
 
   since(afterId: number, limit: number): Promise<StoredEvent[]> {
-    return Promise.resolve(
-      this.#timed(
-        "since",
-        () =>
-          (this.#since.all(afterId, limit) as unknown as Row[]).map(toEvent),
-      ),
+    return this.#timed(
+      "since",
+      () => (this.#since.all(afterId, limit) as unknown as Row[]).map(toEvent),
     );
   }
 
   maxId(): Promise<number> {
-    return Promise.resolve((this.#maxId.get() as { id: number }).id);
+    return this.#timed(
+      "max_id",
+      () => (this.#maxId.get() as { id: number }).id,
+    );
   }
 
   filterOptions(): Promise<FilterOptions> {
-    return Promise.resolve(this.#timed("filter_options", () => {
-      const column = (sql: string) =>
-        (this.db.prepare(sql).all() as Record<string, string>[]).map((r) =>
-          r.v
-        );
-      return {
-        source_apps: column(
-          "SELECT DISTINCT source_app AS v FROM events ORDER BY v",
-        ),
-        session_ids: column(
-          "SELECT session_id AS v FROM events GROUP BY session_id ORDER BY MAX(id) DESC LIMIT 500",
-        ),
-        hook_event_types: column(
-          "SELECT DISTINCT hook_event_type AS v FROM events ORDER BY v",
-        ),
-      };
+    const column = (sql: string) =>
+      (this.db.prepare(sql).all() as Record<string, string>[]).map((r) => r.v);
+    return this.#timed("filter_options", () => ({
+      source_apps: column(
+        "SELECT DISTINCT source_app AS v FROM events ORDER BY v",
+      ),
+      session_ids: column(
+        "SELECT session_id AS v FROM events GROUP BY session_id ORDER BY MAX(id) DESC LIMIT 500",
+      ),
+      hook_event_types: column(
+        "SELECT DISTINCT hook_event_type AS v FROM events ORDER BY v",
+      ),
     }));
   }
 
@@ -344,15 +335,16 @@ export class SqliteStore implements EventStore {
     regularBefore: number,
     batchSize: number,
   ): Promise<ExpiredCount> {
-    return Promise.resolve(this.#timed("delete_expired", () => ({
+    return (this.#timed("delete_expired", () => ({
       priority: Number(this.#expired.run(1, priorityBefore, batchSize).changes),
       regular: Number(this.#expired.run(0, regularBefore, batchSize).changes),
     })));
   }
 
   ping(): Promise<void> {
-    this.db.prepare("SELECT 1").get();
-    return Promise.resolve();
+    return this.#timed("ping", () => {
+      this.db.prepare("SELECT 1").get();
+    });
   }
 
   close(): Promise<void> {
