@@ -78,14 +78,17 @@ export class StreamClient {
     return this.#held !== null;
   }
 
-  /** Writes raw bytes; drops the client when its queue is over the bound. */
+  /** Writes raw bytes; drops the client when its queue is already over the bound. */
   write(bytes: Uint8Array): void {
     if (this.#closed) return;
-    this.#controller.enqueue(bytes);
+    // Over the bound before this write: the client is not keeping up. (Checked before, not
+    // after, so one frame larger than the bound still goes to a client that reads.)
     if ((this.#controller.desiredSize ?? 0) < 0) {
       this.#controller.error(new Error("stream client fell too far behind"));
       this.#gone(true);
+      return;
     }
+    this.#controller.enqueue(bytes);
   }
 
   hold(frame: Frame): void {
