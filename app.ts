@@ -12,9 +12,12 @@ import { requireToken } from "./routes/auth.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { streamRoutes } from "./routes/stream.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
+import { clientMetricsRoutes } from "./routes/client_metrics.ts";
+import type { Metrics } from "./otel/setup.ts";
 
-/** Builds the app around a running {@linkcode Deps}. */
-export function createApp(hw: Deps): Hono {
+/** Builds the app around a running {@linkcode Deps}; `/metrics` and client metrics need `metrics`. */
+export function createApp(hw: Deps, metrics?: Metrics): Hono {
   const app = new Hono();
   app.use(requestId());
   app.onError((error, c) => {
@@ -41,7 +44,9 @@ export function createApp(hw: Deps): Hono {
   );
 
   app.route("/", healthRoutes(hw));
+  if (metrics) app.route("/", metricsRoutes(hw, metrics));
   app.use(requireToken(hw.config.token));
+  if (metrics) app.route("/", clientMetricsRoutes(metrics.clients));
   app.route("/", eventRoutes(hw));
   app.route("/", streamRoutes(hw));
   return app;

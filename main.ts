@@ -7,12 +7,18 @@ import { ConfigError, loadConfig } from "./lib/config.ts";
 import { openStore } from "./lib/open_store.ts";
 import { createHookwatch } from "./lib/hookwatch.ts";
 import { createApp } from "./app.ts";
+import { type Metrics, setupMetrics } from "./otel/setup.ts";
 
 async function main(): Promise<void> {
   let config;
   let store;
+  let metrics: Metrics;
   try {
     config = loadConfig();
+    // Bound before the store opens so its first queries are measured.
+    metrics = setupMetrics(config, {
+      streamStats: () => hw.broadcaster.stats(),
+    });
     store = await openStore(config.databaseUrl);
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -22,7 +28,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const hw = createHookwatch(config, store);
-  const app = createApp(hw);
+  const app = createApp(hw, metrics);
   const server = Deno.serve({
     port: config.port,
     hostname: config.host,
@@ -39,6 +45,7 @@ async function main(): Promise<void> {
     console.log(`hookwatch: ${signal}, shutting down`);
     const shutdown = server.shutdown();
     await hw.close();
+    await metrics.shutdown();
     await shutdown;
     Deno.exit(0);
   };

@@ -86,12 +86,6 @@ function create(meter: Meter) {
     sseClientsDroppedTotal: meter.createCounter("sse_clients_dropped_total", {
       description: "Stream clients disconnected for falling too far behind",
     }),
-    endToEndLatency: meter.createHistogram("event_end_to_end_latency_seconds", {
-      description:
-        "Event timestamp to display in a browser, as clients report it",
-      unit: "s",
-      advice: { explicitBucketBoundaries: SECONDS_FAST },
-    }),
   };
 }
 
