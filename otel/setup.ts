@@ -34,7 +34,7 @@ import {
 } from "@opentelemetry/exporter-prometheus";
 import { OTLPMetricExporter as OtlpJsonExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { OTLPMetricExporter as OtlpProtoExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
-import { bindInstruments } from "./instruments.ts";
+import { bindInstruments, instruments } from "./instruments.ts";
 import { type Config, ConfigError } from "../lib/config.ts";
 import { memoryUsage } from "../lib/health.ts";
 import {
@@ -305,6 +305,14 @@ export function setupMetrics(
   const provider = new MeterProvider({ resource, readers });
   const meter = provider.getMeter("hookwatch");
   bindInstruments(meter);
+  // Counters exist from the start at zero, so rate() and alerts see them before the first event.
+  for (const bucket of ["priority", "regular"]) {
+    instruments.eventsTotal.add(0, { bucket });
+    instruments.eventsExpiredTotal.add(0, { bucket });
+  }
+  instruments.priorityEventsTotal.add(0);
+  instruments.regularEventsTotal.add(0);
+  instruments.sseClientsDroppedTotal.add(0);
 
   const memory = sources.memory ?? memoryUsage;
   const connections = meter.createObservableGauge("sse_connections_active", {

@@ -47,6 +47,15 @@ Deno.test("metrics setup - instruments and gauges appear in the scrape with thei
     assert.equal(sampleValue(exp, "events_total", { bucket: "priority" }), 5);
     assert.equal(sampleValue(exp, "events_total", { bucket: "regular" }), 7);
     assert.equal(sampleValue(exp, "priority_events_total"), 5);
+    assert.equal(
+      sampleValue(exp, "sse_clients_dropped_total"),
+      0,
+      "zero before any drop",
+    );
+    assert.equal(
+      sampleValue(exp, "events_expired_total", { bucket: "regular" }),
+      0,
+    );
     assert.equal(sampleValue(exp, "sse_connections_active"), 3);
     assert.equal(sampleValue(exp, "sse_queue_bytes"), 2048);
     assert.equal(sampleValue(exp, "sse_message_overhead_ratio"), 0.02);
