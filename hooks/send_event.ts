@@ -1,0 +1,448 @@
+/**
+ * The hookwatch hook sender: Claude Code runs it as a command hook with the hook's JSON on
+ * stdin; it posts the event to hookwatch and exits 0, always, within a hard bound, printing
+ * nothing on stdout (Claude Code reads some hooks' stdout as a decision). An event it cannot
+ * deliver is spooled and replayed, in order, after the next successful send.
+ *
+ * Usage: `send_event.ts [--source-app NAME] [--server-url URL] [--event-type TYPE] [--add-chat]`,
+ * or `send_event.ts install|uninstall [...]` for the installer (see `install.ts`).
+ *
+ * Start-up time is most of the hook's cost, so this module imports nothing at load time; the
+ * spool, transcript and installer modules are imported only on the paths that need them.
+ *
+ * @module
+ */
+
+/** Where events go when neither `--server-url` nor `HOOKWATCH_URL` says. */
+export const DEFAULT_SERVER_URL = "http://127.0.0.1:4000";
+/** How long one event's POST may take before the event is spooled instead. */
+export const DEFAULT_TIMEOUT_MS = 100;
+/** The hard bound: the process exits 0 at this point whatever it is doing. */
+export const DEFAULT_DEADLINE_MS = 1500;
+/** Most events in one replay request. */
+const REPLAY_BATCH_EVENTS = 500;
+/** Bytes read from the end of the transcript to find the model name. */
+const MODEL_TAIL_BYTES = 32 * 1024;
+
+/** The sender's command-line flags. */
+export interface Flags {
+  sourceApp?: string;
+  serverUrl?: string;
+  eventType?: string;
+  addChat: boolean;
+}
+
+/**
+ * Parses the sender's flags (`--name value` or `--name=value`); unknown flags are ignored so an
+ * old sender never fails a hook written for a newer one.
+ */
+export function parseFlags(args: string[]): Flags {
+  // Hand-written: importing node:util's parseArgs costs about 7 ms of start-up per hook.
+  const flags: Flags = { addChat: false };
+  const valued: Record<string, keyof Flags> = {
+    "--source-app": "sourceApp",
+    "--server-url": "serverUrl",
+    "--event-type": "eventType",
+  };
+  for (let i = 0; i < args.length; i++) {
+    const [name, inline] = args[i].split(/=(.*)/s, 2);
+    if (name === "--add-chat") {
+      flags.addChat = true;
+    } else if (name in valued) {
+      const value = inline ?? args[++i];
+      if (value !== undefined) {
+        (flags as unknown as Record<string, string>)[valued[name]] = value;
+      }
+    }
+  }
+  return flags;
+}
+
+function basename(path: string): string {
+  return path.replace(/\/+$/, "").split("/").pop() ?? "";
+}
+
+function dirname(path: string): string {
+  const trimmed = path.replace(/\/+$/, "");
+  const index = trimmed.lastIndexOf("/");
+  return index <= 0 ? "/" : trimmed.slice(0, index);
+}
+
+/**
+ * The git repository name of `cwd`: the directory holding `.git`, found by walking up without
+ * running git (a subprocess would cost more than the whole hook). In a linked worktree it is
+ * the main repository's name. Falls back to the name of `cwd` itself.
+ */
+export function repositoryName(cwd: string): string {
+  let dir = cwd;
+  for (let depth = 0; depth < 64; depth++) {
+    try {
+      const info = Deno.statSync(`${dir}/.git`);
+      if (info.isFile) {
+        const gitdir = /^gitdir:\s*(.+)$/m.exec(
+          Deno.readTextFileSync(`${dir}/.git`),
+        )?.[1]?.trim();
+        const main = gitdir && /^(.*)\/\.git\/worktrees\/[^/]+$/.exec(gitdir);
+        if (main) return basename(main[1]);
+      }
+      return basename(dir) || "root";
+    } catch {
+      // no .git here: keep walking up
+    }
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return basename(cwd) || "unknown";
+}
+
+/**
+ * The model of the session's latest assistant message, read from the transcript's tail only
+ * (transcripts grow to many megabytes). Null when the file or a model name is not there.
+ */
+export async function modelFromTranscript(
+  path: string,
+): Promise<string | null> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch {
+    return null;
+  }
+  try {
+    const { size } = await file.stat();
+    const start = Math.max(0, size - MODEL_TAIL_BYTES);
+    await file.seek(start, Deno.SeekMode.Start);
+    const buffer = new Uint8Array(size - start);
+    let read = 0;
+    while (read < buffer.length) {
+      const n = await file.read(buffer.subarray(read));
+      if (n === null) break;
+      read += n;
+    }
+    const text = new TextDecoder().decode(buffer.subarray(0, read));
+    let model: string | null = null;
+    for (const match of text.matchAll(/"model"\s*:\s*"([^"\\]{1,200})"/g)) {
+      if (!match[1].startsWith("<")) model = match[1];
+    }
+    return model;
+  } catch {
+    return null;
+  } finally {
+    file.close();
+  }
+}
+
+/** Where the spool lives: `HOOKWATCH_SPOOL_DIR`, else the XDG state directory. */
+export function spoolDir(
+  env: (name: string) => string | undefined,
+): string | null {
+  const explicit = env("HOOKWATCH_SPOOL_DIR");
+  if (explicit) return explicit;
+  const state = env("XDG_STATE_HOME");
+  if (state) return `${state}/hookwatch`;
+  const home = env("HOME");
+  return home ? `${home}/.local/state/hookwatch` : null;
+}
+
+function positiveInt(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value && Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+function log(message: string): void {
+  try {
+    Deno.stderr.writeSync(new TextEncoder().encode(`hookwatch: ${message}\n`));
+  } catch {
+    // stderr closed: nothing else to tell
+  }
+}
+
+type Outcome = "stored" | "retry" | "rejected";
+
+/** What the sender needs from its surroundings; tests pass their own. */
+export interface SendContext {
+  args: string[];
+  env: (name: string) => string | undefined;
+  stdin: string;
+  /** performance.now() at process start, for the replay budget. */
+  startedAt: number;
+}
+
+class Sender {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly timeoutMs: number;
+  readonly deadlineMs: number;
+  readonly startedAt: number;
+
+  constructor(url: string, ctx: SendContext) {
+    this.url = url.replace(/\/+$/, "");
+    this.headers = { "content-type": "application/json" };
+    const token = ctx.env("HOOKWATCH_TOKEN");
+    if (token) this.headers.authorization = `Bearer ${token}`;
+    this.timeoutMs = positiveInt(
+      ctx.env("HOOKWATCH_TIMEOUT_MS"),
+      DEFAULT_TIMEOUT_MS,
+    );
+    this.deadlineMs = positiveInt(
+      ctx.env("HOOKWATCH_DEADLINE_MS"),
+      DEFAULT_DEADLINE_MS,
+    );
+    this.startedAt = ctx.startedAt;
+  }
+
+  remainingMs(): number {
+    return this.deadlineMs - (performance.now() - this.startedAt);
+  }
+
+  async post(path: string, body: string, timeoutMs: number): Promise<
+    { outcome: Outcome; detail: string }
+  > {
+    try {
+      const response = await fetch(this.url + path, {
+        method: "POST",
+        headers: this.headers,
+        body,
+        signal: AbortSignal.timeout(Math.max(1, timeoutMs)),
+      });
+      if (response.ok) {
+        return { outcome: "stored", detail: await response.text() };
+      }
+      const detail = `${response.status} ${
+        (await response.text()).slice(0, 300)
+      }`;
+      // A body the server will never accept is not retried; everything else may heal.
+      const rejected = [400, 413, 422].includes(response.status);
+      return { outcome: rejected ? "rejected" : "retry", detail };
+    } catch (error) {
+      return { outcome: "retry", detail: (error as Error).message };
+    }
+  }
+}
+
+function buildEvent(
+  input: Record<string, unknown>,
+  flags: Flags,
+  ctx: SendContext,
+): Record<string, unknown> & { event_id: string } {
+  const cwd = typeof input.cwd === "string" && input.cwd
+    ? input.cwd
+    : Deno.cwd();
+  return {
+    source_app: flags.sourceApp || ctx.env("HOOKWATCH_SOURCE_APP") ||
+      repositoryName(cwd),
+    session_id: typeof input.session_id === "string" && input.session_id
+      ? input.session_id
+      : "unknown",
+    hook_event_type: flags.eventType ||
+      (typeof input.hook_event_name === "string" ? input.hook_event_name : ""),
+    payload: input,
+    timestamp: Date.now(),
+    event_id: crypto.randomUUID(),
+  };
+}
+
+async function spoolEvent(
+  dir: string,
+  maxBytes: number | undefined,
+  event: Record<string, unknown>,
+) {
+  const { Spool } = await import("./spool.ts");
+  const dropped = await new Spool({ dir, maxBytes }).append(
+    event as never,
+  );
+  if (
+    dropped.dropped_regular + dropped.dropped_priority +
+        dropped.dropped_corrupt > 0
+  ) {
+    log(
+      `the spool in ${dir} is full: dropped the oldest ${dropped.dropped_regular} regular, ` +
+        `${dropped.dropped_priority} priority and ${dropped.dropped_corrupt} corrupt entries`,
+    );
+  }
+}
+
+async function hasSpooled(dir: string): Promise<boolean> {
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (/^(spool|replay)-.*\.ndjson$/.test(entry.name)) return true;
+    }
+  } catch {
+    // no spool directory: nothing spooled
+  }
+  return false;
+}
+
+/** Replays the spool after a successful send, in order, within what is left of the bound. */
+async function replay(
+  sender: Sender,
+  dir: string,
+  maxBytes: number | undefined,
+): Promise<void> {
+  const { Spool } = await import("./spool.ts");
+  const spool = new Spool({ dir, maxBytes });
+  const claim = await spool.claim();
+  for (const { file, line, reason } of claim.corrupt) {
+    log(`skipped corrupt spool line ${line} of ${file} (${reason})`);
+  }
+  const events = claim.events;
+  let sent = 0;
+  let dropped = 0;
+  let duplicates = 0;
+  try {
+    while (sent < events.length) {
+      const remaining = sender.remainingMs() - 50;
+      if (remaining <= 0) break;
+      const batch = events.slice(sent, sent + REPLAY_BATCH_EVENTS);
+      const result = await sender.post(
+        "/events/batch",
+        JSON.stringify(batch),
+        remaining,
+      );
+      if (result.outcome === "retry") break;
+      if (result.outcome === "rejected") {
+        // The batch is all-or-nothing: find the events the server refuses, send the rest.
+        let stop = false;
+        for (const event of batch) {
+          const one = await sender.post(
+            "/events",
+            JSON.stringify(event),
+            sender.remainingMs() - 50,
+          );
+          if (one.outcome === "retry") {
+            stop = true;
+            break;
+          }
+          if (one.outcome === "rejected") {
+            dropped++;
+            log(
+              `the server refused spooled event ${event.event_id}: ${one.detail}`,
+            );
+          }
+          sent++;
+        }
+        if (stop) break;
+        continue;
+      }
+      sent += batch.length;
+      try {
+        duplicates += JSON.parse(result.detail).events.filter((
+          e: { duplicate?: boolean },
+        ) => e.duplicate).length;
+      } catch {
+        // an older server without duplicate flags
+      }
+    }
+  } finally {
+    await spool.release(claim, events.slice(sent));
+  }
+  if (sent > 0) {
+    log(
+      `replayed ${sent - dropped} spooled events` +
+        (duplicates > 0 ? ` (${duplicates} had been stored already)` : "") +
+        (sent < events.length
+          ? `; ${events.length - sent} wait for the next send`
+          : ""),
+    );
+  }
+}
+
+/** Runs one hook invocation. Never throws for a delivery problem; the caller exits 0. */
+export async function sendEvent(ctx: SendContext): Promise<void> {
+  const flags = parseFlags(ctx.args);
+  let input: unknown;
+  try {
+    input = JSON.parse(ctx.stdin);
+  } catch (error) {
+    log(
+      `stdin is not the hook's JSON (${
+        (error as Error).message
+      }); nothing sent`,
+    );
+    return;
+  }
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    log("stdin is not a JSON object; nothing sent");
+    return;
+  }
+  const record = input as Record<string, unknown>;
+  const event = buildEvent(record, flags, ctx);
+  if (!event.hook_event_type) {
+    log(
+      "the hook input has no hook_event_name and --event-type was not given; nothing sent",
+    );
+    return;
+  }
+  const model = typeof record.model === "string"
+    ? record.model
+    : typeof record.transcript_path === "string"
+    ? await modelFromTranscript(record.transcript_path)
+    : null;
+  if (model) event.model_name = model;
+  if (flags.addChat && typeof record.transcript_path === "string") {
+    const { readChat } = await import("./transcript.ts");
+    const chat = await readChat(record.transcript_path);
+    if (chat) event.chat = chat;
+  }
+
+  const maxBytes = positiveInt(ctx.env("HOOKWATCH_SPOOL_MAX_BYTES"), 0) ||
+    undefined;
+  const sender = new Sender(
+    flags.serverUrl || ctx.env("HOOKWATCH_URL") || DEFAULT_SERVER_URL,
+    ctx,
+  );
+  const dir = spoolDir(ctx.env);
+  const result = await sender.post(
+    "/events",
+    JSON.stringify(event),
+    Math.min(sender.timeoutMs, sender.remainingMs() - 50),
+  );
+  if (result.outcome === "rejected") {
+    log(`the server refused the event: ${result.detail}`);
+    return;
+  }
+  if (!dir) {
+    if (result.outcome === "retry") {
+      log(
+        `could not deliver the event (${result.detail}) and there is no spool directory`,
+      );
+    }
+    return;
+  }
+  if (result.outcome === "retry") {
+    await spoolEvent(dir, maxBytes, event);
+    return;
+  }
+  if (await hasSpooled(dir)) await replay(sender, dir, maxBytes);
+}
+
+async function main(): Promise<void> {
+  const startedAt = performance.now();
+  const command = Deno.args[0];
+  if (command === "install" || command === "uninstall") {
+    const { main: installMain } = await import("./install.ts");
+    Deno.exit(await installMain(Deno.args));
+  }
+  const env = (name: string) => {
+    try {
+      return Deno.env.get(name);
+    } catch {
+      return undefined;
+    }
+  };
+  const deadline = setTimeout(
+    () => Deno.exit(0),
+    positiveInt(env("HOOKWATCH_DEADLINE_MS"), DEFAULT_DEADLINE_MS),
+  );
+  Deno.unrefTimer(deadline);
+  try {
+    const stdin = await new Response(Deno.stdin.readable).text();
+    await sendEvent({ args: Deno.args, env, stdin, startedAt });
+  } catch (error) {
+    log(`unexpected error: ${(error as Error).stack ?? error}`);
+  }
+  Deno.exit(0);
+}
+
+if (import.meta.main) await main();
