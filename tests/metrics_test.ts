@@ -3,64 +3,12 @@ import { postJson, sampleEvent, startServer } from "./helpers/server.ts";
 import { openSse } from "./helpers/sse.ts";
 import { parseExposition, sampleValue } from "./helpers/exposition.ts";
 import { IGNORE_WITHOUT_PROMTOOL, promtool } from "./helpers/promtool.ts";
-
-const PRIORITY = ["Stop", "Notification", "UserPromptSubmit", "SubagentStop"];
-const REGULAR = ["PreToolUse", "PostToolUse", "SessionStart"];
-
-function clientReport(clientId: string, memoryUsage: number) {
-  return {
-    timestamp: Date.now(),
-    clientId,
-    metrics: {
-      memoryUsage,
-      eventCounts: { priority: 9, regular: 14, total: 23 },
-      renderingStats: { fps: 58, frameDrops: 3, frameDropRatio: 0.01 },
-      classificationTimeMs: 0.001,
-      bucketSwitchMs: 7,
-      e2eLatencyMs: { p50: 12, p99: 48 },
-    },
-  };
-}
+import { clientReport, traffic } from "./helpers/metrics_traffic.ts";
 
 async function scrape(url: string, headers: Record<string, string> = {}) {
   const res = await fetch(`${url}/metrics`, { headers });
   const text = await res.text();
   return { status: res.status, type: res.headers.get("content-type"), text };
-}
-
-/** Posts 9 priority and 14 regular events (one batch among them) with a stream client open. */
-async function traffic(url: string) {
-  const expected = new Map<string, number>();
-  const count = (type: string) =>
-    expected.set(type, (expected.get(type) ?? 0) + 1);
-  for (let i = 0; i < 7; i++) {
-    const type = PRIORITY[i % PRIORITY.length];
-    count(type);
-    assert.equal(
-      (await postJson(`${url}/events`, sampleEvent({ hook_event_type: type })))
-        .status,
-      200,
-    );
-  }
-  for (let i = 0; i < 11; i++) {
-    const type = REGULAR[i % REGULAR.length];
-    count(type);
-    assert.equal(
-      (await postJson(`${url}/events`, sampleEvent({ hook_event_type: type })))
-        .status,
-      200,
-    );
-  }
-  const batch = [
-    "Stop",
-    "Notification",
-    "PreToolUse",
-    "PostToolUse",
-    "CustomThing",
-  ]
-    .map((type) => (count(type), sampleEvent({ hook_event_type: type })));
-  assert.equal((await postJson(`${url}/events/batch`, batch)).status, 200);
-  return expected;
 }
 
 Deno.test("metrics - /metrics after real traffic: names, types and counts per bucket", async () => {
