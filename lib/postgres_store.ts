@@ -214,6 +214,8 @@ export class PostgresStore implements EventStore {
   #inflight = 0;
   /** Highest id handed to the feed's listener; null while not listening. */
   #fed: number | null = null;
+  /** Set once {@linkcode PostgresStore.listen} was called; resolves when LISTEN is active. */
+  #listening: Promise<void> | null = null;
   #feed: Promise<void> = Promise.resolve();
   #retry: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
@@ -436,9 +438,10 @@ export class PostgresStore implements EventStore {
     });
   }
 
-  since(afterId: number, limit: number): Promise<StoredEvent[]> {
+  async since(afterId: number, limit: number): Promise<StoredEvent[]> {
+    await this.#listening;
     const cap = this.#fed ?? Number.MAX_SAFE_INTEGER;
-    return this.#timed("since", () => this.#range(afterId, cap, limit));
+    return await this.#timed("since", () => this.#range(afterId, cap, limit));
   }
 
   async #range(
@@ -452,9 +455,10 @@ export class PostgresStore implements EventStore {
       .map(toEvent);
   }
 
-  maxId(): Promise<number> {
-    if (this.#fed !== null) return Promise.resolve(this.#fed);
-    return this.#timed("max_id", () => this.#realMaxId());
+  async maxId(): Promise<number> {
+    await this.#listening;
+    if (this.#fed !== null) return this.#fed;
+    return await this.#timed("max_id", () => this.#realMaxId());
   }
 
   async #realMaxId(): Promise<number> {
@@ -500,23 +504,27 @@ export class PostgresStore implements EventStore {
 
   /**
    * Feeds `onEvents` every event committed by any replica, once and in id order, from now on.
-   * Resolves once LISTEN is active.
+   * Resolves once LISTEN is active; until then `since` and `maxId` wait, so a stream opened
+   * meanwhile still has no gap.
    */
-  async listen(onEvents: (events: StoredEvent[]) => void): Promise<void> {
-    if (this.#fed !== null) throw new Error("already listening");
-    this.#fed = await this.#realMaxId();
+  listen(onEvents: (events: StoredEvent[]) => void): Promise<void> {
+    if (this.#listening) throw new Error("already listening");
     const pull = (upTo: number | null) => {
       this.#feed = this.#feed.then(() => this.#pull(onEvents, upTo));
     };
-    await this.#sql.listen(
-      EVENTS_CHANNEL,
-      (payload) => {
-        const upTo = Number(payload.split(",")[1]);
-        pull(Number.isSafeInteger(upTo) ? upTo : null);
-      },
-      // Also on every reconnect: catch up on whatever was committed while not listening.
-      () => pull(null),
-    );
+    this.#listening = (async () => {
+      this.#fed = await this.#realMaxId();
+      await this.#sql.listen(
+        EVENTS_CHANNEL,
+        (payload) => {
+          const upTo = Number(payload.split(",")[1]);
+          pull(Number.isSafeInteger(upTo) ? upTo : null);
+        },
+        // Also on every reconnect: catch up on whatever was committed while not listening.
+        () => pull(null),
+      );
+    })();
+    return this.#listening;
   }
 
   async #pull(
