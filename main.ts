@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     // Bound before the store opens so its first queries are measured.
     metrics = setupMetrics(config, {
       streamStats: () => hw.broadcaster.stats(),
+      pool: () => hw.store.poolStats?.() ?? null,
     });
     store = await openStore(config.databaseUrl);
   } catch (error) {

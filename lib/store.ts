@@ -86,6 +86,8 @@ export interface EventStore {
   listen?(onEvents: (events: StoredEvent[]) => void): Promise<void> | void;
   /** A round trip to the database; throws when it is unreachable. */
   ping(): Promise<void>;
+  /** Optional: connection pool size and connections busy now (PostgreSQL), for metrics. */
+  poolStats?(): { size: number; busy: number };
   close(): Promise<void>;
 }
 

@@ -55,6 +55,8 @@ export interface MetricSources {
   streamStats: () => StreamGaugeStats;
   /** Process memory in bytes; defaults to `lib/health.ts`'s `memoryUsage`. */
   memory?: () => { rss: number; heapUsed: number; heapTotal: number };
+  /** Database connection pool (PostgreSQL); null or absent for the embedded store. */
+  pool?: () => { size: number; busy: number } | null;
   /** Client reports, exported per `client_id` (live clients only); a fresh registry when absent. */
   clients?: ClientMetricsRegistry;
 }
@@ -337,7 +339,16 @@ export function setupMetrics(
       valueType: ValueType.INT,
     },
   );
+  const poolUtilization = meter.createObservableGauge(
+    "database_pool_utilization_ratio",
+    {
+      description: "Busy database pool connections ÷ pool size (PostgreSQL)",
+      unit: "1",
+    },
+  );
   meter.addBatchObservableCallback((result) => {
+    const pool = sources.pool?.();
+    if (pool) result.observe(poolUtilization, pool.busy / pool.size);
     const stream = sources.streamStats();
     result.observe(connections, stream.connections);
     result.observe(queueBytes, stream.queueBytes);
@@ -346,7 +357,7 @@ export function setupMetrics(
     result.observe(processMemory, mem.rss, { type: "rss" });
     result.observe(processMemory, mem.heapUsed, { type: "heap_used" });
     result.observe(processMemory, mem.heapTotal, { type: "heap_total" });
-  }, [connections, queueBytes, overhead, processMemory]);
+  }, [connections, queueBytes, overhead, processMemory, poolUtilization]);
 
   let stopped: Promise<void> | null = null;
   return {

@@ -58,6 +58,11 @@ Deno.test({
         const own = await postJson(`${b.url}/events`, sampleEvent());
         const next = await stream.until((f) => f.length === 1, 5000);
         assert.deepEqual(eventIds(next), [own.body.id]);
+        const metrics = await (await fetch(`${a.url}/metrics`)).text();
+        const ratio = /^database_pool_utilization_ratio(?:\{[^}]*\})? (\S+)$/m
+          .exec(metrics);
+        assert.ok(ratio, "the pool utilization gauge is exported");
+        assert.ok(Number(ratio[1]) >= 0 && Number(ratio[1]) <= 1);
       } finally {
         await stream.close();
       }
