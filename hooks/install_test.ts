@@ -1,0 +1,217 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { CORE_HOOK_TYPES } from "../lib/classify.ts";
+import {
+  BACKUP_SUFFIX,
+  hookCommand,
+  install,
+  isOurs,
+  MARKER,
+  uninstall,
+} from "./install.ts";
+
+const COMMAND = hookCommand({
+  deno: "/opt/deno/bin/deno",
+  script: "/opt/hookwatch/hooks/send_event.ts",
+});
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+/** A settings file as a user might have it: other settings, own hooks, 4-space indent. */
+const USER_SETTINGS = `{
+    "permissions": {
+        "allow": ["Bash(npm test:*)"]
+    },
+    "hooks": {
+        "PreToolUse": [
+            {
+                "matcher": "Bash",
+                "hooks": [
+                    { "type": "command", "command": "~/bin/guard-bash.sh", "timeout": 5 }
+                ]
+            }
+        ],
+        "Stop": [
+            { "hooks": [{ "type": "command", "command": "notify-send done" }] }
+        ],
+        "Setup": [],
+        "SessionEnd": []
+    },
+    "model": "sonnet"
+}
+`;
+
+async function withProject(
+  fn: (settings: string, dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "hookwatch-install-" });
+  try {
+    await fn(`${dir}/.claude/settings.json`, dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+// deno-lint-ignore no-explicit-any -- settings files are arbitrary JSON
+function ours(settings: any, event: string): any[] {
+  // deno-lint-ignore no-explicit-any
+  return (settings.hooks[event] ?? []).flatMap((group: any) =>
+    group.hooks.filter(isOurs)
+  );
+}
+
+async function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "hooks/install.ts",
+      ...args,
+    ],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", ...env },
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+Deno.test("install - fresh project: one async command hook per core event; uninstall removes the file again", async () => {
+  await withProject(async (path) => {
+    const first = await install(path, COMMAND);
+    assert.equal(first.changed, true);
+    const settings = JSON.parse(await Deno.readTextFile(path));
+    assert.deepEqual(
+      Object.keys(settings.hooks).sort(),
+      [...CORE_HOOK_TYPES].sort(),
+    );
+    for (const event of CORE_HOOK_TYPES) {
+      const [handler, ...more] = ours(settings, event);
+      assert.deepEqual(more, [], `${event}: exactly one hookwatch hook`);
+      assert.equal(handler.type, "command");
+      assert.equal(handler.async, true);
+      assert.equal(handler.command, `${COMMAND} ${MARKER}`);
+    }
+    assert.equal(
+      await exists(path + BACKUP_SUFFIX),
+      false,
+      "nothing to back up",
+    );
+
+    const bytes = await Deno.readTextFile(path);
+    assert.equal((await install(path, COMMAND)).changed, false);
+    assert.equal(
+      await Deno.readTextFile(path),
+      bytes,
+      "second install: no change",
+    );
+
+    const removed = await uninstall(path);
+    assert.equal(removed.after, null);
+    assert.equal(await exists(path), false, "as before: no settings file");
+    assert.equal((await uninstall(path)).changed, false);
+  });
+});
+
+Deno.test("install - other hooks are kept, a second install changes nothing, uninstall is byte-identical", async () => {
+  await withProject(async (path, dir) => {
+    await Deno.mkdir(`${dir}/.claude`);
+    await Deno.writeTextFile(path, USER_SETTINGS);
+    const before = JSON.parse(USER_SETTINGS);
+
+    await install(path, COMMAND);
+    const text = await Deno.readTextFile(path);
+    assert.match(text, /^ {4}"permissions"/m, "the file's own indentation");
+    const settings = JSON.parse(text);
+    assert.deepEqual(settings.permissions, before.permissions);
+    assert.equal(settings.model, "sonnet");
+    assert.deepEqual(settings.hooks.PreToolUse[0], before.hooks.PreToolUse[0]);
+    assert.deepEqual(settings.hooks.Stop[0], before.hooks.Stop[0]);
+    for (const event of CORE_HOOK_TYPES) {
+      assert.equal(ours(settings, event).length, 1, event);
+    }
+    assert.equal(await Deno.readTextFile(path + BACKUP_SUFFIX), USER_SETTINGS);
+
+    assert.equal((await install(path, COMMAND)).changed, false);
+    assert.equal(await Deno.readTextFile(path), text);
+
+    await uninstall(path);
+    assert.equal(await Deno.readTextFile(path), USER_SETTINGS);
+  });
+});
+
+Deno.test("install - uninstall removes exactly its own hooks and keeps edits made since", async () => {
+  await withProject(async (path, dir) => {
+    await Deno.mkdir(`${dir}/.claude`);
+    await Deno.writeTextFile(path, USER_SETTINGS);
+    await install(path, COMMAND);
+    const edited = JSON.parse(await Deno.readTextFile(path));
+    edited.hooks.PostToolUse.unshift({
+      matcher: "Edit|Write",
+      hooks: [{ type: "command", command: "deno fmt" }],
+    });
+    edited.model = "opus";
+    await Deno.writeTextFile(path, JSON.stringify(edited, null, 2) + "\n");
+
+    // Re-installing with other options replaces hookwatch's hooks, never adds a second set.
+    const other = hookCommand({ binary: "/usr/local/bin/hookwatch-hook" });
+    await install(path, other);
+    const reinstalled = JSON.parse(await Deno.readTextFile(path));
+    for (const event of CORE_HOOK_TYPES) {
+      const handlers = ours(reinstalled, event);
+      assert.equal(handlers.length, 1, event);
+      assert.equal(handlers[0].command, `${other} ${MARKER}`);
+    }
+
+    await uninstall(path);
+    const after = JSON.parse(await Deno.readTextFile(path));
+    const expected = JSON.parse(USER_SETTINGS);
+    expected.model = "opus";
+    expected.hooks.PostToolUse = [{
+      matcher: "Edit|Write",
+      hooks: [{ type: "command", command: "deno fmt" }],
+    }];
+    assert.deepEqual(after, expected);
+  });
+});
+
+Deno.test("install - command line: --dry-run prints the diff and writes nothing, --global, bad JSON refused", async () => {
+  await withProject(async (path, dir) => {
+    const dry = await cli(["install", "--project", dir, "--dry-run"]);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /^\+\+\+ .*settings\.json$/m);
+    assert.match(dry.stdout, /^\+.*"SessionStart"/m);
+    assert.match(dry.stdout, /# hookwatch/);
+    assert.equal(await exists(path), false, "dry run wrote nothing");
+
+    const home = `${dir}/home`;
+    const global = await cli(["install", "--global"], { HOME: home });
+    assert.equal(global.code, 0, global.stderr);
+    const settings = JSON.parse(
+      await Deno.readTextFile(`${home}/.claude/settings.json`),
+    );
+    assert.equal(ours(settings, "Notification").length, 1);
+    assert.equal(
+      (await cli(["uninstall", "--global"], { HOME: home })).code,
+      0,
+    );
+    assert.equal(await exists(`${home}/.claude/settings.json`), false);
+
+    await Deno.mkdir(`${dir}/.claude`);
+    await Deno.writeTextFile(path, '{ "hooks": { "Stop": [ }');
+    const bad = await cli(["install", "--project", dir]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /settings\.json is not valid JSON/);
+    assert.equal(await Deno.readTextFile(path), '{ "hooks": { "Stop": [ }');
+  });
+});
