@@ -16,7 +16,7 @@
 /** Where events go when neither `--server-url` nor `HOOKWATCH_URL` says. */
 export const DEFAULT_SERVER_URL = "http://127.0.0.1:4000";
 /** How long one event's POST may take before the event is spooled instead. */
-export const DEFAULT_TIMEOUT_MS = 100;
+export const DEFAULT_TIMEOUT_MS = 75;
 /** The hard bound: the process exits 0 at this point whatever it is doing. */
 export const DEFAULT_DEADLINE_MS = 1500;
 /** Most events in one replay request. */
