@@ -12,6 +12,8 @@ import { requireToken } from "./routes/auth.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { streamRoutes } from "./routes/stream.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { otlpRoutes } from "./routes/otlp.ts";
+import { sessionRoutes } from "./routes/sessions.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { clientMetricsRoutes } from "./routes/client_metrics.ts";
 import type { Metrics } from "./otel/setup.ts";
@@ -49,5 +51,7 @@ export function createApp(hw: Deps, metrics?: Metrics): Hono {
   if (metrics) app.route("/", clientMetricsRoutes(metrics.clients));
   app.route("/", eventRoutes(hw));
   app.route("/", streamRoutes(hw));
+  app.route("/", otlpRoutes(hw));
+  app.route("/", sessionRoutes(hw));
   return app;
 }

@@ -199,6 +199,22 @@ export class Broadcaster {
     else this.#timer ??= setTimeout(() => this.flush(), interval);
   }
 
+  /**
+   * Sends a frame that is not a stored event (e.g. `session`, without `id:`) to every live
+   * client that has no `source_app` filter or the same `sourceApp`, after the event frames
+   * already queued.
+   */
+  publishFrame(bytes: Uint8Array, sourceApp: string | null = null): void {
+    this.flush();
+    for (const client of [...this.#clients]) {
+      const app = client.filter.source_app;
+      if (client.catchingUp || (app !== undefined && app !== sourceApp)) {
+        continue;
+      }
+      client.write(bytes);
+    }
+  }
+
   /** Milliseconds between flushes for the current number of clients. */
   flushInterval(): number {
     const n = this.#clients.size;

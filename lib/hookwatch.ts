@@ -13,6 +13,8 @@ import { Broadcaster } from "./broadcaster.ts";
 import { RetentionSweeper } from "./retention.ts";
 import { checkHealth, type HealthReport } from "./health.ts";
 import { SHUTDOWN_FRAME } from "./sse.ts";
+import { asStoreUnavailable, StoreUnavailableError } from "./store_errors.ts";
+import { SessionTracker } from "./sessions.ts";
 import { instruments } from "../otel/instruments.ts";
 import { recordCommitted } from "../otel/record.ts";
 
@@ -23,6 +25,9 @@ export const BUCKET_LIMITS = Object.freeze({
   display: 250,
 });
 
+/** How long a failed write keeps health unhealthy when no write succeeds meanwhile. */
+export const WRITE_FAILURE_HOLD_MS = 30_000;
+
 /** The running domain: what routes call. */
 export interface Hookwatch {
   readonly config: Config;
@@ -30,12 +35,16 @@ export interface Hookwatch {
   readonly classify: Classifier;
   readonly committer: GroupCommitter;
   readonly broadcaster: Broadcaster;
+  /** Per-session aggregates (hook events and Claude Code telemetry). */
+  readonly sessions: SessionTracker;
   readonly sweeper: RetentionSweeper;
   /** Classifies, stores (resolving after commit) and broadcasts events, all or nothing. */
   ingest(events: NewEvent[]): Promise<InsertResult[]>;
   /** The dual-bucket snapshot query for now. */
   snapshotQuery(): SnapshotQuery;
   health(): Promise<HealthReport>;
+  /** The last storage failure of an ingest, until a write succeeds or it is 30 s old. */
+  readonly writeFailure: StoreUnavailableError | null;
   /** True once shutdown began: readiness fails. */
   readonly closing: boolean;
   /** Drains pending commits, closes streams with a retry hint, stops the sweeper, closes the store. */
@@ -64,10 +73,12 @@ export function createHookwatch(
     queueBytes: config.streamClientQueueBytes,
     heartbeatMs: config.heartbeatMs,
   });
+  const sessions = SessionTracker.forStore(store);
   const fromStore = typeof store.listen === "function";
   const committer = new GroupCommitter(store, {
     onCommitted: (events: StoredEvent[]) => {
       recordCommitted(events);
+      sessions.observe(events);
       if (!fromStore) broadcaster.publish(events);
     },
   });
@@ -78,6 +89,14 @@ export function createHookwatch(
   });
   if (options.sweep !== false) sweeper.start();
   let closing = false;
+  let writeFailure: { error: StoreUnavailableError; at: number } | null = null;
+  // Held for a while only: readiness must come back so that traffic can prove recovery.
+  const currentWriteFailure = () => {
+    if (writeFailure && Date.now() - writeFailure.at > WRITE_FAILURE_HOLD_MS) {
+      writeFailure = null;
+    }
+    return writeFailure?.error ?? null;
+  };
 
   return {
     config,
@@ -85,6 +104,7 @@ export function createHookwatch(
     classify,
     committer,
     broadcaster,
+    sessions,
     sweeper,
     get closing() {
       return closing;
@@ -100,7 +120,18 @@ export function createHookwatch(
       instruments.classificationDuration.record(
         (performance.now() - start) / 1000 / Math.max(1, events.length),
       );
-      return committer.submit(classified);
+      return committer.submit(classified).then((results) => {
+        writeFailure = null;
+        return results;
+      }, (error) => {
+        const unavailable = asStoreUnavailable(error);
+        if (!unavailable) throw error;
+        writeFailure = { error: unavailable, at: Date.now() };
+        throw unavailable;
+      });
+    },
+    get writeFailure() {
+      return currentWriteFailure();
     },
     snapshotQuery() {
       return {
@@ -116,6 +147,7 @@ export function createHookwatch(
         store,
         classify,
         streamStats: () => broadcaster.stats(),
+        writeFailure: currentWriteFailure,
       });
     },
     async close() {

@@ -278,7 +278,7 @@ export function encodeResponse(
   signal: "logs" | "metrics",
   encoding: OtlpEncoding,
   partial: PartialSuccess | null,
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   const field = signal === "logs" ? "rejectedLogRecords" : "rejectedDataPoints";
   const object = partial && (partial.rejected > 0 || partial.errorMessage)
     ? {
@@ -292,7 +292,9 @@ export function encodeResponse(
     return new TextEncoder().encode(JSON.stringify(object));
   }
   const type = signal === "logs" ? types.logsResponse : types.metricsResponse;
-  return type.encode(type.fromObject(object)).finish();
+  return type.encode(type.fromObject(object)).finish() as Uint8Array<
+    ArrayBuffer
+  >;
 }
 
 /** gRPC status codes used in error bodies. */
@@ -308,12 +310,12 @@ export function encodeStatus(
   encoding: OtlpEncoding,
   code: number,
   message: string,
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   if (encoding === "json") {
     return new TextEncoder().encode(JSON.stringify({ code, message }));
   }
   return types.status.encode(types.status.fromObject({ code, message }))
-    .finish();
+    .finish() as Uint8Array<ArrayBuffer>;
 }
 
 /** Decodes a `google.rpc.Status` (tests read error bodies with it). */

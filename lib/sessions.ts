@@ -12,8 +12,9 @@
  *
  * @module
  */
-import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { StoredEvent } from "./events.ts";
+import type { EventStore } from "./store.ts";
 import { migrate } from "./sqlite_migrate.ts";
 import {
   type ClaudeEvent,
@@ -413,6 +414,26 @@ export class SessionTracker {
     }
   }
 
+  /**
+   * Opens the tracker on the store's own SQLite connection; with another store (PostgreSQL) it
+   * keeps its aggregates in memory, per process, until it has its own PostgreSQL tables.
+   */
+  static forStore(store: EventStore): SessionTracker {
+    const db = (store as { db?: unknown }).db;
+    return new SessionTracker(
+      db instanceof DatabaseSync ? db : new DatabaseSync(":memory:"),
+    );
+  }
+
+  /** {@linkcode recordHookEvents} for the commit path: a failure is logged, never thrown. */
+  observe(events: readonly StoredEvent[]): void {
+    try {
+      this.recordHookEvents(events);
+    } catch (error) {
+      console.error("hookwatch: session aggregates not updated:", error);
+    }
+  }
+
   /** Counts committed hook events and moves session state; one transaction. */
   recordHookEvents(events: readonly StoredEvent[]): Changes {
     const changes: Changes = { sessions: new Set(), spend: [] };
@@ -726,4 +747,14 @@ export class SessionTracker {
       usage_by_model: [...byModel].map(([model, v]) => ({ model, ...v })),
     };
   }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The `session` stream frame: a session's summary after its aggregates changed. It carries no
+ * `id:` so `Last-Event-ID` resumption is unaffected.
+ */
+export function encodeSessionFrame(summary: SessionSummary): Uint8Array {
+  return encoder.encode(`event: session\ndata: ${JSON.stringify(summary)}\n\n`);
 }

@@ -86,6 +86,18 @@ function create(meter: Meter) {
     sseClientsDroppedTotal: meter.createCounter("sse_clients_dropped_total", {
       description: "Stream clients disconnected for falling too far behind",
     }),
+    claudeCostUsdTotal: meter.createCounter("claude_cost_usd_total", {
+      description:
+        "Claude Code spend in USD from its own telemetry (events and metrics, never both), by model",
+    }),
+    claudeTokensTotal: meter.createCounter("claude_tokens_total", {
+      description:
+        "Claude Code tokens from its own telemetry, by model and type (input, output, cache_read, cache_creation)",
+    }),
+    otlpItemsTotal: meter.createCounter("otlp_items_total", {
+      description:
+        "OTLP log records and data points received, by signal and outcome (accepted, duplicate, ignored, rejected)",
+    }),
   };
 }
 

@@ -1,0 +1,93 @@
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { Deps } from "../lib/hookwatch.ts";
+import {
+  SESSION_SORTS,
+  type SessionQuery,
+  type SessionState,
+} from "../lib/sessions.ts";
+
+/** Largest `limit` on `GET /sessions`. */
+export const SESSIONS_LIMIT_MAX = 1000;
+const STATES: SessionState[] = ["working", "waiting", "stopped", "failed"];
+
+function badParam(name: string, message: string): never {
+  throw new HTTPException(400, { message: `${name} ${message}` });
+}
+
+function parseQuery(q: Record<string, string>): SessionQuery {
+  const query: SessionQuery = { limit: 100, sort: "last_seen", order: "desc" };
+  if (q.limit !== undefined) {
+    const limit = Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1) {
+      badParam("limit", "must be a positive integer");
+    }
+    query.limit = Math.min(limit, SESSIONS_LIMIT_MAX);
+  }
+  if (q.sort !== undefined) {
+    if (!(SESSION_SORTS as readonly string[]).includes(q.sort)) {
+      badParam("sort", `must be one of ${SESSION_SORTS.join(", ")}`);
+    }
+    query.sort = q.sort as SessionQuery["sort"];
+  }
+  if (q.order !== undefined) {
+    if (q.order !== "asc" && q.order !== "desc") {
+      badParam("order", "must be asc or desc");
+    }
+    query.order = q.order;
+  }
+  if (q.state !== undefined) {
+    if (!(STATES as string[]).includes(q.state)) {
+      badParam("state", `must be one of ${STATES.join(", ")}`);
+    }
+    query.state = q.state as SessionState;
+  }
+  for (const name of ["source_app", "model"] as const) {
+    const value = q[name];
+    if (value === undefined) continue;
+    if (value.length === 0 || value.length > 256) {
+      badParam(name, "must be 1 to 256 characters");
+    }
+    query[name] = value;
+  }
+  if (q.since !== undefined) {
+    const since = Number(q.since);
+    if (!Number.isSafeInteger(since) || since < 0) {
+      badParam("since", "must be milliseconds since the epoch");
+    }
+    query.since = since;
+  }
+  return query;
+}
+
+/** `GET /sessions` and `GET /sessions/:id`: per-session aggregates. */
+export function sessionRoutes(hw: Deps): Hono {
+  const app = new Hono();
+
+  app.get("/sessions", (c) => {
+    const sessions = hw.sessions.list(parseQuery(c.req.query()));
+    const totals = { cost_usd: 0, requests: 0, tokens: 0 };
+    for (const s of sessions) {
+      totals.cost_usd += s.cost_usd;
+      totals.requests += s.requests;
+      totals.tokens += s.tokens.input + s.tokens.output +
+        s.tokens.cache_read + s.tokens.cache_creation;
+    }
+    totals.cost_usd = Math.round(totals.cost_usd * 1e9) / 1e9;
+    return c.json({ sessions, totals });
+  });
+
+  app.get("/sessions/:id", (c) => {
+    const id = c.req.param("id");
+    if (id.length === 0 || id.length > 256) {
+      badParam("id", "must be 1 to 256 characters");
+    }
+    const detail = hw.sessions.detail(id);
+    if (!detail) {
+      throw new HTTPException(404, { message: `no session ${id}` });
+    }
+    return c.json(detail);
+  });
+
+  return app;
+}
