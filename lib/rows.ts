@@ -1,0 +1,206 @@
+/**
+ * The dashboard's compact view of an event: one feed row, its one-line description, the
+ * filters, the "needs you" rule and per-session lanes. Shared by the server's first paint and
+ * the browser worker so both show the same thing.
+ *
+ * @module
+ */
+import type { StoredEvent } from "./events.ts";
+
+/** An event as it travels on the stream (no chat). */
+export type StreamEvent = Omit<StoredEvent, "chat">;
+
+/** One feed row: what the main thread needs to draw an event. */
+export interface FeedRow {
+  id: number;
+  app: string;
+  session: string;
+  /** `agent_id` inside subagents. */
+  agent: string | null;
+  type: string;
+  /** 1 for priority. */
+  p: 0 | 1;
+  /** The event's timestamp, ms. */
+  ts: number;
+  /** Server arrival time, ms. */
+  rx: number;
+  model: string | null;
+  /** One line: the summary or the most telling payload field. */
+  text: string;
+}
+
+/** The dashboard's filters; empty strings match everything. */
+export interface Filters {
+  app: string;
+  session: string;
+  type: string;
+  /** Free text, matched case-insensitively. */
+  q: string;
+}
+
+/** No filter. */
+export const NO_FILTERS: Readonly<Filters> = Object.freeze({
+  app: "",
+  session: "",
+  type: "",
+  q: "",
+});
+
+/** Which bucket a view shows. */
+export type View = "all" | "priority" | "regular";
+
+/** Longest row text kept. */
+export const TEXT_LIMIT = 160;
+
+function str(value: unknown): string | null {
+  return typeof value === "string" && value.length > 0 ? value : null;
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > TEXT_LIMIT ? `${flat.slice(0, TEXT_LIMIT - 1)}…` : flat;
+}
+
+/** The most telling field of a hook payload, as one line of plain text. */
+export function describeEvent(event: StreamEvent): string {
+  if (event.summary) return oneLine(event.summary);
+  const p = event.payload ?? {};
+  const tool = str(p.tool_name);
+  if (tool) {
+    const input = (p.tool_input ?? {}) as Record<string, unknown>;
+    const detail = str(input.command) ?? str(input.file_path) ??
+      str(input.pattern) ?? str(input.url) ?? str(input.description) ??
+      str(input.prompt) ?? str(input.query);
+    const error = str(p.error);
+    return oneLine(
+      [tool, detail, error ? `— ${error}` : null].filter(Boolean).join(" "),
+    );
+  }
+  const text = str(p.message) ?? str(p.prompt) ??
+    str(p.last_assistant_message) ?? str(p.error) ?? str(p.reason) ??
+    str(p.source) ?? str(p.title) ?? "";
+  return oneLine(text);
+}
+
+/** The feed row of an event. */
+export function toRow(event: StreamEvent): FeedRow {
+  return {
+    id: event.id,
+    app: event.source_app,
+    session: event.session_id,
+    agent: event.agent_id ?? null,
+    type: event.hook_event_type,
+    p: event.priority,
+    ts: event.timestamp,
+    rx: event.received_at,
+    model: event.model_name ?? null,
+    text: describeEvent(event),
+  };
+}
+
+/** Reads filters from URL search parameters (`app`, `session`, `type`, `q`). */
+export function filtersFromParams(params: URLSearchParams): Filters {
+  const get = (key: string) => (params.get(key) ?? "").slice(0, 256);
+  return {
+    app: get("app"),
+    session: get("session"),
+    type: get("type"),
+    q: get("q").trim(),
+  };
+}
+
+/** True when no filter is set. */
+export function noFilters(f: Filters): boolean {
+  return !f.app && !f.session && !f.type && !f.q;
+}
+
+/**
+ * Builds a predicate for the filters. Free text matches the app, session, type, summary, model
+ * and the payload's JSON; `haystack` lets a caller cache that lowercased text per event.
+ */
+export function eventFilter(
+  filters: Filters,
+  haystack: (event: StreamEvent) => string = searchText,
+): (event: StreamEvent) => boolean {
+  const q = filters.q.toLowerCase();
+  return (e) =>
+    (!filters.app || e.source_app === filters.app) &&
+    (!filters.session || e.session_id === filters.session) &&
+    (!filters.type || e.hook_event_type === filters.type) &&
+    (!q || haystack(e).includes(q));
+}
+
+/** Lowercased text that free-text search looks in (payload JSON capped at 8 kB). */
+export function searchText(e: StreamEvent): string {
+  let payload = "";
+  try {
+    payload = JSON.stringify(e.payload ?? {}).slice(0, 8192);
+  } catch { /* cyclic values cannot arrive over JSON */ }
+  return [
+    e.source_app,
+    e.session_id,
+    e.agent_id ?? "",
+    e.hook_event_type,
+    e.summary ?? "",
+    e.model_name ?? "",
+    payload,
+  ].join("\n").toLowerCase();
+}
+
+/**
+ * True when this event, as a session's latest, means the agent waits for its user: a permission
+ * request, or a notification other than the repeating idle prompt.
+ */
+export function needsUser(e: StreamEvent): boolean {
+  if (e.hook_event_type === "PermissionRequest") return true;
+  if (e.hook_event_type === "Elicitation") return true;
+  return e.hook_event_type === "Notification" &&
+    e.payload?.notification_type !== "idle_prompt";
+}
+
+/** A session's recent activity, for the lanes. */
+export interface Lane {
+  key: string;
+  app: string;
+  session: string;
+  /** Distinct subagents seen in the window. */
+  agents: number;
+  lastType: string;
+  lastAt: number;
+  /** Newest first: `[id, type, priority]`. */
+  marks: [number, string, 0 | 1][];
+}
+
+/** Most lanes shown, and marks per lane. */
+export const LANE_LIMITS = Object.freeze({ lanes: 12, marks: 24 });
+
+/** Groups newest-first rows into per-session lanes, most recently active first. */
+export function buildLanes(rowsNewestFirst: readonly FeedRow[]): Lane[] {
+  const lanes = new Map<string, Lane & { agentSet: Set<string> }>();
+  for (const r of rowsNewestFirst) {
+    const key = `${r.app}\u0000${r.session}`;
+    let lane = lanes.get(key);
+    if (!lane) {
+      if (lanes.size >= LANE_LIMITS.lanes) continue;
+      lane = {
+        key,
+        app: r.app,
+        session: r.session,
+        agents: 0,
+        lastType: r.type,
+        lastAt: r.ts,
+        marks: [],
+        agentSet: new Set(),
+      };
+      lanes.set(key, lane);
+    }
+    if (r.agent) lane.agentSet.add(r.agent);
+    if (lane.marks.length < LANE_LIMITS.marks) {
+      lane.marks.push([r.id, r.type, r.p]);
+    }
+  }
+  return [...lanes.values()].map(({ agentSet, ...lane }) => ({
+    ...lane,
+    agents: agentSet.size,
+  }));
+}

@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import {
+  buildLanes,
+  describeEvent,
+  eventFilter,
+  filtersFromParams,
+  needsUser,
+  type StreamEvent,
+  toRow,
+} from "./rows.ts";
+
+function ev(overrides: Partial<StreamEvent> = {}): StreamEvent {
+  return {
+    id: 1,
+    source_app: "app",
+    session_id: "s1",
+    hook_event_type: "PreToolUse",
+    payload: { tool_name: "Bash", tool_input: { command: "ls -la" } },
+    timestamp: 1000,
+    received_at: 1001,
+    priority: 0,
+    model_name: null,
+    summary: null,
+    agent_id: null,
+    ...overrides,
+  };
+}
+
+Deno.test("rows - description prefers the summary, then the telling payload field", () => {
+  assert.equal(describeEvent(ev()), "Bash ls -la");
+  assert.equal(describeEvent(ev({ summary: "did  a\nthing" })), "did a thing");
+  assert.equal(
+    describeEvent(
+      ev({
+        hook_event_type: "Notification",
+        payload: { message: "Claude needs you" },
+      }),
+    ),
+    "Claude needs you",
+  );
+  assert.equal(describeEvent(ev({ summary: "x".repeat(500) })).length, 160);
+});
+
+Deno.test("rows - filters match app, session, type and free text in the payload", () => {
+  const e = ev();
+  assert.equal(
+    eventFilter(filtersFromParams(new URLSearchParams("app=app&q=LS -LA")))(e),
+    true,
+  );
+  assert.equal(
+    eventFilter(filtersFromParams(new URLSearchParams("session=s2")))(e),
+    false,
+  );
+  assert.equal(
+    eventFilter(filtersFromParams(new URLSearchParams("type=Stop")))(e),
+    false,
+  );
+  assert.equal(
+    eventFilter(filtersFromParams(new URLSearchParams("q=nothing")))(e),
+    false,
+  );
+});
+
+Deno.test("rows - needs you: permission requests and notifications except idle prompts", () => {
+  assert.equal(needsUser(ev({ hook_event_type: "PermissionRequest" })), true);
+  assert.equal(
+    needsUser(
+      ev({
+        hook_event_type: "Notification",
+        payload: { notification_type: "permission_prompt" },
+      }),
+    ),
+    true,
+  );
+  assert.equal(
+    needsUser(
+      ev({
+        hook_event_type: "Notification",
+        payload: { notification_type: "idle_prompt" },
+      }),
+    ),
+    false,
+  );
+  assert.equal(needsUser(ev({ hook_event_type: "Stop" })), false);
+});
+
+Deno.test("rows - lanes group by session, newest activity first, counting subagents", () => {
+  const rows = [
+    toRow(ev({ id: 4, session_id: "b", agent_id: "a1" })),
+    toRow(ev({ id: 3, session_id: "a", hook_event_type: "Stop", priority: 1 })),
+    toRow(ev({ id: 2, session_id: "b", agent_id: "a2" })),
+    toRow(ev({ id: 1, session_id: "b", agent_id: "a1" })),
+  ];
+  const lanes = buildLanes(rows);
+  assert.deepEqual(lanes.map((l) => [l.session, l.agents, l.marks.length]), [
+    ["b", 2, 3],
+    ["a", 0, 1],
+  ]);
+  assert.deepEqual(lanes[1].marks[0], [3, "Stop", 1]);
+});
