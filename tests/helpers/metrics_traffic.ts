@@ -58,5 +58,34 @@ export async function traffic(url: string) {
   ]
     .map((type) => (count(type), sampleEvent({ hook_event_type: type })));
   assert.equal((await postJson(`${url}/events/batch`, batch)).status, 200);
+  // Claude Code's own telemetry (OTLP metrics: no events stored), for the spend counters.
+  const spend = (metric: string, value: number, type?: string) => ({
+    name: metric,
+    sum: {
+      aggregationTemporality: 1,
+      isMonotonic: true,
+      dataPoints: [{
+        asDouble: value,
+        startTimeUnixNano: `${Date.now() - 1000}000000`,
+        timeUnixNano: `${Date.now()}000000`,
+        attributes: [
+          { key: "session.id", value: { stringValue: "traffic-session" } },
+          { key: "model", value: { stringValue: "claude-sonnet-4-5" } },
+          ...(type ? [{ key: "type", value: { stringValue: type } }] : []),
+        ],
+      }],
+    },
+  });
+  const otlp = await postJson(`${url}/v1/metrics`, {
+    resourceMetrics: [{
+      scopeMetrics: [{
+        metrics: [
+          spend("claude_code.cost.usage", 0.01),
+          spend("claude_code.token.usage", 100, "input"),
+        ],
+      }],
+    }],
+  });
+  assert.equal(otlp.status, 200);
   return expected;
 }
