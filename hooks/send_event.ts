@@ -393,11 +393,20 @@ export async function sendEvent(ctx: SendContext): Promise<void> {
     ctx,
   );
   const dir = spoolDir(ctx.env);
-  const result = await sender.post(
-    "/events",
-    JSON.stringify(event),
-    Math.min(sender.timeoutMs, sender.remainingMs() - 50),
-  );
+  const post = () =>
+    sender.post(
+      "/events",
+      JSON.stringify(event),
+      Math.min(sender.timeoutMs, sender.remainingMs() - 50),
+    );
+  let result = await post();
+  if (result.detail.startsWith("413") && event.chat) {
+    log(
+      "the event with its transcript is over the server's limit; sent without it",
+    );
+    delete event.chat;
+    result = await post();
+  }
   if (result.outcome === "rejected") {
     log(`the server refused the event: ${result.detail}`);
     return;
