@@ -207,7 +207,12 @@ class Sender {
         signal: AbortSignal.timeout(Math.max(1, timeoutMs)),
       });
       if (response.ok) {
-        return { outcome: "stored", detail: await response.text() };
+        // Only a batch answer is read (for its duplicate flags); a single one echoes the event.
+        if (path.endsWith("/batch")) {
+          return { outcome: "stored", detail: await response.text() };
+        }
+        await response.body?.cancel();
+        return { outcome: "stored", detail: String(response.status) };
       }
       const detail = `${response.status} ${
         (await response.text()).slice(0, 300)
