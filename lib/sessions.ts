@@ -318,6 +318,7 @@ const SORT_SQL: Record<SessionQuery["sort"], string> = {
 export class SessionTracker {
   readonly #db: DatabaseSync;
   readonly #s: Record<string, StatementSync>;
+  readonly #addTotal: Record<UsageKind, StatementSync>;
   #lastPrune = 0;
 
   constructor(db: DatabaseSync) {
@@ -400,6 +401,12 @@ export class SessionTracker {
       ),
       prune: p(`DELETE FROM otel_seen WHERE seen_at < ?`),
     };
+    this.#addTotal = Object.fromEntries(
+      Object.entries(TOTAL_COLUMN).map(([kind, column]) => [
+        kind,
+        p(`UPDATE sessions SET ${column} = ${column} + ? WHERE session_id = ?`),
+      ]),
+    ) as Record<UsageKind, StatementSync>;
   }
 
   #tx<T>(run: () => T): T {
@@ -434,44 +441,96 @@ export class SessionTracker {
     }
   }
 
-  /** Counts committed hook events and moves session state; one transaction. */
+  /**
+   * Counts committed hook events and moves session state: folded per session and prompt first,
+   * so a batch costs a few statements per session rather than per event; one transaction.
+   */
   recordHookEvents(events: readonly StoredEvent[]): Changes {
     const changes: Changes = { sessions: new Set(), spend: [] };
     if (events.length === 0) return changes;
-    this.#tx(() => {
-      for (const e of events) {
-        this.#s.touch.run(e.session_id, e.timestamp, e.timestamp);
-        const fromOtel = e.hook_event_type.startsWith(OTEL_TYPE_PREFIX);
-        this.#s.hook.run(
-          fromOtel ? null : e.source_app,
-          e.priority,
-          1 - e.priority,
-          e.session_id,
-        );
-        changes.sessions.add(e.session_id);
-        if (fromOtel) continue;
-        const state = stateAfter(e.hook_event_type, e.payload);
-        if (state !== null) {
-          this.#s.state.run(state, e.timestamp, e.session_id, e.timestamp);
-        }
-        const promptId = e.payload.prompt_id;
-        if (typeof promptId === "string" && promptId.length > 0) {
-          this.#s.prompt.run(
+    interface Fold {
+      first: number;
+      last: number;
+      app: string | null;
+      priority: number;
+      regular: number;
+      state: SessionState | null;
+      stateAt: number;
+    }
+    const bySession = new Map<string, Fold>();
+    const byPrompt = new Map<
+      string,
+      [string, string, number, number, number]
+    >();
+    for (const e of events) {
+      let f = bySession.get(e.session_id);
+      if (!f) {
+        f = {
+          first: e.timestamp,
+          last: e.timestamp,
+          app: null,
+          priority: 0,
+          regular: 0,
+          state: null,
+          stateAt: -Infinity,
+        };
+        bySession.set(e.session_id, f);
+      }
+      f.first = Math.min(f.first, e.timestamp);
+      f.last = Math.max(f.last, e.timestamp);
+      if (e.priority === 1) f.priority++;
+      else f.regular++;
+      if (e.hook_event_type.startsWith(OTEL_TYPE_PREFIX)) continue;
+      f.app = e.source_app;
+      const state = stateAfter(e.hook_event_type, e.payload);
+      if (state !== null && e.timestamp >= f.stateAt) {
+        f.state = state;
+        f.stateAt = e.timestamp;
+      }
+      const promptId = e.payload.prompt_id;
+      if (typeof promptId === "string" && promptId.length > 0) {
+        const key = `${e.session_id}\n${promptId}`;
+        const p = byPrompt.get(key);
+        if (p) {
+          p[2] = Math.min(p[2], e.timestamp);
+          p[3] = Math.max(p[3], e.timestamp);
+          p[4]++;
+        } else {
+          byPrompt.set(key, [
             e.session_id,
             promptId.slice(0, 256),
             e.timestamp,
             e.timestamp,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
             1,
-            null,
-          );
+          ]);
         }
+      }
+    }
+    this.#tx(() => {
+      for (const [id, f] of bySession) {
+        this.#s.touch.run(id, f.first, f.last);
+        this.#s.hook.run(f.app, f.priority, f.regular, id);
+        if (f.state !== null) {
+          this.#s.state.run(f.state, f.stateAt, id, f.stateAt);
+        }
+        changes.sessions.add(id);
+      }
+      for (const [session, prompt, first, last, n] of byPrompt.values()) {
+        this.#s.prompt.run(
+          session,
+          prompt,
+          first,
+          last,
+          0,
+          0,
+          0,
+          0,
+          0,
+          0,
+          0,
+          n,
+          null,
+        );
       }
     });
     return changes;
@@ -626,10 +685,7 @@ export class SessionTracker {
     const before = Math.max(row?.from_events ?? 0, row?.from_metrics ?? 0);
     const growth = Math.max(events, metrics) - before;
     if (growth > 0) {
-      const column = TOTAL_COLUMN[kind];
-      this.#db.prepare(
-        `UPDATE sessions SET ${column} = ${column} + ? WHERE session_id = ?`,
-      ).run(growth, sessionId);
+      this.#addTotal[kind].run(growth, sessionId);
       if (
         kind !== "lines_added" && kind !== "lines_removed" &&
         kind !== "active_time"
