@@ -219,3 +219,15 @@ Deno.test("otlp - the default http/protobuf export arrives, and SIGTERM pushes a
     assert.ok(body.includes(name), `${name} in the protobuf body`);
   }
 });
+
+Deno.test("otlp - an unsupported OTLP protocol stops start-up naming the variable", async () => {
+  await assert.rejects(
+    startServer({
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+      },
+    }),
+    /OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" is not supported/,
+  );
+});
