@@ -216,6 +216,8 @@ export class PostgresStore implements EventStore {
   #fed: number | null = null;
   /** Set once {@linkcode PostgresStore.listen} was called; resolves when LISTEN is active. */
   #listening: Promise<void> | null = null;
+  /** Highest id announced by NOTIFY so far. */
+  #announced = 0;
   #feed: Promise<void> = Promise.resolve();
   #retry: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
@@ -236,6 +238,9 @@ export class PostgresStore implements EventStore {
       max: poolSize,
       connect_timeout: options.connectTimeoutSeconds ?? 5,
       idle_timeout: 60,
+      // Seconds before reconnect attempt n (the default grows to 20 s): a LISTEN connection
+      // that lost the database comes back within ~2 s of it returning.
+      backoff: (n: number) => Math.min(0.05 * 2 ** n, 2),
       onnotice: () => {},
       connection: { application_name: "hookwatch" },
       types: {
@@ -509,8 +514,8 @@ export class PostgresStore implements EventStore {
    */
   listen(onEvents: (events: StoredEvent[]) => void): Promise<void> {
     if (this.#listening) throw new Error("already listening");
-    const pull = (upTo: number | null) => {
-      this.#feed = this.#feed.then(() => this.#pull(onEvents, upTo));
+    const pull = (catchUp: boolean) => {
+      this.#feed = this.#feed.then(() => this.#pull(onEvents, catchUp));
     };
     this.#listening = (async () => {
       this.#fed = await this.#realMaxId();
@@ -518,34 +523,37 @@ export class PostgresStore implements EventStore {
         EVENTS_CHANNEL,
         (payload) => {
           const upTo = Number(payload.split(",")[1]);
-          pull(Number.isSafeInteger(upTo) ? upTo : null);
+          if (!Number.isSafeInteger(upTo)) return pull(true);
+          this.#announced = Math.max(this.#announced, upTo);
+          pull(false);
         },
         // Also on every reconnect: catch up on whatever was committed while not listening.
-        () => pull(null),
+        () => pull(true),
       );
     })();
     return this.#listening;
   }
 
+  /**
+   * Delivers the rows after the last one delivered: up to the highest id announced so far
+   * (notifications that queued up meanwhile cost no extra query), or all of them on catch-up.
+   */
   async #pull(
     onEvents: (events: StoredEvent[]) => void,
-    upTo: number | null,
+    catchUp: boolean,
   ): Promise<void> {
     if (this.#closed) return;
     const page = 1000;
     try {
       while (true) {
         const from = this.#fed!;
-        if (upTo !== null && upTo <= from) return;
-        const events = await this.#range(
-          from,
-          upTo ?? Number.MAX_SAFE_INTEGER,
-          page,
-        );
+        const upTo = catchUp ? Number.MAX_SAFE_INTEGER : this.#announced;
+        if (upTo <= from) return;
+        const events = await this.#range(from, upTo, page);
         if (events.length === 0 || this.#closed) return;
         this.#fed = events[events.length - 1].id;
         onEvents(events);
-        if (events.length < page) return;
+        if (events.length < page && catchUp) return;
       }
     } catch (error) {
       if (this.#closed) return;
@@ -555,7 +563,7 @@ export class PostgresStore implements EventStore {
       );
       this.#retry ??= setTimeout(() => {
         this.#retry = null;
-        this.#feed = this.#feed.then(() => this.#pull(onEvents, null));
+        this.#feed = this.#feed.then(() => this.#pull(onEvents, true));
       }, 1000);
     }
   }

@@ -171,6 +171,9 @@ Deno.test({
           assert.equal(down.body.database.status, "unhealthy");
           const refused = await postJson(`${a.url}/events`, sampleEvent());
           assert.ok(refused.status >= 500, `ingest answered ${refused.status}`);
+          // A few seconds down: reconnect attempts pile up (their back-off must stay short).
+          await new Promise((resolve) => setTimeout(resolve, 3000));
+          assert.equal((await ready()).status, 503);
         } finally {
           await cluster.start();
         }
@@ -184,7 +187,7 @@ Deno.test({
         assert.equal(posted.status, 200);
         const frames = await stream.until(
           (f) => eventIds(f).includes(posted.body.id),
-          15_000,
+          5000,
         );
         assert.deepEqual(eventIds(frames), [posted.body.id]);
       } finally {

@@ -99,12 +99,26 @@ function freePort(): number {
   return port;
 }
 
+/** Options for {@linkcode startCluster}. */
+export interface ClusterOptions {
+  /** Server settings (`-c name=value`); tests default to `fsync=off`, benchmarks pass `on`. */
+  settings?: Record<string, string>;
+}
+
 /**
  * Initialises and starts a new cluster.
  *
  * @throws when PostgreSQL is not installed or does not start.
  */
-export async function startCluster(): Promise<PgCluster> {
+export async function startCluster(
+  options: ClusterOptions = {},
+): Promise<PgCluster> {
+  const settings = Object.entries({
+    fsync: "off",
+    full_page_writes: "off",
+    max_connections: "200",
+    ...options.settings,
+  }).map(([name, value]) => `-c ${name}=${value}`).join(" ");
   if (PG_BIN === null) {
     throw new Error(
       `PostgreSQL is required (HOOKWATCH_REQUIRE_POSTGRES=1) but pg_ctl was not found in ${
@@ -145,7 +159,7 @@ export async function startCluster(): Promise<PgCluster> {
       "-t",
       "30",
       "-o",
-      `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c full_page_writes=off -c max_connections=200`,
+      `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} ${settings}`,
       "start",
     ]);
     return result;
