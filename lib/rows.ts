@@ -158,6 +158,59 @@ export function needsUser(e: StreamEvent): boolean {
     e.payload?.notification_type !== "idle_prompt";
 }
 
+/** A session waiting on its user. */
+export interface NeedsItem {
+  key: string;
+  id: number;
+  app: string;
+  session: string;
+  type: string;
+  text: string;
+  ts: number;
+}
+
+/** The key of an event's session: app and session id. */
+export function sessionKey(e: StreamEvent): string {
+  return `${e.source_app}\u0000${e.session_id}`;
+}
+
+/**
+ * The "needs you" list from each session's latest event (any order): sessions waiting on their
+ * user, most recent first.
+ */
+export function needsList(
+  latestPerSession: Iterable<StreamEvent>,
+  limit = 20,
+): NeedsItem[] {
+  const out: NeedsItem[] = [];
+  for (const e of latestPerSession) {
+    if (!needsUser(e)) continue;
+    out.push({
+      key: sessionKey(e),
+      id: e.id,
+      app: e.source_app,
+      session: e.session_id,
+      type: e.hook_event_type,
+      text: describeEvent(e),
+      ts: e.timestamp,
+    });
+  }
+  return out.sort((a, b) => b.id - a.id).slice(0, limit);
+}
+
+/** Each session's newest event among `events`. */
+export function latestPerSession(
+  events: Iterable<StreamEvent>,
+): Map<string, StreamEvent> {
+  const latest = new Map<string, StreamEvent>();
+  for (const e of events) {
+    const key = sessionKey(e);
+    const seen = latest.get(key);
+    if (!seen || seen.id < e.id) latest.set(key, e);
+  }
+  return latest;
+}
+
 /** A session's recent activity, for the lanes. */
 export interface Lane {
   key: string;

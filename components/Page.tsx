@@ -1,0 +1,78 @@
+import type { Signal } from "@preact/signals";
+import type { StoredEvent } from "../lib/events.ts";
+import type {
+  Filters as FilterValues,
+  Lane,
+  NeedsItem,
+  View,
+} from "../lib/rows.ts";
+import type { FilterChoices } from "../workers/protocol.ts";
+import type { FeedData } from "../islands/Feed.tsx";
+import Drawer from "../islands/Drawer.tsx";
+import Feed from "../islands/Feed.tsx";
+import Filters from "../islands/Filters.tsx";
+import Lanes from "../islands/Lanes.tsx";
+import NeedsYou from "../islands/NeedsYou.tsx";
+import PulseChart from "../islands/PulseChart.tsx";
+import StatusBar from "../islands/StatusBar.tsx";
+import ViewSwitch from "../islands/ViewSwitch.tsx";
+
+/** Built asset URLs. */
+export interface PageAssets {
+  css: string;
+}
+
+/** Everything the dashboard's first paint shows. */
+export interface DashboardProps {
+  assets: PageAssets;
+  /** JSON for the client entry (`<body data-hw-config>`); absent without a client build. */
+  clientConfig?: string;
+  feed: FeedData;
+  counts: { priority: number; regular: number; display: number };
+  lanes: Lane[];
+  needs: NeedsItem[];
+  choices: FilterChoices;
+  hrefs: Record<View, string>;
+  view: Signal<View>;
+  filters: Signal<FilterValues>;
+  selected: Signal<number | null>;
+  event: StoredEvent | null;
+}
+
+/** The dashboard page: server components around the islands. */
+export function DashboardPage(p: DashboardProps) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="color-scheme" content="light dark" />
+        <title>hookwatch</title>
+        <link rel="icon" href="/static/icon.svg" type="image/svg+xml" />
+        <link rel="stylesheet" href={p.assets.css} />
+      </head>
+      <body data-hw-config={p.clientConfig}>
+        <a class="skip" href="#feed">Skip to events</a>
+        <header class="top">
+          <h1>hookwatch</h1>
+          <StatusBar counts={p.counts} />
+        </header>
+        <main class="layout">
+          <div class="main-col" id="feed">
+            <div class="toolbar">
+              <ViewSwitch view={p.view} counts={p.counts} hrefs={p.hrefs} />
+              <Filters filters={p.filters} choices={p.choices} view={p.view} />
+            </div>
+            <Feed initial={p.feed} view={p.view} selected={p.selected} />
+          </div>
+          <div class="side-col">
+            <NeedsYou initial={p.needs} selected={p.selected} />
+            <PulseChart minutes={1} />
+            <Lanes initial={p.lanes} />
+          </div>
+        </main>
+        <Drawer selected={p.selected} initial={p.event} />
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,159 @@
+import { Component } from "preact";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import type { Signal } from "@preact/signals";
+import { mergeNewestFirst } from "../lib/buckets.ts";
+import type { FeedRow, View } from "../lib/rows.ts";
+import { live } from "./live.ts";
+import { endSwitch, recordLatency } from "./monitor.ts";
+import { clock, shortId } from "./format.ts";
+
+/** The first paint's buckets, as the worker will send them. */
+export interface FeedData {
+  priority: FeedRow[];
+  regular: FeedRow[];
+  shownRegular: number;
+}
+
+interface RowProps {
+  row: FeedRow;
+  selected: boolean;
+}
+
+/** One event; rows never change once drawn, so only selection re-renders them. */
+class Row extends Component<RowProps> {
+  override shouldComponentUpdate(next: RowProps): boolean {
+    return next.row.id !== this.props.row.id ||
+      next.selected !== this.props.selected;
+  }
+
+  override render({ row, selected }: RowProps) {
+    return (
+      <li class={row.p ? "row pri" : "row"} data-id={row.id}>
+        <a
+          href={`?event=${row.id}`}
+          data-id={row.id}
+          aria-current={selected ? "true" : undefined}
+        >
+          <span class="mark" title={row.p ? "priority" : "regular"}>
+            {row.p ? "priority" : ""}
+          </span>
+          <time>{clock(row.ts)}</time>
+          <span class="type">{row.type}</span>
+          <span class="who">
+            {row.app} · {shortId(row.session)}
+            {row.agent ? ` · ${shortId(row.agent)}` : ""}
+          </span>
+          <span class="text">{row.text}</span>
+        </a>
+      </li>
+    );
+  }
+}
+
+/** The rows a view shows, newest first. */
+export function viewRows(data: FeedData, view: View): FeedRow[] {
+  if (view === "priority") return data.priority;
+  if (view === "regular") return data.regular;
+  return mergeNewestFirst(
+    data.priority,
+    data.regular,
+    data.priority.length,
+    data.shownRegular,
+  );
+}
+
+/** Highest event id drawn so far; null before the first live update. */
+let drawnUpTo: number | null = null;
+
+/**
+ * The live feed: merged or one bucket, newest first, priority rows marked. Scrolling away from
+ * the top pauses it; a button tells how many arrived meanwhile and goes back.
+ */
+export default function Feed(
+  props: {
+    initial: FeedData;
+    view: Signal<View>;
+    selected: Signal<number | null>;
+  },
+) {
+  const update = live.value;
+  const data: FeedData = update ?? props.initial;
+  const view = props.view.value;
+  const rows = viewRows(data, view);
+  const [frozen, setFrozen] = useState<FeedRow[] | null>(null);
+  const scroller = useRef<HTMLDivElement>(null);
+  const shown = frozen ?? rows;
+  const newer = frozen
+    ? rows.filter((r) => r.id > (frozen[0]?.id ?? 0)).length
+    : 0;
+
+  useLayoutEffect(() => endSwitch(view), [view]);
+
+  useLayoutEffect(() => {
+    if (!update || frozen || shown.length === 0) return;
+    if (drawnUpTo === null) {
+      drawnUpTo = shown[0].id; // the snapshot: not live events
+      return;
+    }
+    const fresh: FeedRow[] = [];
+    for (const r of shown) {
+      if (r.id <= drawnUpTo) break; // newest first: the rest were drawn before
+      fresh.push(r);
+    }
+    if (fresh.length === 0) return;
+    drawnUpTo = fresh[0].id;
+    // Displayed = the frame that paints this commit.
+    requestAnimationFrame(() => {
+      const now = Date.now();
+      for (const r of fresh) recordLatency(now - r.rx);
+    });
+  });
+
+  const onScroll = () => {
+    const top = scroller.current?.scrollTop ?? 0;
+    if (top > 8 && !frozen) setFrozen(rows);
+    else if (top <= 8 && frozen) setFrozen(null);
+  };
+  const backToTop = () => {
+    scroller.current?.scrollTo({ top: 0 });
+    setFrozen(null);
+  };
+  const onClick = (e: MouseEvent) => {
+    const link = (e.target as Element).closest<HTMLAnchorElement>("a[data-id]");
+    if (!link || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    e.preventDefault();
+    props.selected.value = Number(link.dataset.id);
+  };
+  const selected = props.selected.value;
+  return (
+    <section class="feed" aria-label="Live events">
+      <div class="feed-head">
+        <span>
+          {shown.length} shown
+          {view === "all" ? ` · ${data.priority.length} priority` : ""}
+        </span>
+        {frozen
+          ? (
+            <button type="button" class="newer" onClick={backToTop}>
+              Paused · {newer} new {newer === 1 ? "event" : "events"} ↑
+            </button>
+          )
+          : null}
+      </div>
+      <div
+        class="feed-scroll"
+        ref={scroller}
+        onScroll={onScroll}
+        tabIndex={0}
+        aria-label="Event list"
+      >
+        <ol class="rows" onClick={onClick}>
+          {shown.map((row) => (
+            <Row key={row.id} row={row} selected={row.id === selected} />
+          ))}
+        </ol>
+        {shown.length === 0 ? <p class="empty">No events yet.</p> : null}
+      </div>
+    </section>
+  );
+}

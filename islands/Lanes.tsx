@@ -1,0 +1,45 @@
+import type { Lane } from "../lib/rows.ts";
+import { live } from "./live.ts";
+import { clock, shortId } from "./format.ts";
+
+/** Per-session lanes: each agent session's recent events, newest first. */
+export default function Lanes(props: { initial: Lane[] }) {
+  const lanes = live.value?.lanes ?? props.initial;
+  return (
+    <section class="lanes" aria-label="Sessions">
+      <div class="panel-head">
+        <h2>Sessions</h2>
+      </div>
+      {lanes.length === 0 ? <p class="empty">No sessions yet.</p> : (
+        <ul>
+          {lanes.map((lane) => (
+            <li key={lane.key} class="lane">
+              <div class="lane-name">
+                <span class="app">{lane.app}</span>
+                <span class="sess">{shortId(lane.session)}</span>
+                {lane.agents > 0
+                  ? (
+                    <span class="agents">
+                      {lane.agents}{" "}
+                      {lane.agents === 1 ? "subagent" : "subagents"}
+                    </span>
+                  )
+                  : null}
+                <span class="last">
+                  {lane.lastType} {clock(lane.lastAt)}
+                </span>
+              </div>
+              <ol class="marks" aria-label="recent events, newest first">
+                {lane.marks.map(([id, type, p]) => (
+                  <li key={id} class={p ? "m p" : "m"} title={type}>
+                    <span class="sr">{type}</span>
+                  </li>
+                ))}
+              </ol>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

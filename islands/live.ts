@@ -1,0 +1,74 @@
+/**
+ * The browser side's live state: the bucket worker's latest update and the client monitor's
+ * figures, as signals the islands read. On the server nothing starts, so the islands render
+ * from their props.
+ *
+ * @module
+ */
+import { signal } from "@preact/signals";
+import type { Filters } from "../lib/rows.ts";
+import type {
+  FilterChoices,
+  LiveUpdate,
+  Pulse,
+  ToWorker,
+} from "../workers/protocol.ts";
+
+/** What the page passes the client entry (in `<body data-hw-config>`). */
+export interface ClientConfig {
+  workerUrl: string;
+  streamUrl: string;
+  priorityTypes: string[];
+  retention: { priority: number; regular: number };
+  metricsIntervalMs: number;
+  filters: Filters;
+}
+
+/** The worker's latest update; null until the first one. */
+export const live = signal<LiveUpdate | null>(null);
+/** The latest pulse series (sent at most twice a second). */
+export const pulse = signal<Pulse | null>(null);
+/** Filter menu choices seen by the worker; null until it sends them. */
+export const choices = signal<FilterChoices | null>(null);
+/** Frames per second over the last second. */
+export const fps = signal<number | null>(null);
+/** Page + worker memory in bytes, when the browser exposes it. */
+export const memory = signal<number | null>(null);
+
+let worker: Worker | null = null;
+
+/** Sends a message to the bucket worker (ignored before it starts, e.g. on the server). */
+export function tell(message: ToWorker): void {
+  worker?.postMessage(message);
+}
+
+/** Starts the worker and the frame loop that lets it post one update per frame. */
+export function startLive(config: ClientConfig): Worker {
+  worker = new Worker(config.workerUrl, { type: "module", name: "buckets" });
+  let awaiting = false;
+  worker.onmessage = (m: MessageEvent<LiveUpdate>) => {
+    awaiting = false;
+    const update = m.data;
+    if (update.pulse) pulse.value = update.pulse;
+    if (update.choices) choices.value = update.choices;
+    live.value = update;
+  };
+  const frame = () => {
+    if (!awaiting) {
+      awaiting = true;
+      worker!.postMessage({ type: "ready" } satisfies ToWorker);
+    }
+    requestAnimationFrame(frame);
+  };
+  worker.postMessage(
+    {
+      type: "init",
+      streamUrl: new URL(config.streamUrl, location.href).href,
+      priorityTypes: config.priorityTypes,
+      retention: config.retention,
+      filters: config.filters,
+    } satisfies ToWorker,
+  );
+  requestAnimationFrame(frame);
+  return worker;
+}

@@ -1,0 +1,27 @@
+/**
+ * The island registry: one barrel for the server (to mark islands) and the client entry (to
+ * hydrate them), so names agree on both sides.
+ *
+ * @module
+ */
+import type { IslandRegistry } from "../lib/islands.ts";
+import Drawer from "./Drawer.tsx";
+import Feed from "./Feed.tsx";
+import Filters from "./Filters.tsx";
+import Lanes from "./Lanes.tsx";
+import NeedsYou from "./NeedsYou.tsx";
+import PulseChart from "./PulseChart.tsx";
+import StatusBar from "./StatusBar.tsx";
+import ViewSwitch from "./ViewSwitch.tsx";
+
+/** Every island by name. */
+export const islands: IslandRegistry = {
+  Drawer,
+  Feed,
+  Filters,
+  Lanes,
+  NeedsYou,
+  PulseChart,
+  StatusBar,
+  ViewSwitch,
+};

@@ -1,0 +1,239 @@
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { signal } from "@preact/signals";
+import { renderToString } from "preact-render-to-string";
+import { fileURLToPath } from "node:url";
+import type { Deps } from "../lib/hookwatch.ts";
+import { displayRegularCount, mergeNewestFirst } from "../lib/buckets.ts";
+import { renderWithIslands } from "../lib/islands.ts";
+import {
+  buildLanes,
+  eventFilter,
+  filtersFromParams,
+  latestPerSession,
+  needsList,
+  toRow,
+  type View,
+} from "../lib/rows.ts";
+import type { StoredEvent } from "../lib/events.ts";
+import { islands } from "../islands/mod.ts";
+import { DashboardPage } from "../components/Page.tsx";
+import type { ClientConfig } from "../islands/live.ts";
+
+/** Where `scripts/build.ts` writes hashed bundles and `manifest.json`. */
+export const BUILD_DIR: string = fileURLToPath(
+  new URL("../static/build/", import.meta.url),
+);
+const STATIC_DIR = fileURLToPath(new URL("../static/", import.meta.url));
+
+/** The build's manifest: hashed file names. */
+export interface BuildManifest {
+  inputs: string;
+  boot: string;
+  worker: string;
+  css: string;
+}
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "worker-src 'self'",
+  "connect-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/** Cross-origin isolation (for measureUserAgentSpecificMemory) and a CSP with no inline script. */
+function isolate(c: Context): void {
+  c.header("cross-origin-opener-policy", "same-origin");
+  c.header("cross-origin-embedder-policy", "require-corp");
+  c.header("cross-origin-resource-policy", "same-origin");
+  c.header("content-security-policy", CSP);
+  c.header("x-content-type-options", "nosniff");
+  c.header("referrer-policy", "no-referrer");
+}
+
+const TYPES: Record<string, string> = {
+  js: "text/javascript; charset=utf-8",
+  css: "text/css; charset=utf-8",
+  svg: "image/svg+xml",
+  png: "image/png",
+  json: "application/json",
+  map: "application/json",
+};
+const SAFE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.([a-z]+)$/;
+const HASHED = /-[0-9a-f]{12,}\.[a-z]+$/;
+
+async function readManifest(): Promise<BuildManifest | null> {
+  try {
+    return JSON.parse(await Deno.readTextFile(`${BUILD_DIR}manifest.json`));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+function parseView(value: string | undefined): View {
+  if (value === undefined || value === "" || value === "all") return "all";
+  if (value === "priority" || value === "regular") return value;
+  throw new HTTPException(400, {
+    message: "view must be all, priority or regular",
+  });
+}
+
+function parsePositive(
+  value: string | undefined,
+  name: string,
+  min: number,
+  max: number,
+): number | null {
+  if (value === undefined || value === "") return null;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new HTTPException(400, {
+      message: `${name} must be a whole number from ${min} to ${max}`,
+    });
+  }
+  return n;
+}
+
+const CHOICES_SHOWN = 500;
+
+/**
+ * `GET /`: the dashboard's server-rendered first paint of the dual-bucket snapshot, with its
+ * islands; `GET /static/...`: CSS, icons and the hashed client bundles (immutable).
+ */
+export function dashboardRoutes(hw: Deps): Hono {
+  const app = new Hono();
+
+  app.get("/", async (c) => {
+    const params = new URL(c.req.url).searchParams;
+    const view = parseView(c.req.query("view"));
+    const eventId = parsePositive(
+      c.req.query("event"),
+      "event",
+      1,
+      Number.MAX_SAFE_INTEGER,
+    );
+    const metricsIntervalMs = parsePositive(
+      c.req.query("metricsInterval"),
+      "metricsInterval",
+      1000,
+      3_600_000,
+    ) ?? 60_000;
+    const filters = filtersFromParams(params);
+
+    const query = hw.snapshotQuery();
+    const [snapshot, options, event, manifest] = await Promise.all([
+      hw.store.snapshot(query),
+      hw.store.filterOptions(),
+      eventId === null ? null : hw.store.get(eventId),
+      readManifest(),
+    ]);
+    const accept = eventFilter(filters);
+    const priority = snapshot.priority.filter(accept).map(toRow);
+    const regular = snapshot.regular.filter(accept).map(toRow);
+    const all = [...snapshot.priority, ...snapshot.regular];
+    const hrefs = {} as Record<View, string>;
+    for (const v of ["all", "priority", "regular"] as const) {
+      const next = new URLSearchParams(params);
+      next.delete("event");
+      if (v === "all") next.delete("view");
+      else next.set("view", v);
+      const search = next.toString();
+      hrefs[v] = search ? `/?${search}` : "/";
+    }
+    const clientConfig: ClientConfig | null = manifest && {
+      workerUrl: `/static/build/${manifest.worker}`,
+      streamUrl: "/stream",
+      priorityTypes: hw.config.priorityEventTypes,
+      retention: {
+        priority: hw.config.retentionPriorityMs,
+        regular: hw.config.retentionRegularMs,
+      },
+      metricsIntervalMs,
+      filters,
+    };
+
+    const { html, islands: count } = renderWithIslands(
+      () => (
+        <DashboardPage
+          assets={{
+            css: manifest
+              ? `/static/build/${manifest.css}`
+              : "/static/dashboard.css",
+          }}
+          clientConfig={clientConfig ? JSON.stringify(clientConfig) : undefined}
+          feed={{
+            priority,
+            regular,
+            shownRegular: displayRegularCount(priority.length, regular.length),
+          }}
+          counts={{
+            priority: snapshot.priority.length,
+            regular: snapshot.regular.length,
+            display: Math.min(250, all.length),
+          }}
+          lanes={buildLanes(mergeNewestFirst(priority, regular))}
+          needs={needsList(latestPerSession(all.filter(accept)).values())}
+          choices={{
+            source_apps: options.source_apps.slice(0, CHOICES_SHOWN),
+            session_ids: options.session_ids.slice(0, CHOICES_SHOWN),
+            hook_event_types: options.hook_event_types.slice(0, CHOICES_SHOWN),
+          }}
+          hrefs={hrefs}
+          view={signal(view)}
+          filters={signal(filters)}
+          selected={signal(event ? event.id : null)}
+          event={event as StoredEvent | null}
+        />
+      ),
+      islands,
+      renderToString,
+    );
+    // Only a page with islands loads the client.
+    const script = count > 0 && manifest
+      ? `<script type="module" src="/static/build/${manifest.boot}"></script>`
+      : "";
+    isolate(c);
+    c.header("cache-control", "no-store");
+    if (eventId !== null && !event) c.status(404);
+    return c.html(
+      `<!DOCTYPE html>${html.replace("</body>", `${script}</body>`)}`,
+    );
+  });
+
+  const serve = (dir: string, immutable: boolean) => async (c: Context) => {
+    const name = c.req.param("name") ?? "";
+    const match = SAFE_NAME.exec(name);
+    if (!match || !(match[1] in TYPES)) {
+      throw new HTTPException(404, { message: `no static file ${name}` });
+    }
+    let body: Uint8Array;
+    try {
+      body = await Deno.readFile(`${dir}${name}`);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        throw new HTTPException(404, { message: `no static file ${name}` });
+      }
+      throw error;
+    }
+    isolate(c);
+    c.header("content-type", TYPES[match[1]]);
+    c.header(
+      "cache-control",
+      immutable && HASHED.test(name)
+        ? "public, max-age=31536000, immutable"
+        : "no-cache",
+    );
+    return c.body(body as Uint8Array<ArrayBuffer>);
+  };
+  app.get("/static/build/:name", serve(BUILD_DIR, true));
+  app.get("/static/:name", serve(STATIC_DIR, false));
+  return app;
+}

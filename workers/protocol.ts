@@ -1,0 +1,75 @@
+/**
+ * Messages between the dashboard's main thread and its bucket worker.
+ *
+ * The main thread sends `ready` from `requestAnimationFrame` once it has applied the previous
+ * update, and the worker posts at most one `update` per `ready`: so at most one per frame, with
+ * bursts of events batched into it.
+ *
+ * @module
+ */
+import type { FeedRow, Filters, Lane, NeedsItem } from "../lib/rows.ts";
+
+export type { NeedsItem };
+
+/** Starts the worker. */
+export interface InitMessage {
+  type: "init";
+  /** Absolute URL of `/stream`. */
+  streamUrl: string;
+  /** The server's priority event types, so the worker classifies as the server does. */
+  priorityTypes: string[];
+  retention: { priority: number; regular: number };
+  filters: Filters;
+  /** How often retention runs, ms. */
+  expireEveryMs?: number;
+}
+
+/** Main thread → worker. */
+export type ToWorker =
+  | InitMessage
+  | { type: "filters"; filters: Filters }
+  | { type: "ready" };
+
+/** The stream's state. */
+export type Connection = "connecting" | "live" | "reconnecting";
+
+/** Events per second per bucket, one slot per second, oldest first, ending at `end`. */
+export interface Pulse {
+  /** Epoch second of the last slot. */
+  end: number;
+  priority: number[];
+  regular: number[];
+}
+
+/** Distinct values seen, for the filter menus. */
+export interface FilterChoices {
+  source_apps: string[];
+  session_ids: string[];
+  hook_event_types: string[];
+}
+
+/** Worker → main thread: everything the islands draw, after filters. */
+export interface LiveUpdate {
+  type: "update";
+  /** Priority bucket after filters, newest first. */
+  priority: FeedRow[];
+  /** Regular bucket after filters, newest first. */
+  regular: FeedRow[];
+  /** The merged display holds every priority row and this many of the newest regular rows. */
+  shownRegular: number;
+  /** Bucket sizes before filters. */
+  counts: { priority: number; regular: number; display: number };
+  lanes: Lane[];
+  needs: NeedsItem[];
+  conn: Connection;
+  /** Highest event id seen. */
+  lastId: number;
+  /** Events received in the last full second. */
+  eventsPerSec: number;
+  /** Mean classification time per event, ms. */
+  classifyMs: number;
+  /** Present when it changed since the last update. */
+  pulse?: Pulse;
+  /** Present when it changed since the last update. */
+  choices?: FilterChoices;
+}
