@@ -13,6 +13,8 @@
  * @module
  */
 
+import type { SpooledEvent } from "./spool.ts";
+
 /** Where events go when neither `--server-url` nor `HOOKWATCH_URL` says. */
 export const DEFAULT_SERVER_URL = "http://127.0.0.1:4000";
 /** How long one event's POST may take before the event is spooled instead. */
@@ -230,7 +232,7 @@ function buildEvent(
   input: Record<string, unknown>,
   flags: Flags,
   ctx: SendContext,
-): Record<string, unknown> & { event_id: string } {
+): SpooledEvent {
   const cwd = typeof input.cwd === "string" && input.cwd
     ? input.cwd
     : Deno.cwd();
@@ -251,12 +253,10 @@ function buildEvent(
 async function spoolEvent(
   dir: string,
   maxBytes: number | undefined,
-  event: Record<string, unknown>,
+  event: SpooledEvent,
 ) {
   const { Spool } = await import("./spool.ts");
-  const dropped = await new Spool({ dir, maxBytes }).append(
-    event as never,
-  );
+  const dropped = await new Spool({ dir, maxBytes }).append(event);
   if (
     dropped.dropped_regular + dropped.dropped_priority +
         dropped.dropped_corrupt > 0

@@ -290,7 +290,7 @@ Deno.test("sender - a server that accepts but never answers does not hold the ho
   }
 });
 
-Deno.test("sender - a corrupt spool line is skipped and reported, the rest replayed", async () => {
+Deno.test("sender - a corrupt spool line is skipped and reported, a refused event does not block the rest", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "hookwatch-sender-" });
   const server = await startServer();
   try {
@@ -305,11 +305,16 @@ Deno.test("sender - a corrupt spool line is skipped and reported, the rest repla
         timestamp: Date.now() - 60_000 + n,
         event_id: crypto.randomUUID(),
       });
+    // Well-formed, but the server refuses it: it must not hold back the others.
+    const refused = JSON.stringify({
+      ...JSON.parse(good(3)),
+      session_id: "",
+    });
     await Deno.writeTextFile(
       `${spool}/spool-2026-01-02.ndjson`,
       `${good(1)}\n{"source_app":"corrupt","session_id":"s-1","hook_ev\n${
         good(2)
-      }\n`,
+      }\n${refused}\n`,
     );
     const run = await runSender(
       await fixture("Stop"),
@@ -321,6 +326,7 @@ Deno.test("sender - a corrupt spool line is skipped and reported, the rest repla
       run.stderr,
       /skipped corrupt spool line 2 of spool-2026-01-02\.ndjson/,
     );
+    assert.match(run.stderr, /refused spooled event .*session_id/);
     const stored = await recent(server, "corrupt");
     assert.deepEqual(
       stored.map((e) => e.payload.n ?? e.hook_event_type).sort(),
