@@ -129,6 +129,7 @@ export function createHookwatch(
       await committer.close();
       broadcaster.closeAll(SHUTDOWN_FRAME);
       await sweeper.stop();
+      sessions.close();
       await store.close();
     },
   };

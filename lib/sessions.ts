@@ -225,6 +225,9 @@ export function stateAfter(
   }
 }
 
+/** Longest time a committed hook event waits before it is folded into the aggregates. */
+export const OBSERVE_DELAY_MS = 100;
+
 /** Hook events forwarded from Claude Code telemetry carry this type prefix. */
 export const OTEL_TYPE_PREFIX = "claude_code.";
 
@@ -319,6 +322,8 @@ export class SessionTracker {
   readonly #db: DatabaseSync;
   readonly #s: Record<string, StatementSync>;
   readonly #addTotal: Record<UsageKind, StatementSync>;
+  #pending: StoredEvent[] = [];
+  #timer: ReturnType<typeof setTimeout> | null = null;
   #lastPrune = 0;
 
   constructor(db: DatabaseSync) {
@@ -432,13 +437,38 @@ export class SessionTracker {
     );
   }
 
-  /** {@linkcode recordHookEvents} for the commit path: a failure is logged, never thrown. */
+  /**
+   * {@linkcode recordHookEvents} for the commit path, deferred: committed events are folded in
+   * at most {@linkcode OBSERVE_DELAY_MS} later (or at the next read, or at
+   * {@linkcode SessionTracker.close}), so many commits share one aggregate transaction. A
+   * failure is logged, never thrown.
+   */
   observe(events: readonly StoredEvent[]): void {
+    for (const e of events) this.#pending.push(e);
+    if (this.#pending.length >= 10_000) this.flush();
+    else if (this.#timer === null && this.#pending.length > 0) {
+      this.#timer = setTimeout(() => this.flush(), OBSERVE_DELAY_MS);
+      Deno.unrefTimer(this.#timer);
+    }
+  }
+
+  /** Folds in the hook events {@linkcode observe} is holding. */
+  flush(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#pending.length === 0) return;
+    const events = this.#pending;
+    this.#pending = [];
     try {
       this.recordHookEvents(events);
     } catch (error) {
       console.error("hookwatch: session aggregates not updated:", error);
     }
+  }
+
+  /** Flushes and stops the timer; call before closing the database. */
+  close(): void {
+    this.flush();
   }
 
   /**
@@ -544,6 +574,7 @@ export class SessionTracker {
     events: readonly ClaudeEvent[],
     now: number,
   ): Changes & { fresh: ClaudeEvent[] } {
+    this.flush();
     const changes: Changes & { fresh: ClaudeEvent[] } = {
       sessions: new Set(),
       spend: [],
@@ -608,6 +639,7 @@ export class SessionTracker {
 
   /** Applies Claude Code metric points (delta or cumulative). */
   recordUsage(points: readonly UsagePoint[], now: number): Changes {
+    this.flush();
     const changes: Changes = { sessions: new Set(), spend: [] };
     if (points.length === 0) return changes;
     this.#tx(() => {
@@ -714,6 +746,7 @@ export class SessionTracker {
 
   /** Sessions, filtered and sorted. */
   list(query: SessionQuery): SessionSummary[] {
+    this.flush();
     const where: string[] = [];
     const values: (string | number)[] = [];
     if (query.source_app !== undefined) {
@@ -747,6 +780,7 @@ export class SessionTracker {
 
   /** One session's summary; null when unknown. */
   summary(sessionId: string): SessionSummary | null {
+    this.flush();
     const row = this.#s.get.get(sessionId) as unknown as SessionRow | undefined;
     return row ? summaryOf(row) : null;
   }

@@ -8,11 +8,7 @@ import {
   usageOf,
   type UsagePoint,
 } from "./claude_telemetry.ts";
-import {
-  SessionTracker,
-  type SessionTracker as Tracker,
-  stateAfter,
-} from "./sessions.ts";
+import { OBSERVE_DELAY_MS, SessionTracker, stateAfter } from "./sessions.ts";
 import type { StoredEvent } from "./events.ts";
 import { logBodies, metricsBody } from "../tests/fixtures/otlp/fixtures.ts";
 import {
@@ -29,7 +25,7 @@ import {
 const NOW = 1_795_800_000_000;
 
 async function withTracker(
-  run: (tracker: Tracker, path: string) => void | Promise<void>,
+  run: (tracker: SessionTracker, path: string) => void | Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "hookwatch-sessions-" });
   const path = `${dir}/test.db`;
@@ -437,4 +433,25 @@ Deno.test("sessions - telemetry records that cannot be attributed are rejected w
   assert.equal(ok.time, Date.parse("2026-11-26T12:00:00.000Z"));
   assert.equal(ok.costUsd, 0.5);
   assert.equal(ok.tokens.input, 10);
+});
+
+Deno.test("sessions - observed commits are folded in within the delay, at a read, or at close", async () => {
+  await withTracker(async (tracker, path) => {
+    tracker.observe([hook(1, "UserPromptSubmit", NOW, {}, 1)]);
+    // a read sees it at once
+    assert.equal(tracker.summary(SESSION_ID)?.events.priority, 1);
+    tracker.observe([hook(2, "PreToolUse", NOW + 1)]);
+    await new Promise((resolve) => setTimeout(resolve, OBSERVE_DELAY_MS + 50));
+    const db = new DatabaseSync(path);
+    try {
+      const other = new SessionTracker(db);
+      // written by the timer, visible to another connection without a read on this one
+      assert.equal(other.summary(SESSION_ID)?.events.regular, 1);
+      tracker.observe([hook(3, "Stop", NOW + 2, {}, 1)]);
+      tracker.close();
+      assert.equal(other.summary(SESSION_ID)?.state, "stopped");
+    } finally {
+      db.close();
+    }
+  });
 });
