@@ -175,3 +175,22 @@ Deno.test("spool - a claim left by a process that died is replayed later, a live
     assert.deepEqual(claim.events.map((e) => e.event_id), [orphan.event_id]);
   });
 });
+
+Deno.test("spool - with nothing regular left, the oldest priority events go, and are counted", async () => {
+  await withDir(async (dir) => {
+    const spool = new Spool({ dir, maxBytes: 4_000 });
+    for (let n = 0; n < 40; n++) {
+      await spool.append(event(n, "Notification", { pad: "z".repeat(150) }));
+    }
+    const stats = await spool.stats();
+    assert.equal(stats.dropped_regular, 0);
+    assert.ok(stats.dropped_priority > 0);
+    const { events } = await spool.claim();
+    const kept = events.map((e) => (e.payload as { n: number }).n);
+    assert.equal(kept.length + stats.dropped_priority, 40);
+    assert.deepEqual(
+      kept,
+      Array.from({ length: kept.length }, (_, i) => 40 - kept.length + i),
+    );
+  });
+});
