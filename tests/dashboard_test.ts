@@ -1,0 +1,512 @@
+/**
+ * The dashboard in real Chromium against a real hookwatch process.
+ */
+import assert from "node:assert/strict";
+import type { Browser, BrowserContextOptions, Page } from "playwright-core";
+import {
+  postJson,
+  sampleEvent,
+  startServer,
+  type TestServer,
+} from "./helpers/server.ts";
+import {
+  browserMissing,
+  ensureBuilt,
+  launchBrowser,
+} from "./helpers/browser.ts";
+
+const XSS =
+  `<img src=x onerror="window.__xss=1">"></script><script>window.__xss=1</script><svg onload="window.__xss=1">`;
+
+async function postBatch(url: string, events: Record<string, unknown>[]) {
+  for (let i = 0; i < events.length; i += 200) {
+    const res = await postJson(`${url}/events/batch`, events.slice(i, i + 200));
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+  }
+}
+
+/** A page that records page errors and CSP violations (a sign markup was interpreted). */
+async function open(
+  browser: Browser,
+  url: string,
+  options: BrowserContextOptions & { live?: boolean } = {},
+): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
+  const { live = true, ...contextOptions } = options;
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 720 },
+    ...contextOptions,
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      const w = globalThis as unknown as { __csp?: string[] };
+      (w.__csp ??= []).push(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  await page.goto(url);
+  if (live && contextOptions.javaScriptEnabled !== false) {
+    await page.waitForSelector("html[data-hydrated]");
+    await page.waitForSelector('.conn[data-conn="live"]');
+  }
+  return { page, errors, close: () => context.close() };
+}
+
+const rowIds = (page: Page) =>
+  page.$$eval(
+    ".rows li",
+    (lis) => lis.map((li) => Number(li.getAttribute("data-id"))),
+  );
+
+const waitRows = (page: Page, selector: string, count: number) =>
+  page.waitForFunction(
+    ([s, n]) => document.querySelectorAll(s as string).length === n,
+    [selector, count] as const,
+    { timeout: 10_000 },
+  );
+
+Deno.test({
+  name: "dashboard - in Chromium against a real server",
+  ignore: browserMissing,
+  async fn(t) {
+    await ensureBuilt();
+    const browser = await launchBrowser();
+    const servers: TestServer[] = [];
+    const start = async (options?: Parameters<typeof startServer>[0]) => {
+      const s = await startServer(options);
+      servers.push(s);
+      return s;
+    };
+    try {
+      await t.step(
+        "SSR shows the snapshot before any script runs",
+        async () => {
+          const s = await start();
+          await postBatch(s.url, [
+            sampleEvent({
+              session_id: "ssr-1",
+              payload: {
+                tool_name: "Read",
+                tool_input: { file_path: "/a.ts" },
+              },
+            }),
+            sampleEvent({
+              session_id: "ssr-2",
+              hook_event_type: "PermissionRequest",
+              payload: { tool_name: "Bash" },
+            }),
+            sampleEvent({
+              session_id: "ssr-1",
+              hook_event_type: "Stop",
+              summary: "all done",
+            }),
+          ]);
+          const { page, close } = await open(browser, s.url, {
+            javaScriptEnabled: false,
+          });
+          assert.deepEqual(await rowIds(page), [3, 2, 1]);
+          assert.equal(await page.locator(".rows li.pri").count(), 2);
+          assert.match(
+            await page.locator(".rows li").first().innerText(),
+            /Stop[\s\S]*all done/,
+          );
+          assert.match(
+            await page.locator(".status").innerText(),
+            /2\/200 priority[\s\S]*1\/100 regular/,
+          );
+          assert.match(
+            await page.locator(".needs").innerText(),
+            /PermissionRequest/,
+          );
+          // Views and the detail work as plain links without JavaScript.
+          await page.click('a[data-view="priority"]');
+          assert.deepEqual(await rowIds(page), [3, 2]);
+          await page.goto(`${s.url}/?event=1`);
+          assert.match(
+            await page.locator(".drawer .payload").innerText(),
+            /"file_path": "\/a.ts"/,
+          );
+          await close();
+
+          const res = await fetch(s.url);
+          await res.body?.cancel();
+          assert.equal(
+            res.headers.get("cross-origin-embedder-policy"),
+            "require-corp",
+          );
+          assert.equal(
+            res.headers.get("cross-origin-opener-policy"),
+            "same-origin",
+          );
+          const csp = res.headers.get("content-security-policy") ?? "";
+          assert.match(csp, /script-src 'self'/);
+          assert.doesNotMatch(csp, /unsafe-inline/);
+          const bad = await fetch(`${s.url}/?view=everything`);
+          assert.equal(bad.status, 400);
+          assert.match((await bad.json()).error, /view must be/);
+        },
+      );
+
+      await t.step(
+        "bundles are hashed, immutable and cross-origin isolated; the page can measure memory",
+        async () => {
+          const s = servers[0];
+          const html = await (await fetch(s.url)).text();
+          const boot = /src="(\/static\/build\/boot-[0-9a-f]+\.js)"/.exec(html)
+            ?.[1];
+          const config = /data-hw-config="([^"]+)"/.exec(html)?.[1].replaceAll(
+            "&quot;",
+            '"',
+          );
+          assert.ok(boot && config);
+          for (const path of [boot, JSON.parse(config).workerUrl]) {
+            const res = await fetch(`${s.url}${path}`);
+            await res.body?.cancel();
+            assert.equal(res.status, 200);
+            assert.match(res.headers.get("cache-control") ?? "", /immutable/);
+            assert.equal(
+              res.headers.get("cross-origin-embedder-policy"),
+              "require-corp",
+            );
+            assert.match(res.headers.get("content-type") ?? "", /javascript/);
+          }
+          const { page, errors, close } = await open(browser, s.url);
+          assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+          assert.deepEqual(errors, []);
+          await close();
+        },
+      );
+
+      await t.step(
+        "live events appear, newest first, priority marked",
+        async () => {
+          const s = servers[0];
+          const { page, errors, close } = await open(browser, s.url);
+          await postJson(
+            `${s.url}/events`,
+            sampleEvent({ session_id: "live-1", summary: "first live" }),
+          );
+          await postJson(
+            `${s.url}/events`,
+            sampleEvent({
+              session_id: "live-1",
+              hook_event_type: "Notification",
+              payload: { message: "look at me" },
+            }),
+          );
+          await waitRows(page, ".rows li", 5);
+          const first = page.locator(".rows li").first();
+          assert.match(
+            await first.innerText(),
+            /Notification[\s\S]*look at me/,
+          );
+          assert.equal(await first.getAttribute("class"), "row pri");
+          assert.deepEqual(errors, []);
+          await close();
+        },
+      );
+
+      await t.step(
+        "500 regular + 50 priority: all priority kept, regular capped; then display caps at 250",
+        async () => {
+          const s = await start();
+          const { page, close } = await open(browser, s.url);
+          const events = [];
+          for (let i = 0; i < 550; i++) {
+            events.push(
+              sampleEvent({
+                session_id: `cap-${i % 7}`,
+                hook_event_type: i % 11 === 10 ? "Stop" : "PreToolUse",
+              }),
+            );
+          }
+          assert.equal(
+            events.filter((e) => e.hook_event_type === "Stop").length,
+            50,
+          );
+          await postBatch(s.url, events);
+          await page.waitForFunction(() =>
+            /50\/200 priority[\s\S]*100\/100 regular/.test(
+              document.querySelector(".status")!.textContent!,
+            )
+          );
+          await waitRows(page, ".rows li", 150);
+          assert.equal(await page.locator(".rows li.pri").count(), 50);
+          // The regular rows shown are the newest 100.
+          const regularIds = await page.$$eval(
+            ".rows li:not(.pri)",
+            (lis) => lis.map((li) => Number(li.getAttribute("data-id"))),
+          );
+          const allRegular = events.map((e, i) => [e, i + 1] as const)
+            .filter(([e]) => e.hook_event_type !== "Stop").map(([, id]) => id);
+          assert.deepEqual(regularIds, allRegular.slice(-100).reverse());
+
+          await postBatch(
+            s.url,
+            Array.from(
+              { length: 200 },
+              () => sampleEvent({ hook_event_type: "UserPromptSubmit" }),
+            ),
+          );
+          await page.waitForFunction(() =>
+            /200\/200 priority[\s\S]*100\/100 regular/.test(
+              document.querySelector(".status")!.textContent!,
+            )
+          );
+          await waitRows(page, ".rows li", 250);
+          assert.equal(await page.locator(".rows li.pri").count(), 200);
+          assert.equal(await page.locator(".rows li:not(.pri)").count(), 50);
+          await close();
+        },
+      );
+
+      await t.step("view switch and each filter narrow the feed", async () => {
+        const s = await start();
+        await postBatch(s.url, [
+          sampleEvent({
+            source_app: "alpha",
+            session_id: "s-a",
+            hook_event_type: "PreToolUse",
+          }),
+          sampleEvent({
+            source_app: "alpha",
+            session_id: "s-b",
+            hook_event_type: "Stop",
+          }),
+          sampleEvent({
+            source_app: "beta",
+            session_id: "s-c",
+            hook_event_type: "PostToolUse",
+            payload: { tool_name: "Grep", tool_input: { pattern: "needle" } },
+          }),
+          sampleEvent({
+            source_app: "beta",
+            session_id: "s-c",
+            hook_event_type: "Notification",
+            payload: { message: "hi" },
+          }),
+        ]);
+        const { page, errors, close } = await open(browser, s.url);
+        await page.click('a[data-view="priority"]');
+        await waitRows(page, ".rows li", 2);
+        assert.equal(await page.locator(".rows li.pri").count(), 2);
+        assert.match(page.url(), /view=priority/);
+        await page.click('a[data-view="regular"]');
+        await waitRows(page, ".rows li", 2);
+        assert.equal(await page.locator(".rows li.pri").count(), 0);
+        await page.click('a[data-view="all"]');
+        await waitRows(page, ".rows li", 4);
+
+        await page.selectOption('select[name="app"]', "alpha");
+        await waitRows(page, ".rows li", 2);
+        assert.deepEqual(await rowIds(page), [2, 1]);
+        await page.selectOption('select[name="app"]', "");
+        await page.selectOption('select[name="session"]', "s-c");
+        await waitRows(page, ".rows li", 2);
+        assert.deepEqual(await rowIds(page), [4, 3]);
+        await page.selectOption('select[name="session"]', "");
+        await page.selectOption('select[name="type"]', "Stop");
+        await waitRows(page, ".rows li", 1);
+        assert.deepEqual(await rowIds(page), [2]);
+        await page.selectOption('select[name="type"]', "");
+        await page.fill('input[name="q"]', "NEEDLE");
+        await waitRows(page, ".rows li", 1);
+        assert.deepEqual(await rowIds(page), [3]);
+        // Live events respect the active filter.
+        await postJson(
+          `${s.url}/events`,
+          sampleEvent({ payload: { message: "another needle" } }),
+        );
+        await postJson(
+          `${s.url}/events`,
+          sampleEvent({ payload: { message: "hay" } }),
+        );
+        await waitRows(page, ".rows li", 2);
+        assert.deepEqual(await rowIds(page), [5, 3]);
+        await page.fill('input[name="q"]', "");
+        await waitRows(page, ".rows li", 6);
+        assert.deepEqual(errors, []);
+        await close();
+      });
+
+      await t.step(
+        "the detail drawer shows payload, summary, model and chat",
+        async () => {
+          const s = servers.at(-1)!;
+          const stored = await postJson(
+            `${s.url}/events`,
+            sampleEvent({
+              hook_event_type: "Stop",
+              summary: "wrapped up the refactor",
+              model_name: "claude-sonnet-4-5",
+              payload: {
+                last_assistant_message: "Done.",
+                nested: { deep: [1, 2] },
+              },
+              chat: [
+                {
+                  type: "user",
+                  message: { role: "user", content: "please refactor" },
+                },
+                {
+                  type: "assistant",
+                  message: {
+                    role: "assistant",
+                    content: [{ type: "text", text: "Refactored it." }],
+                  },
+                },
+              ],
+            }),
+          );
+          const { page, close } = await open(browser, s.url);
+          await page.click(`.rows a[data-id="${stored.body.id}"]`);
+          const drawer = page.locator(".drawer");
+          await drawer.locator(".payload").waitFor();
+          assert.match(
+            await drawer.locator(".payload").innerText(),
+            /"deep": \[\s*1,\s*2\s*\]/,
+          );
+          assert.equal(
+            await drawer.locator(".summary").innerText(),
+            "wrapped up the refactor",
+          );
+          assert.equal(
+            await drawer.locator(".model").innerText(),
+            "claude-sonnet-4-5",
+          );
+          assert.match(
+            await drawer.locator(".chat").innerText(),
+            /please refactor[\s\S]*Refactored it\./,
+          );
+          await page.keyboard.press("Escape");
+          await drawer.waitFor({ state: "hidden" });
+          await close();
+        },
+      );
+
+      await t.step(
+        "an XSS payload in every field executes nothing, in SSR and live views",
+        async () => {
+          const s = await start();
+          const hostile = (n: number) =>
+            sampleEvent({
+              source_app: `${XSS}app${n}`,
+              session_id: `${XSS}session${n}`,
+              hook_event_type: "Notification",
+              model_name: XSS,
+              summary: null,
+              event_id: `${XSS}${n}`,
+              payload: {
+                message: XSS,
+                [XSS]: XSS,
+                agent_id: XSS,
+                tool_name: XSS,
+                tool_input: { command: XSS },
+              },
+              chat: [XSS, { role: XSS, content: XSS }],
+            });
+          await postJson(`${s.url}/events`, hostile(1));
+          // bypassCSP: the page's CSP must not be what keeps the payload inert.
+          const { page, close } = await open(browser, s.url, {
+            bypassCSP: true,
+          });
+          await postJson(`${s.url}/events`, hostile(2));
+          await waitRows(page, ".rows li", 2);
+          await page.locator(".rows a").first().click();
+          await page.locator(".drawer .payload").waitFor();
+          await page.selectOption('select[name="app"]', `${XSS}app2`);
+          await waitRows(page, ".rows li", 1);
+          await page.waitForTimeout(300);
+          const state = await page.evaluate(() => ({
+            xss: (globalThis as unknown as { __xss?: number }).__xss ?? null,
+            csp: (globalThis as unknown as { __csp?: string[] }).__csp ?? [],
+            imgs:
+              document.querySelectorAll("img, svg:not([aria-hidden])").length,
+            scripts: document.querySelectorAll("script").length,
+            text: document.body.innerText,
+          }));
+          assert.equal(state.xss, null);
+          assert.deepEqual(state.csp, []);
+          assert.equal(state.imgs, 0);
+          assert.equal(state.scripts, 1);
+          assert.ok(
+            state.text.includes(`<img src=x onerror="window.__xss=1">`),
+          );
+          await close();
+        },
+      );
+
+      await t.step(
+        "after a server restart the worker resumes: new events appear, no duplicate rows",
+        async () => {
+          const first = await start();
+          await postBatch(
+            first.url,
+            Array.from({ length: 3 }, () => sampleEvent()),
+          );
+          const { page, errors, close } = await open(browser, first.url);
+          await postBatch(
+            first.url,
+            Array.from(
+              { length: 2 },
+              () => sampleEvent({ hook_event_type: "Stop" }),
+            ),
+          );
+          await waitRows(page, ".rows li", 5);
+          await first.stop();
+          await page.waitForSelector('.conn[data-conn="reconnecting"]');
+          const second = await start({
+            port: first.port,
+            dbPath: first.dbPath,
+          });
+          await postBatch(
+            second.url,
+            Array.from(
+              { length: 4 },
+              () => sampleEvent({ summary: "after restart" }),
+            ),
+          );
+          await page.waitForSelector('.conn[data-conn="live"]', {
+            timeout: 15_000,
+          });
+          await waitRows(page, ".rows li", 9);
+          const ids = await rowIds(page);
+          assert.deepEqual(ids, [9, 8, 7, 6, 5, 4, 3, 2, 1]);
+          await postJson(
+            `${second.url}/events`,
+            sampleEvent({ summary: "still live" }),
+          );
+          await waitRows(page, ".rows li", 10);
+          assert.deepEqual(errors, []);
+          await close();
+        },
+      );
+
+      await t.step("client metrics reach the server", async () => {
+        const s = servers[0];
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        const reported = page.waitForResponse((r) =>
+          r.url().endsWith("/api/metrics/client")
+        );
+        await page.goto(`${s.url}/?metricsInterval=1000`);
+        const response = await reported;
+        assert.equal(response.status(), 204);
+        const body = response.request().postDataJSON();
+        assert.match(body.clientId, /^tab-/);
+        assert.equal(typeof body.metrics.renderingStats.fps, "number");
+        assert.equal(typeof body.metrics.eventCounts.priority, "number");
+        const exposition = await (await fetch(`${s.url}/metrics`)).text();
+        assert.ok(
+          exposition.includes(`client_id="${body.clientId}"`),
+          "the client's series is exported",
+        );
+        await context.close();
+      });
+    } finally {
+      await browser.close();
+      for (const s of servers) await s.stop();
+    }
+  },
+});
