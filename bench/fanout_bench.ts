@@ -1,0 +1,361 @@
+/**
+ * Fan-out: many concurrent `GET /stream` clients (in a few client processes) while a separate
+ * load process POSTs events at a fixed rate. Measures broadcast latency (client receipt − the
+ * event's `received_at`, the server clock at arrival; same machine clock), events lost per
+ * client (must be 0), and the server's RSS.
+ *
+ * `deno run -A bench/fanout_bench.ts [--runs 5] [--seconds 5] [--rate 1000]
+ *   [--clients 100,1000]`
+ *
+ * @module
+ */
+import type { ClientsResult } from "./stream_clients.ts";
+import type { LoadResult } from "./load_gen.ts";
+import {
+  fmt,
+  parseArgs,
+  printTable,
+  ROOT,
+  rssOf,
+  sleep,
+  startHookwatch,
+  summarize,
+  type Summary,
+  writeReportPart,
+} from "./lib.ts";
+
+/** Options of one fan-out run. */
+export interface FanoutOptions {
+  url: string;
+  /** Server process id, for RSS. */
+  pid: number;
+  clients: number;
+  processes: number;
+  /** Measure latency on every `sample`-th connection. */
+  sample: number;
+  rate: number;
+  seconds: number;
+  mode?: "sse" | "ws";
+  field?: "received_at" | "timestamp";
+  /** Time for the last frames to arrive after the load ends. */
+  drainMs?: number;
+}
+
+/** What one fan-out run measured. */
+export interface FanoutRun {
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  samples: number;
+  delivered: number;
+  lost: number;
+  ended_early: number;
+  server_rss_mb_max: number;
+  load: LoadResult;
+  errors: string[];
+}
+
+async function readLine(
+  reader: ReadableStreamDefaultReader<string>,
+  buffer: { text: string },
+  timeoutMs: number,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (!buffer.text.includes("\n")) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const result = await Promise.race([
+      reader.read(),
+      new Promise<null>((r) =>
+        timer = setTimeout(() => r(null), Math.max(1, deadline - Date.now()))
+      ),
+    ]).finally(() => clearTimeout(timer));
+    if (result === null) throw new Error("client process did not answer");
+    if (result.done) throw new Error("client process ended");
+    buffer.text += result.value;
+  }
+  const at = buffer.text.indexOf("\n");
+  const line = buffer.text.slice(0, at);
+  buffer.text = buffer.text.slice(at + 1);
+  return line;
+}
+
+/** Percentiles from a histogram of whole milliseconds. */
+export function histogramPercentiles(
+  hist: Map<number, number>,
+  ps: number[],
+): number[] {
+  const keys = [...hist.keys()].sort((a, b) => a - b);
+  const total = keys.reduce((n, k) => n + hist.get(k)!, 0);
+  return ps.map((p) => {
+    const rank = Math.max(1, Math.ceil((p / 100) * total));
+    let seen = 0;
+    for (const k of keys) {
+      seen += hist.get(k)!;
+      if (seen >= rank) return k;
+    }
+    return NaN;
+  });
+}
+
+/** One run: connect every client, send the load, collect. */
+export async function fanoutRun(options: FanoutOptions): Promise<FanoutRun> {
+  const mode = options.mode ?? "sse";
+  const per = Math.ceil(options.clients / options.processes);
+  const children: {
+    child: Deno.ChildProcess;
+    reader: ReadableStreamDefaultReader<string>;
+    buffer: { text: string };
+  }[] = [];
+  for (let p = 0; p < options.processes; p++) {
+    const count = Math.min(per, options.clients - p * per);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        `${ROOT}bench/stream_clients.ts`,
+        "--url",
+        options.url,
+        "--count",
+        String(count),
+        "--mode",
+        mode,
+        "--field",
+        options.field ?? "received_at",
+        "--sample",
+        String(options.sample),
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    children.push({ child, reader, buffer: { text: "" } });
+  }
+  const stopAll = async () => {
+    for (const c of children) {
+      try {
+        const writer = c.child.stdin.getWriter();
+        await writer.write(new TextEncoder().encode("stop\n"));
+        await writer.close();
+      } catch { /* already closed */ }
+    }
+  };
+  try {
+    for (const c of children) {
+      const line = await readLine(c.reader, c.buffer, 90_000);
+      if (line !== "ready") throw new Error(`client process said ${line}`);
+    }
+    let rssMax = rssOf(options.pid);
+    const load = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        `${ROOT}bench/load_gen.ts`,
+        "--url",
+        options.url,
+        "--rate",
+        String(options.rate),
+        "--seconds",
+        String(options.seconds),
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    let done = false;
+    const sampler = (async () => {
+      while (!done) {
+        try {
+          rssMax = Math.max(rssMax, rssOf(options.pid));
+        } catch { /* gone */ }
+        await sleep(200);
+      }
+    })();
+    const loadOut = await load;
+    await sleep(options.drainMs ?? 2000);
+    done = true;
+    await sampler;
+    const loadResult = JSON.parse(
+      new TextDecoder().decode(loadOut.stdout).trim(),
+    ) as LoadResult;
+    let finalId = 0;
+    if (mode === "sse") {
+      const res = await fetch(`${options.url}/events/recent?limit=1`);
+      const body = await res.json();
+      const list = Array.isArray(body) ? body : body.events;
+      finalId = list?.[0]?.id ?? 0;
+    }
+    await stopAll();
+    const hist = new Map<number, number>();
+    let delivered = 0, lost = 0, ended = 0;
+    const errors: string[] = [];
+    for (const c of children) {
+      const result = JSON.parse(
+        await readLine(c.reader, c.buffer, 30_000),
+      ) as ClientsResult;
+      for (const [k, v] of Object.entries(result.histogram)) {
+        hist.set(Number(k), (hist.get(Number(k)) ?? 0) + v);
+      }
+      result.counts.forEach((n, i) => {
+        delivered += n;
+        const expected = mode === "sse"
+          ? finalId - result.snapshot_ids[i]
+          : loadResult.ok;
+        lost += Math.max(0, expected - n);
+      });
+      ended += result.ended;
+      errors.push(...result.errors);
+    }
+    const [p50, p99, max] = histogramPercentiles(hist, [50, 99, 100]);
+    return {
+      p50_ms: p50,
+      p99_ms: p99,
+      max_ms: max,
+      samples: [...hist.values()].reduce((a, b) => a + b, 0),
+      delivered,
+      lost,
+      ended_early: ended,
+      server_rss_mb_max: Math.round(rssMax / 2 ** 20),
+      load: loadResult,
+      errors: errors.slice(0, 5),
+    };
+  } finally {
+    await stopAll();
+    for (const c of children) {
+      const timer = setTimeout(() => {
+        try {
+          c.child.kill("SIGKILL");
+        } catch { /* gone */ }
+      }, 10_000);
+      await c.reader.cancel().catch(() => {});
+      await c.child.status;
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Summary of several runs of one scenario. */
+export interface FanoutFigures {
+  clients: number;
+  rate: number;
+  p50_ms: Summary;
+  p99_ms: Summary;
+  max_ms: Summary;
+  lost_total: number;
+  ended_early_total: number;
+  delivered_per_sec: Summary;
+  server_rss_mb_max: Summary;
+  achieved_rate: Summary;
+  errors: string[];
+}
+
+/** Summarises runs of one scenario. */
+export function summarizeFanout(
+  clients: number,
+  rate: number,
+  runs: FanoutRun[],
+): FanoutFigures {
+  return {
+    clients,
+    rate,
+    p50_ms: summarize(runs.map((r) => r.p50_ms)),
+    p99_ms: summarize(runs.map((r) => r.p99_ms)),
+    max_ms: summarize(runs.map((r) => r.max_ms)),
+    lost_total: runs.reduce((n, r) => n + r.lost, 0),
+    ended_early_total: runs.reduce((n, r) => n + r.ended_early, 0),
+    delivered_per_sec: summarize(
+      runs.map((r) => r.delivered / r.load.seconds),
+    ),
+    server_rss_mb_max: summarize(runs.map((r) => r.server_rss_mb_max)),
+    achieved_rate: summarize(runs.map((r) => r.load.rate)),
+    errors: runs.flatMap((r) => r.errors).slice(0, 5),
+  };
+}
+
+/** Process layout for a client count: about 250 connections per client process. */
+export function layout(clients: number): { processes: number; sample: number } {
+  return clients <= 100
+    ? { processes: 1, sample: 1 }
+    : { processes: Math.ceil(clients / 250), sample: Math.ceil(clients / 100) };
+}
+
+/** Prints the fan-out table. */
+export function printFanout(title: string, figures: FanoutFigures[]): void {
+  printTable(
+    title,
+    [
+      "clients × events/s",
+      "p50 ms",
+      "p99 ms",
+      "p99 min–max",
+      "lost",
+      "dropped",
+      "deliveries/s",
+      "RSS MB",
+    ],
+    figures.map((f) => [
+      `${fmt(f.clients)} × ${fmt(f.achieved_rate.median, 0)}`,
+      fmt(f.p50_ms.median, 0),
+      fmt(f.p99_ms.median, 0),
+      `${f.p99_ms.min}–${f.p99_ms.max}`,
+      f.lost_total,
+      f.ended_early_total,
+      fmt(f.delivered_per_sec.median),
+      fmt(f.server_rss_mb_max.median, 0),
+    ]),
+  );
+}
+
+if (import.meta.main) {
+  const args = parseArgs(Deno.args);
+  const runs = Number(args.get("runs") ?? 5);
+  const seconds = Number(args.get("seconds") ?? 5);
+  const rate = Number(args.get("rate") ?? 1000);
+  const clientCounts = (args.get("clients") ?? "100,1000").split(",").map(
+    Number,
+  );
+  const figures: FanoutFigures[] = [];
+  for (const clients of clientCounts) {
+    const server = await startHookwatch();
+    const results: FanoutRun[] = [];
+    try {
+      for (let run = 0; run < runs; run++) {
+        const r = await fanoutRun({
+          url: server.url,
+          pid: server.pid,
+          clients,
+          ...layout(clients),
+          rate,
+          seconds,
+        });
+        console.error(
+          `fanout ${clients} clients run ${
+            run + 1
+          }: p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, lost ${r.lost}, dropped ${r.ended_early}, rate ${
+            fmt(r.load.rate)
+          }/s`,
+        );
+        results.push(r);
+      }
+    } finally {
+      await server.stop();
+    }
+    figures.push(summarizeFanout(clients, rate, results));
+  }
+  printFanout(
+    `fan-out over SSE (${runs} runs × ${seconds} s; latency = client receipt − server received_at)`,
+    figures,
+  );
+  await writeReportPart("fanout", {
+    runs,
+    seconds_per_run: seconds,
+    method:
+      "stream_clients.ts processes (~250 connections each; latency sampled on ~100 connections) + load_gen.ts process posting single events at a fixed rate; lost = (last stored id − snapshot id) − events received, per client",
+    scenarios: figures,
+    targets: {
+      broadcast_p99_ms_100_clients: 10,
+      p99_ms_1000_clients_1000_eps: 100,
+      lost: 0,
+    },
+  });
+}
