@@ -4,7 +4,8 @@
  *
  *   deno run -A bench/metrics_overhead.ts [--runs 5] [--seconds 10] [--concurrency 16]
  *
- * Prints one JSON object; `costPercent` is 1 − the median of the per-round on/off ratios.
+ * Prints one JSON object: throughput (and 1 − the median of the per-round on/off ratios), and
+ * the server's CPU time per request, which other load on a shared machine disturbs far less.
  * Needs `hey` (Debian package hey). Loopback only.
  *
  * @module
@@ -27,12 +28,26 @@ const dir = await Deno.makeTempDir({ prefix: "hookwatch-bench-" });
 const bodyPath = `${dir}/body.json`;
 await Deno.writeTextFile(bodyPath, JSON.stringify(sampleEvent()));
 
-async function run(metrics: "on" | "off"): Promise<number> {
+/** User + system CPU seconds a process used so far (Linux /proc; ticks at 100 Hz). */
+function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+interface Run {
+  rps: number;
+  /** Server CPU per acknowledged request, µs: insensitive to other load on the machine. */
+  cpuUs: number;
+}
+
+async function run(metrics: "on" | "off"): Promise<Run> {
   const server = await startServer({
     dbPath: `${dir}/${metrics}-${crypto.randomUUID()}.db`,
     env: { HOOKWATCH_METRICS: metrics },
   });
   try {
+    const cpuBefore = cpuSeconds(server.process.pid);
     const { stdout, code } = await new Deno.Command("hey", {
       args: [
         "-z",
@@ -56,7 +71,8 @@ async function run(metrics: "on" | "off"): Promise<number> {
     if (code !== 0 || !rps || !ok) throw new Error(`hey failed:\n${text}`);
     const non200 = /\[(?!200\])\d+\]\s+\d+ responses/.test(text);
     if (non200) throw new Error(`non-200 answers:\n${text}`);
-    return rps;
+    const cpu = cpuSeconds(server.process.pid) - cpuBefore;
+    return { rps, cpuUs: (cpu / Number(ok)) * 1e6 };
   } finally {
     await server.stop();
   }
@@ -68,37 +84,55 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
 
-const results: Record<"on" | "off", number[]> = { on: [], off: [] };
+const results: Record<"on" | "off", Run[]> = { on: [], off: [] };
 try {
   for (let i = 0; i < runs; i++) {
     // Alternate which goes first so drift on a shared machine hits both alike.
     const order: ("on" | "off")[] = i % 2 ? ["off", "on"] : ["on", "off"];
     for (const mode of order) {
-      const rps = await run(mode);
-      results[mode].push(rps);
+      const r = await run(mode);
+      results[mode].push(r);
       console.error(
-        `run ${i + 1}/${runs} metrics ${mode}: ${rps.toFixed(0)} req/s`,
+        `run ${i + 1}/${runs} metrics ${mode}: ${r.rps.toFixed(0)} req/s, ` +
+          `${r.cpuUs.toFixed(1)} µs server CPU/request`,
       );
     }
   }
 } finally {
   await Deno.remove(dir, { recursive: true });
 }
-const on = median(results.on);
-const off = median(results.off);
+const rps = (mode: "on" | "off") => results[mode].map((r) => r.rps);
+const cpu = (mode: "on" | "off") => results[mode].map((r) => r.cpuUs);
 // Runs i of both modes ran back to back: their ratio cancels most of the machine's drift.
-const paired = results.on.map((rps, i) => rps / results.off[i]);
+const paired = rps("on").map((on, i) => on / rps("off")[i]);
+const round = (x: number, digits = 4) => Number(x.toFixed(digits));
 console.log(JSON.stringify(
   {
     command:
       `hey -z ${seconds}s -c ${concurrency} -m POST -T application/json -D body.json /events`,
     runs,
-    requestsPerSecond: results,
-    median: { on: Math.round(on), off: Math.round(off) },
-    onOverOff: Number((on / off).toFixed(4)),
-    pairedRatios: paired.map((r) => Number(r.toFixed(4))),
-    medianPairedRatio: Number(median(paired).toFixed(4)),
-    costPercent: Number(((1 - median(paired)) * 100).toFixed(2)),
+    requestsPerSecond: {
+      on: rps("on").map(Math.round),
+      off: rps("off").map(Math.round),
+    },
+    medianRequestsPerSecond: {
+      on: Math.round(median(rps("on"))),
+      off: Math.round(median(rps("off"))),
+    },
+    medianPairedThroughputRatio: round(median(paired)),
+    serverCpuUsPerRequest: {
+      on: cpu("on").map((x) => round(x, 1)),
+      off: cpu("off").map((x) => round(x, 1)),
+    },
+    medianServerCpuUsPerRequest: {
+      on: round(median(cpu("on")), 1),
+      off: round(median(cpu("off")), 1),
+    },
+    cpuCostPercent: round(
+      (median(cpu("on")) / median(cpu("off")) - 1) * 100,
+      2,
+    ),
+    throughputCostPercent: round((1 - median(paired)) * 100, 2),
   },
   null,
   2,
