@@ -4,7 +4,7 @@
  * (fresh database each run) and reported as medians with ratios to SQLite.
  *
  *   deno run -A bench/replicas_bench.ts [--runs 3] [--seconds 5] [--concurrency 16]
- *     [--rate 200] [--events 1000] [--clients 2]
+ *     [--rate 200] [--events 1000] [--clients 2] [--pg-synchronous-commit on|off]
  *
  * - Throughput: `hey -z <seconds>s -c <concurrency>` POSTing one event to `/events`; with two
  *   replicas, two `hey` processes (half the concurrency each, one per replica) run at once
@@ -15,8 +15,9 @@
  *   (sender and readers share this process's clock). With two replicas half the deliveries
  *   cross replicas (NOTIFY → read by id → fan-out). p50/p99 over every (event, client) pair.
  *
- * PostgreSQL runs with its production defaults (fsync and synchronous_commit on) in a
- * throwaway cluster (Debian's postgresql). Needs `hey`. Everything is on 127.0.0.1 and bounded.
+ * PostgreSQL runs with fsync on in a throwaway cluster (Debian's postgresql) and, by default,
+ * `synchronous_commit=on` (each commit waits for its WAL flush); `--pg-synchronous-commit off`
+ * measures without that wait. Needs `hey`. Everything is on 127.0.0.1 and bounded.
  *
  * @module
  */
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     rate: { type: "string", default: "200" },
     events: { type: "string", default: "1000" },
     clients: { type: "string", default: "2" },
+    "pg-synchronous-commit": { type: "string", default: "on" },
   },
 });
 const runs = Number(values.runs);
@@ -223,8 +225,13 @@ const raw: Record<
   "postgres-1": { rps: [], p50: [], p99: [], crossP99: [] },
   "postgres-2": { rps: [], p50: [], p99: [], crossP99: [] },
 };
+const synchronousCommit = values["pg-synchronous-commit"];
 const cluster = await startCluster({
-  settings: { fsync: "on", full_page_writes: "on" },
+  settings: {
+    fsync: "on",
+    full_page_writes: "on",
+    synchronous_commit: synchronousCommit,
+  },
 });
 try {
   for (let i = 0; i < runs; i++) {
@@ -233,8 +240,9 @@ try {
     for (const setup of order) {
       const servers = await startSetup(setup, cluster);
       try {
-        const rps = await throughput(servers);
+        // Latency first, on a quiet system; then throughput.
         const lat = await latency(servers);
+        const rps = await throughput(servers);
         raw[setup].rps.push(round(rps, 0));
         raw[setup].p50.push(round(lat.p50));
         raw[setup].p99.push(round(lat.p99));
@@ -276,6 +284,7 @@ console.log(JSON.stringify(
       `hey -z ${seconds}s -c ${concurrency} (split over the replicas) POST /events; then ${eventCount} events at ${rate}/s with ${clientsPerReplica} stream clients per replica`,
     runs,
     cpus: navigator.hardwareConcurrency,
+    postgres: { fsync: "on", synchronous_commit: synchronousCommit },
     raw,
     median: summary,
     ingestRatioToSqlite: Object.fromEntries(
