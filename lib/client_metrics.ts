@@ -54,7 +54,7 @@ function number(
   key: string,
   path: string,
   max: number,
-  options: { integer?: boolean; optional?: boolean } = {},
+  options: { integer?: boolean; optional?: boolean; min?: number } = {},
 ): number | null {
   const value = parent[key];
   const field = `${path}${key}`;
@@ -65,8 +65,9 @@ function number(
   if (typeof value !== "number" || !Number.isFinite(value)) {
     throw new ClientMetricsError(field, "must be a number");
   }
-  if (value < 0 || value > max) {
-    throw new ClientMetricsError(field, `must be from 0 to ${max}`);
+  const min = options.min ?? 0;
+  if (value < min || value > max) {
+    throw new ClientMetricsError(field, `must be from ${min} to ${max}`);
   }
   if (options.integer && !Number.isInteger(value)) {
     throw new ClientMetricsError(field, "must be a whole number");
@@ -80,6 +81,9 @@ const count = (parent: Json, key: string, path: string) =>
   number(parent, key, path, 1e9, { integer: true }) as number;
 const optional = (parent: Json, key: string, path: string, max: number) =>
   number(parent, key, path, max, { optional: true });
+/** Event timestamps come from the agents' clocks: skew can make a latency negative, read as 0. */
+const latency = (parent: Json, key: string, path: string) =>
+  Math.max(0, number(parent, key, path, HOUR_MS, { min: -HOUR_MS }) as number);
 
 /**
  * Validates a client metrics body: the full form
@@ -114,8 +118,8 @@ export function parseClientReport(body: unknown): ClientReport {
   if (metrics.e2eLatencyMs !== undefined && metrics.e2eLatencyMs !== null) {
     const e2e = object(metrics.e2eLatencyMs, "metrics.e2eLatencyMs");
     e2eLatencyMs = {
-      p50: required(e2e, "p50", "metrics.e2eLatencyMs.", HOUR_MS),
-      p99: required(e2e, "p99", "metrics.e2eLatencyMs.", HOUR_MS),
+      p50: latency(e2e, "p50", "metrics.e2eLatencyMs."),
+      p99: latency(e2e, "p99", "metrics.e2eLatencyMs."),
     };
   }
   return {

@@ -95,6 +95,21 @@ Deno.test("client metrics - bad bodies name the field", () => {
     fieldOf({ ...minimal, metrics: { ...m, e2eLatencyMs: { p50: 1 } } }),
     "metrics.e2eLatencyMs.p99",
   );
+  assert.equal(
+    fieldOf({
+      ...minimal,
+      metrics: { ...m, e2eLatencyMs: { p50: -4e6, p99: 1 } },
+    }),
+    "metrics.e2eLatencyMs.p50",
+  );
+});
+
+Deno.test("client metrics - a latency made negative by clock skew reads as 0, not a 400", () => {
+  const report = parseClientReport({
+    ...minimal,
+    metrics: { ...minimal.metrics, e2eLatencyMs: { p50: -40, p99: 12 } },
+  });
+  assert.deepEqual(report.e2eLatencyMs, { p50: 0, p99: 12 });
 });
 
 Deno.test("client metrics - latest report per client, stale clients expire, count is capped", () => {
