@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Signal } from "@preact/signals";
 import type { StoredEvent } from "../lib/events.ts";
 import { clock } from "./format.ts";
+import { PromptCost } from "./CostBadges.tsx";
 
 type Loaded =
   | { state: "none" }
@@ -152,6 +153,7 @@ export default function Drawer(
               <dd class="model">{event.model_name ?? "–"}</dd>
               <dt>Summary</dt>
               <dd class="summary">{event.summary ?? "–"}</dd>
+              <PromptCost event={event} />
             </dl>
             <h3>Payload</h3>
             <pre class="payload">{JSON.stringify(event.payload, null, 2)}</pre>

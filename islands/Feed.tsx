@@ -1,5 +1,5 @@
 import { Component } from "preact";
-import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Signal } from "@preact/signals";
 import { mergeNewestFirst } from "../lib/buckets.ts";
 import type { FeedRow, View } from "../lib/rows.ts";
@@ -50,6 +50,12 @@ class Row extends Component<RowProps> {
   }
 }
 
+function priorityCount(rows: FeedRow[]): number {
+  let n = 0;
+  for (const r of rows) n += r.p;
+  return n;
+}
+
 /** The rows a view shows, newest first. */
 export function viewRows(data: FeedData, view: View): FeedRow[] {
   if (view === "priority") return data.priority;
@@ -61,6 +67,9 @@ export function viewRows(data: FeedData, view: View): FeedRow[] {
     data.shownRegular,
   );
 }
+
+/** Row height in px; matches `--row` in the CSS. */
+const ROW_PX = 30;
 
 /** Highest event id drawn so far; null before the first live update. */
 let drawnUpTo: number | null = null;
@@ -81,8 +90,22 @@ export default function Feed(
   const view = props.view.value;
   const rows = viewRows(data, view);
   const [frozen, setFrozen] = useState<FeedRow[] | null>(null);
+  // The first paint holds every row; once live, only the rows that fit are drawn while at the
+  // top (a spacer keeps the scrollbar honest), and a paused feed draws all of its rows.
+  const [capacity, setCapacity] = useState<number | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    const el = scroller.current!;
+    const measure = () => setCapacity(Math.ceil(el.clientHeight / ROW_PX) + 4);
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
   const shown = frozen ?? rows;
+  const drawn = frozen || capacity === null ? shown : shown.slice(0, capacity);
+  const rest = shown.length - drawn.length;
   const newer = frozen
     ? rows.filter((r) => r.id > (frozen[0]?.id ?? 0)).length
     : 0;
@@ -90,13 +113,13 @@ export default function Feed(
   useLayoutEffect(() => endSwitch(view), [view]);
 
   useLayoutEffect(() => {
-    if (!update || frozen || shown.length === 0) return;
+    if (!update || frozen || drawn.length === 0) return;
     if (drawnUpTo === null) {
-      drawnUpTo = shown[0].id; // the snapshot: not live events
+      drawnUpTo = drawn[0].id; // the snapshot: not live events
       return;
     }
     const fresh: FeedRow[] = [];
-    for (const r of shown) {
+    for (const r of drawn) {
       if (r.id <= drawnUpTo) break; // newest first: the rest were drawn before
       fresh.push(r);
     }
@@ -126,7 +149,13 @@ export default function Feed(
   };
   const selected = props.selected.value;
   return (
-    <section class="feed" aria-label="Live events">
+    <section
+      class="feed"
+      aria-label="Live events"
+      data-total={shown.length}
+      data-priority={priorityCount(shown)}
+      data-paused={frozen ? "true" : undefined}
+    >
       <div class="feed-head">
         <span>
           {shown.length} shown
@@ -148,10 +177,19 @@ export default function Feed(
         aria-label="Event list"
       >
         <ol class="rows" onClick={onClick}>
-          {shown.map((row) => (
+          {drawn.map((row) => (
             <Row key={row.id} row={row} selected={row.id === selected} />
           ))}
         </ol>
+        {rest > 0
+          ? (
+            <div
+              class="rest"
+              aria-hidden="true"
+              style={{ height: `${rest * ROW_PX}px` }}
+            />
+          )
+          : null}
         {shown.length === 0 ? <p class="empty">No events yet.</p> : null}
       </div>
     </section>

@@ -1,10 +1,11 @@
 import type { Lane } from "../lib/rows.ts";
-import { live } from "./live.ts";
+import { lanes as liveLanes } from "./live.ts";
 import { clock, shortId } from "./format.ts";
+import { LaneCost } from "./CostBadges.tsx";
 
 /** Per-session lanes: each agent session's recent events, newest first. */
 export default function Lanes(props: { initial: Lane[] }) {
-  const lanes = live.value?.lanes ?? props.initial;
+  const lanes = liveLanes.value ?? props.initial;
   return (
     <section class="lanes" aria-label="Sessions">
       <div class="panel-head">
@@ -17,6 +18,7 @@ export default function Lanes(props: { initial: Lane[] }) {
               <div class="lane-name">
                 <span class="app">{lane.app}</span>
                 <span class="sess">{shortId(lane.session)}</span>
+                <LaneCost session={lane.session} />
                 {lane.agents > 0
                   ? (
                     <span class="agents">

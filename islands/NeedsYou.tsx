@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Signal } from "@preact/signals";
 import type { NeedsItem } from "../workers/protocol.ts";
-import { live } from "./live.ts";
+import { needs as liveNeeds } from "./live.ts";
 import { clock, shortId } from "./format.ts";
 
 const OPT_IN = "hookwatch.notify";
@@ -10,7 +10,7 @@ const OPT_IN = "hookwatch.notify";
 export default function NeedsYou(
   props: { initial: NeedsItem[]; selected: Signal<number | null> },
 ) {
-  const needs = live.value?.needs ?? props.initial;
+  const needs = liveNeeds.value ?? props.initial;
   const [notify, setNotify] = useState(false);
   const notified = useRef(0);
 

@@ -5,7 +5,7 @@
  */
 import { hydrateIslands } from "../lib/islands.ts";
 import { islands } from "./mod.ts";
-import { type ClientConfig, live, startLive } from "./live.ts";
+import { type ClientConfig, live, startLive, updateCount } from "./live.ts";
 import { ClientPerformanceMonitor } from "./monitor.ts";
 
 const config = JSON.parse(
@@ -18,4 +18,4 @@ monitor.start();
 document.documentElement.dataset.hydrated = "true";
 
 // Read-only handles for benchmarks and debugging in devtools.
-Object.assign(globalThis, { hookwatch: { monitor, live } });
+Object.assign(globalThis, { hookwatch: { monitor, live, updateCount } });

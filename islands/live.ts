@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { signal } from "@preact/signals";
-import type { Filters } from "../lib/rows.ts";
+import { batch, signal } from "@preact/signals";
+import type { Filters, Lane, NeedsItem } from "../lib/rows.ts";
 import type {
   FilterChoices,
   LiveUpdate,
@@ -28,6 +28,10 @@ export interface ClientConfig {
 export const live = signal<LiveUpdate | null>(null);
 /** The latest pulse series (sent at most twice a second). */
 export const pulse = signal<Pulse | null>(null);
+/** Per-session lanes (sent at most four times a second); null until the first. */
+export const lanes = signal<Lane[] | null>(null);
+/** The "needs you" list (sent at most four times a second); null until the first. */
+export const needs = signal<NeedsItem[] | null>(null);
 /** Filter menu choices seen by the worker; null until it sends them. */
 export const choices = signal<FilterChoices | null>(null);
 /** Frames per second over the last second. */
@@ -36,6 +40,12 @@ export const fps = signal<number | null>(null);
 export const memory = signal<number | null>(null);
 
 let worker: Worker | null = null;
+let updates = 0;
+
+/** How many updates the worker posted so far (at most one per frame). */
+export function updateCount(): number {
+  return updates;
+}
 
 /** Sends a message to the bucket worker (ignored before it starts, e.g. on the server). */
 export function tell(message: ToWorker): void {
@@ -48,10 +58,15 @@ export function startLive(config: ClientConfig): Worker {
   let awaiting = false;
   worker.onmessage = (m: MessageEvent<LiveUpdate>) => {
     awaiting = false;
+    updates++;
     const update = m.data;
-    if (update.pulse) pulse.value = update.pulse;
-    if (update.choices) choices.value = update.choices;
-    live.value = update;
+    batch(() => {
+      if (update.pulse) pulse.value = update.pulse;
+      if (update.choices) choices.value = update.choices;
+      if (update.lanes) lanes.value = update.lanes;
+      if (update.needs) needs.value = update.needs;
+      live.value = update;
+    });
   };
   const frame = () => {
     if (!awaiting) {

@@ -11,6 +11,7 @@ import Filters from "./Filters.tsx";
 import Lanes from "./Lanes.tsx";
 import NeedsYou from "./NeedsYou.tsx";
 import PulseChart from "./PulseChart.tsx";
+import SessionCosts from "./SessionCosts.tsx";
 import StatusBar from "./StatusBar.tsx";
 import ViewSwitch from "./ViewSwitch.tsx";
 
@@ -22,6 +23,7 @@ export const islands: IslandRegistry = {
   Lanes,
   NeedsYou,
   PulseChart,
+  SessionCosts,
   StatusBar,
   ViewSwitch,
 };

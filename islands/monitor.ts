@@ -67,6 +67,8 @@ export interface MonitorWindow {
   frameDrops: number;
   frameDropRatio: number;
   e2e: { p50: number; p99: number; count: number } | null;
+  /** The raw latency samples, when asked for. */
+  samples?: number[];
 }
 
 /** Watches frames and memory and reports them. */
@@ -139,7 +141,7 @@ export class ClientPerformanceMonitor {
   }
 
   /** The figures since the previous call, and starts a new window. */
-  take(): MonitorWindow {
+  take(options: { samples?: boolean } = {}): MonitorWindow {
     const elapsed = performance.now() - this.#windowStart;
     const frames = this.#frames;
     const drops = this.#drops;
@@ -148,8 +150,8 @@ export class ClientPerformanceMonitor {
     this.#windowStart = performance.now();
     const n = latencyCount;
     let e2e: MonitorWindow["e2e"] = null;
+    const sorted = latencies.slice(0, n).sort();
     if (n > 0) {
-      const sorted = latencies.slice(0, n).sort();
       e2e = {
         p50: percentile(sorted, 0.5),
         p99: percentile(sorted, 0.99),
@@ -159,6 +161,7 @@ export class ClientPerformanceMonitor {
     latencyCount = 0;
     latencyNext = 0;
     return {
+      ...(options.samples ? { samples: [...sorted] } : {}),
       fps: elapsed > 0 ? frames * 1000 / elapsed : 0,
       frames,
       frameDrops: drops,

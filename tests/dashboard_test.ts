@@ -66,6 +66,24 @@ const waitRows = (page: Page, selector: string, count: number) =>
     { timeout: 10_000 },
   );
 
+/** Waits until the feed holds `total` rows, `priority` of them priority. */
+const waitFeed = (page: Page, total: number, priority: number) =>
+  page.waitForFunction(
+    ([t, p]) => {
+      const feed = document.querySelector<HTMLElement>(".feed")!;
+      return feed.dataset.total === String(t) &&
+        feed.dataset.priority === String(p);
+    },
+    [total, priority] as const,
+    { timeout: 10_000 },
+  );
+
+/** Scrolls the feed away from the top, which pauses it. */
+async function pause(page: Page): Promise<void> {
+  await page.locator(".feed-scroll").evaluate((el) => el.scrollTop = 200);
+  await page.waitForSelector(".feed[data-paused]");
+}
+
 Deno.test({
   name: "dashboard - in Chromium against a real server",
   ignore: browserMissing,
@@ -231,7 +249,10 @@ Deno.test({
               document.querySelector(".status")!.textContent!,
             )
           );
-          await waitRows(page, ".rows li", 150);
+          await waitFeed(page, 150, 50);
+          // Scrolling away from the top pauses the feed and draws every row it holds.
+          await pause(page);
+          assert.equal(await page.locator(".rows li").count(), 150);
           assert.equal(await page.locator(".rows li.pri").count(), 50);
           // The regular rows shown are the newest 100.
           const regularIds = await page.$$eval(
@@ -241,6 +262,8 @@ Deno.test({
           const allRegular = events.map((e, i) => [e, i + 1] as const)
             .filter(([e]) => e.hook_event_type !== "Stop").map(([, id]) => id);
           assert.deepEqual(regularIds, allRegular.slice(-100).reverse());
+          await page.click(".newer");
+          await page.waitForSelector(".feed:not([data-paused])");
 
           await postBatch(
             s.url,
@@ -254,7 +277,9 @@ Deno.test({
               document.querySelector(".status")!.textContent!,
             )
           );
-          await waitRows(page, ".rows li", 250);
+          await waitFeed(page, 250, 200);
+          await pause(page);
+          assert.equal(await page.locator(".rows li").count(), 250);
           assert.equal(await page.locator(".rows li.pri").count(), 200);
           assert.equal(await page.locator(".rows li:not(.pri)").count(), 50);
           await close();

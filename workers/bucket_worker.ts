@@ -32,6 +32,7 @@ import type {
   LiveUpdate,
   ToWorker,
 } from "./protocol.ts";
+import type { SessionSummary } from "../lib/sessions.ts";
 
 interface Held {
   id: number;
@@ -45,12 +46,15 @@ const PULSE_SECONDS = 600;
 const SESSIONS_KEPT = 1000;
 const CHOICES_KEPT = 500;
 const NEEDS_SHOWN = 20;
+const PANELS_EVERY_MS = 250;
 
 let init: InitMessage;
 let classify = createClassifier();
 let buckets = new DualBuckets<Held>();
 let filters: Filters = { ...NO_FILTERS };
 let source: EventSource | null = null;
+/** `session` frames since the last update, latest per session. */
+const sessionFrames = new Map<string, SessionSummary>();
 let conn: Connection = "connecting";
 let lastId: number | null = null;
 let attempt = 0;
@@ -73,6 +77,10 @@ const pulseR = new Uint32Array(PULSE_SECONDS);
 let pulseEnd = Math.floor(Date.now() / 1000);
 let pulseDirty = true;
 let pulseSentAt = 0;
+let panelsSentAt = 0;
+/** Set when filters or a snapshot change the lanes and "needs you" at once. */
+let panelsForce = true;
+let panelsTimer: ReturnType<typeof setTimeout> | undefined;
 
 let classifyTotalMs = 0;
 let classifyCount = 0;
@@ -160,6 +168,7 @@ function receiveSnapshot(
     countPulse(held);
   }
   lastId = Math.max(id, lastId ?? 0);
+  panelsForce = true;
   markDirty();
 }
 
@@ -184,14 +193,6 @@ function buildUpdate(): LiveUpdate {
     buckets.caps.display,
     buckets.priority.length + buckets.regular.length,
   );
-  const cutoff = Date.now() - buckets.retention.priority;
-  for (const [key, held] of latest) {
-    if (held.timestamp < cutoff) latest.delete(key);
-  }
-  const needs = needsList(
-    [...latest.values()].map((h) => h.event).filter(accept),
-    NEEDS_SHOWN,
-  );
   advancePulse(Math.floor(Date.now() / 1000));
   const prevSlot = (pulseEnd - 1 + PULSE_SECONDS) % PULSE_SECONDS;
   const update: LiveUpdate = {
@@ -204,14 +205,31 @@ function buildUpdate(): LiveUpdate {
       regular: buckets.regular.length,
       display: unfilteredShown,
     },
-    lanes: buildLanes(mergeNewestFirst(p, r)),
-    needs,
     conn,
     lastId: lastId ?? 0,
     eventsPerSec: pulseP[prevSlot] + pulseR[prevSlot],
     classifyMs: classifyCount ? classifyTotalMs / classifyCount : 0,
   };
   const now = performance.now();
+  if (now - panelsSentAt >= PANELS_EVERY_MS || panelsForce) {
+    const cutoff = Date.now() - buckets.retention.priority;
+    for (const [key, held] of latest) {
+      if (held.timestamp < cutoff) latest.delete(key);
+    }
+    update.lanes = buildLanes(mergeNewestFirst(p, r));
+    update.needs = needsList(
+      [...latest.values()].map((h) => h.event).filter(accept),
+      NEEDS_SHOWN,
+    );
+    panelsSentAt = now;
+    panelsForce = false;
+  } else if (!panelsTimer) {
+    // Skipped for now: make sure the panels catch up even if the stream goes quiet.
+    panelsTimer = setTimeout(() => {
+      panelsTimer = undefined;
+      markDirty();
+    }, PANELS_EVERY_MS - (now - panelsSentAt));
+  }
   if (pulseDirty && now - pulseSentAt > 500) {
     const order = (a: Uint32Array) => {
       const out = new Array<number>(PULSE_SECONDS);
@@ -227,6 +245,10 @@ function buildUpdate(): LiveUpdate {
     };
     pulseDirty = false;
     pulseSentAt = now;
+  }
+  if (sessionFrames.size > 0) {
+    update.sessions = [...sessionFrames.values()];
+    sessionFrames.clear();
   }
   if (choicesDirty) {
     update.choices = {
@@ -279,6 +301,11 @@ function connect(): void {
   es.addEventListener("event", (m) => {
     receive(JSON.parse((m as MessageEvent<string>).data));
   });
+  es.addEventListener("session", (m) => {
+    const s = JSON.parse((m as MessageEvent<string>).data) as SessionSummary;
+    sessionFrames.set(s.session_id, s);
+    markDirty();
+  });
   es.addEventListener("error", () => {
     // Reconnect ourselves, from the last id we hold, with backoff (the browser's own retry
     // gives up after a refused connection).
@@ -312,6 +339,7 @@ self.onmessage = (m: MessageEvent<ToWorker>) => {
       break;
     case "filters":
       filters = message.filters;
+      panelsForce = true;
       markDirty();
       break;
     case "ready":

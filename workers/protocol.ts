@@ -8,6 +8,7 @@
  * @module
  */
 import type { FeedRow, Filters, Lane, NeedsItem } from "../lib/rows.ts";
+import type { SessionSummary } from "../lib/sessions.ts";
 
 export type { NeedsItem };
 
@@ -59,8 +60,10 @@ export interface LiveUpdate {
   shownRegular: number;
   /** Bucket sizes before filters. */
   counts: { priority: number; regular: number; display: number };
-  lanes: Lane[];
-  needs: NeedsItem[];
+  /** Present at most every 250 ms (they change slower than the feed). */
+  lanes?: Lane[];
+  /** Present at most every 250 ms. */
+  needs?: NeedsItem[];
   conn: Connection;
   /** Highest event id seen. */
   lastId: number;
@@ -72,4 +75,6 @@ export interface LiveUpdate {
   pulse?: Pulse;
   /** Present when it changed since the last update. */
   choices?: FilterChoices;
+  /** Sessions whose cost or tokens changed since the last update (`session` frames). */
+  sessions?: SessionSummary[];
 }
