@@ -10,7 +10,13 @@
  *
  * @module
  */
-import { type Attributes, ValueType } from "@opentelemetry/api";
+import {
+  type Attributes,
+  diag,
+  type DiagLogFunction,
+  DiagLogLevel,
+  ValueType,
+} from "@opentelemetry/api";
 import {
   AggregationTemporality,
   DataPointType,
@@ -127,6 +133,19 @@ function otlpReader(
     exportTimeoutMillis,
     metricProducers: producers,
   });
+}
+
+const info: DiagLogFunction = () => {};
+
+/** One stderr line per SDK problem (its error handler hands over exceptions as JSON). */
+function log(level: string): DiagLogFunction {
+  return (message, ...args) => {
+    let text = message;
+    try {
+      text = JSON.parse(message).message ?? message;
+    } catch { /* plain text */ }
+    console.error(`hookwatch: metrics ${level}: ${text}`, ...args);
+  };
 }
 
 function hrTime(ms: number): [number, number] {
@@ -280,6 +299,17 @@ export function setupMetrics(
       shutdown: () => Promise.resolve(),
     };
   }
+  // Otherwise the SDK is silent: a collector that is down or refuses exports would go unnoticed.
+  diag.setLogger(
+    {
+      error: log("error"),
+      warn: log("warning"),
+      info,
+      debug: info,
+      verbose: info,
+    },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
   const resource = defaultResource()
     .merge(resourceFromAttributes({ "service.name": "hookwatch" }))
     .merge(

@@ -231,3 +231,42 @@ Deno.test("otlp - an unsupported OTLP protocol stops start-up naming the variabl
     /OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" is not supported/,
   );
 });
+
+Deno.test("otlp - a collector refusing exports is reported on stderr in one readable line", async () => {
+  const refusing = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async (req) => {
+      await req.body?.cancel();
+      return new Response("no", { status: 400 });
+    },
+  );
+  const server = await startServer({
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${refusing.addr.port}`,
+      OTEL_METRIC_EXPORT_INTERVAL: "100",
+    },
+  });
+  try {
+    const deadline = Date.now() + 10_000;
+    while (
+      !server.output().includes("export failed") && Date.now() < deadline
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const line = server.output().split("\n").find((l) =>
+      l.includes("export failed")
+    );
+    assert.match(
+      line ?? "",
+      /^hookwatch: metrics error: .*metrics export failed.*Bad Request/,
+    );
+    assert.equal(
+      (await fetch(`${server.url}/health/live`)).status,
+      200,
+      "still serving",
+    );
+  } finally {
+    await server.stop();
+    await refusing.shutdown();
+  }
+});
