@@ -14,6 +14,8 @@ import Filters from "../islands/Filters.tsx";
 import Lanes from "../islands/Lanes.tsx";
 import NeedsYou from "../islands/NeedsYou.tsx";
 import PulseChart from "../islands/PulseChart.tsx";
+import SessionCosts from "../islands/SessionCosts.tsx";
+import type { SessionSummary } from "../lib/sessions.ts";
 import StatusBar from "../islands/StatusBar.tsx";
 import ViewSwitch from "../islands/ViewSwitch.tsx";
 
@@ -37,6 +39,8 @@ export interface DashboardProps {
   filters: Signal<FilterValues>;
   selected: Signal<number | null>;
   event: StoredEvent | null;
+  /** Sessions with Claude Code cost, and the window their total covers. */
+  sessions?: { list: SessionSummary[]; windowMs: number };
 }
 
 /** The dashboard page: server components around the islands. */
@@ -69,6 +73,14 @@ export function DashboardPage(p: DashboardProps) {
             <NeedsYou initial={p.needs} selected={p.selected} />
             <PulseChart minutes={1} />
             <Lanes initial={p.lanes} />
+            {p.sessions
+              ? (
+                <SessionCosts
+                  initial={p.sessions.list}
+                  windowMs={p.sessions.windowMs}
+                />
+              )
+              : null}
           </div>
         </main>
         <Drawer selected={p.selected} initial={p.event} />

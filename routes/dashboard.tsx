@@ -191,6 +191,15 @@ export function dashboardRoutes(hw: Deps): Hono {
           filters={signal(filters)}
           selected={signal(event ? event.id : null)}
           event={event as StoredEvent | null}
+          sessions={{
+            list: hw.sessions.list({
+              limit: 200,
+              sort: "cost_usd",
+              order: "desc",
+              since: Date.now() - hw.config.retentionPriorityMs,
+            }),
+            windowMs: hw.config.retentionPriorityMs,
+          }}
         />
       ),
       islands,
