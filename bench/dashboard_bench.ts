@@ -29,6 +29,7 @@ const RUNS = Number(args.runs);
 const SECONDS = Number(args.seconds);
 const RATE = Number(args.rate);
 const TICK_MS = 50;
+const VIEWS = ["priority", "regular", "all"];
 const PER_TICK = Math.round(RATE * TICK_MS / 1000);
 
 const TYPES = [
@@ -180,6 +181,7 @@ async function run(index: number) {
     let previous = await take();
     const seconds: Second[] = [];
     const heaps: Heap[] = [];
+    const switches: number[] = [];
     for (let s = 0; s < SECONDS; s++) {
       await new Promise((r) => setTimeout(r, 1000));
       const w = await take();
@@ -192,6 +194,22 @@ async function run(index: number) {
       });
       previous = w;
       if (s % 5 === 4) heaps.push(await heap(page));
+      // The bucket switch, timed by the page from click to rendered feed.
+      if (s % 3 === 1) {
+        const view = VIEWS[switches.length % VIEWS.length];
+        await page.click(`a[data-view="${view}"]`);
+        await page.waitForFunction(
+          (v) => location.search.includes(`view=${v}`) || v === "all",
+          view,
+        );
+        switches.push(
+          await page.evaluate(() =>
+            (globalThis as unknown as {
+              hookwatch: { lastSwitch(): number | null };
+            }).hookwatch.lastSwitch() ?? NaN
+          ),
+        );
+      }
       if (index === 0 && s === 20 && args.screenshot) {
         await page.screenshot({ path: `${ROOT}${args.screenshot}` });
       }
@@ -215,6 +233,9 @@ async function run(index: number) {
       heapTotalMBMax: Math.max(...heaps.map((h) => h.total)) / 1_048_576,
       heapPageMBMedian: median(heaps.map((h) => h.page)) / 1_048_576,
       heapWorkerMBMedian: median(heaps.map((h) => h.worker)) / 1_048_576,
+      bucketSwitchMsMedian: median(switches),
+      bucketSwitchMsMax: Math.max(...switches),
+      loadAverage1m: Deno.loadavg()[0],
       e2eSamples: samples.length,
       e2eP50Ms: percentile(samples, 0.5),
       e2eP99Ms: percentile(samples, 0.99),
@@ -251,12 +272,15 @@ const summary = {
     e2eP50Ms: pick("e2eP50Ms"),
     e2eP99Ms: pick("e2eP99Ms"),
     updatesPerFrame: pick("updatesPerFrame"),
+    bucketSwitchMs: pick("bucketSwitchMsMedian"),
+    loadAverage1m: pick("loadAverage1m"),
   },
   targets: {
     fps: ">= 58",
     frameDropPercent: "< 2",
     heapTotalMB: "< 30",
     e2eP99Ms: "< 50",
+    bucketSwitchMs: "< 10",
   },
   perRun: runs,
 };

@@ -6,7 +6,7 @@
 import { hydrateIslands } from "../lib/islands.ts";
 import { islands } from "./mod.ts";
 import { type ClientConfig, live, startLive, updateCount } from "./live.ts";
-import { ClientPerformanceMonitor } from "./monitor.ts";
+import { ClientPerformanceMonitor, lastSwitch } from "./monitor.ts";
 
 const config = JSON.parse(
   document.body.dataset.hwConfig ?? "{}",
@@ -18,4 +18,6 @@ monitor.start();
 document.documentElement.dataset.hydrated = "true";
 
 // Read-only handles for benchmarks and debugging in devtools.
-Object.assign(globalThis, { hookwatch: { monitor, live, updateCount } });
+Object.assign(globalThis, {
+  hookwatch: { monitor, live, updateCount, lastSwitch },
+});

@@ -65,6 +65,8 @@ function oneLine(text: string): string {
 export function describeEvent(event: StreamEvent): string {
   if (event.summary) return oneLine(event.summary);
   const p = event.payload ?? {};
+  const message = str(p.message);
+  if (message) return oneLine(message);
   const tool = str(p.tool_name);
   if (tool) {
     const input = (p.tool_input ?? {}) as Record<string, unknown>;
@@ -76,7 +78,7 @@ export function describeEvent(event: StreamEvent): string {
       [tool, detail, error ? `— ${error}` : null].filter(Boolean).join(" "),
     );
   }
-  const text = str(p.message) ?? str(p.prompt) ??
+  const text = str(p.prompt) ??
     str(p.last_assistant_message) ?? str(p.error) ?? str(p.reason) ??
     str(p.source) ?? str(p.title) ?? "";
   return oneLine(text);
