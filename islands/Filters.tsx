@@ -5,6 +5,23 @@ import type { FilterChoices } from "../workers/protocol.ts";
 import { choices as liveChoices, tell } from "./live.ts";
 import { shortId } from "./format.ts";
 
+function union(a: string[], b: string[] | undefined): string[] {
+  if (!b) return a;
+  return [...new Set([...a, ...b])].sort();
+}
+
+/** The server's choices at first paint plus every value the worker has seen since. */
+function merged(
+  first: FilterChoices,
+  seen: FilterChoices | null,
+): FilterChoices {
+  return {
+    source_apps: union(first.source_apps, seen?.source_apps),
+    session_ids: union(first.session_ids, seen?.session_ids),
+    hook_event_types: union(first.hook_event_types, seen?.hook_event_types),
+  };
+}
+
 function Choice(
   props: {
     name: keyof FilterValues;
@@ -46,7 +63,7 @@ export default function Filters(
   },
 ) {
   const f = props.filters.value;
-  const c = liveChoices.value ?? props.choices;
+  const c = merged(props.choices, liveChoices.value);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const first = useRef(true);
 
