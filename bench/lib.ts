@@ -413,7 +413,7 @@ end
         "-c",
         String(options.connections),
         "-d",
-        `${options.seconds}s`,
+        `${Math.max(1, Math.round(options.seconds))}s`,
         "--latency",
         "-s",
         lua,

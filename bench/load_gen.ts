@@ -6,6 +6,9 @@
  * `deno run -A bench/load_gen.ts --url http://127.0.0.1:4000 --rate 1000 --seconds 5
  *   [--connections 8]`
  *
+ * With `--batch N --total M [--rate R]`, it POSTs `/events/batch` bodies of N events (at most
+ * R events/s; as fast as the server takes them without `--rate`) until M events are sent.
+ *
  * @module
  */
 import { parseArgs, sampleEvents } from "./lib.ts";
@@ -74,8 +77,73 @@ export async function generate(
   return result;
 }
 
+/** POSTs `total` events in batches of `batch` over `connections` loops, at most `rate`/s (0: unpaced). */
+export async function generateBatches(
+  url: string,
+  total: number,
+  batch: number,
+  connections: number,
+  rate = 0,
+): Promise<LoadResult> {
+  const events = sampleEvents(1024);
+  const result: LoadResult = {
+    sent: 0,
+    ok: 0,
+    failed: 0,
+    seconds: 0,
+    rate: 0,
+    max_lag_ms: 0,
+  };
+  const start = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < total) {
+      const n = Math.min(batch, total - next);
+      const first = next;
+      next += n;
+      if (rate > 0) {
+        const wait = start + (first * 1000) / rate - performance.now();
+        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      }
+      const timestamp = Date.now();
+      const body = Array.from(
+        { length: n },
+        (_, i) => JSON.stringify({ ...events[(first + i) & 1023], timestamp }),
+      ).join("\n");
+      result.sent += n;
+      try {
+        const res = await fetch(`${url}/events/batch`, {
+          method: "POST",
+          headers: { "content-type": "application/x-ndjson" },
+          body,
+        });
+        await res.body?.cancel();
+        if (res.ok) result.ok += n;
+        else result.failed += n;
+      } catch {
+        result.failed += n;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, worker));
+  result.seconds = (performance.now() - start) / 1000;
+  result.rate = result.ok / result.seconds;
+  return result;
+}
+
 if (import.meta.main) {
   const args = parseArgs(Deno.args);
+  if (args.has("batch")) {
+    const result = await generateBatches(
+      args.get("url")!,
+      Number(args.get("total") ?? 100_000),
+      Number(args.get("batch")),
+      Number(args.get("connections") ?? 4),
+      Number(args.get("rate") ?? 0),
+    );
+    console.log(JSON.stringify(result));
+    Deno.exit(0);
+  }
   const result = await generate(
     args.get("url")!,
     Number(args.get("rate") ?? 1000),
