@@ -178,6 +178,7 @@ export async function startCluster(
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     throw new Error(`pg_ctl start failed:\n${last}`);
   }
+  await watchdog(bin, dir);
   const stop = async () => {
     await run(`${bin}/pg_ctl`, ["-D", data, "-m", "fast", "-w", "stop"]);
   };
@@ -214,6 +215,24 @@ export async function startCluster(
     log: () => readLog(logFile),
   };
   return cluster;
+}
+
+/**
+ * Stops the cluster and removes its directory once this process is gone, even when it was
+ * killed (no unload handler ran): a detached shell polls for the process every 2 s.
+ */
+async function watchdog(bin: string, dir: string): Promise<void> {
+  const stop = `${
+    asRoot ? "runuser -u postgres -- " : ""
+  }'${bin}/pg_ctl' -D '${dir}/data' -m immediate stop`;
+  const script =
+    `(while kill -0 ${Deno.pid} 2>/dev/null; do sleep 2; done; ${stop}; rm -rf '${dir}') >/dev/null 2>&1 &`;
+  await new Deno.Command("setsid", {
+    args: ["sh", "-c", script],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).output();
 }
 
 function readLog(path: string): string {
