@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
+import protobuf from "protobufjs";
+import descriptor from "./otlp_proto.json" with { type: "json" };
 import {
   decodeLogs,
   decodeMetrics,
@@ -141,4 +144,42 @@ Deno.test("otlp - responses follow the OTLP/HTTP spec", () => {
     code: 3,
     message: "bad",
   });
+});
+
+Deno.test("otlp - any attributes decode the same from a JSON body and its protobuf twin", () => {
+  const type = protobuf.Root.fromJSON(descriptor as protobuf.INamespace)
+    .lookupType(
+      "opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest",
+    );
+  const value = fc.oneof(
+    fc.string().map((s) => ({ stringValue: s })),
+    fc.boolean().map((b) => ({ boolValue: b })),
+    fc.maxSafeInteger().map((n) => ({ intValue: String(n) })),
+    // -0 has no JSON spelling, so it has no JSON twin
+    fc.double({ noNaN: true, noDefaultInfinity: true })
+      .filter((d) => !Object.is(d, -0))
+      .map((d) => ({ doubleValue: d })),
+  );
+  const record = fc.record({
+    timeUnixNano: fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }).map(String),
+    body: value,
+    attributes: fc.uniqueArray(
+      fc.record({ key: fc.string({ minLength: 1 }), value }),
+      { selector: (a) => a.key, maxLength: 8 },
+    ),
+  });
+  fc.assert(
+    fc.property(fc.array(record, { maxLength: 5 }), (logRecords) => {
+      const request = { resourceLogs: [{ scopeLogs: [{ logRecords }] }] };
+      const json = new TextEncoder().encode(JSON.stringify(request));
+      const proto = type.encode(type.fromObject(request)).finish();
+      const fromJson = decodeLogs(json, "json");
+      assert.deepEqual(decodeLogs(proto, "protobuf"), fromJson);
+      assert.equal(fromJson.length, logRecords.length);
+      for (const [i, r] of logRecords.entries()) {
+        assert.equal(fromJson[i].timeUnixNano, r.timeUnixNano);
+      }
+    }),
+    { numRuns: 100 },
+  );
 });
