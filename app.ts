@@ -16,6 +16,7 @@ import { otlpRoutes } from "./routes/otlp.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { clientMetricsRoutes } from "./routes/client_metrics.ts";
+import { dashboardRoutes } from "./routes/dashboard.tsx";
 import type { Metrics } from "./otel/setup.ts";
 
 /** Builds the app around a running {@linkcode Deps}; `/metrics` and client metrics need `metrics`. */
@@ -51,6 +52,7 @@ export function createApp(hw: Deps, metrics?: Metrics): Hono {
   if (metrics) app.route("/", clientMetricsRoutes(metrics.clients));
   app.route("/", eventRoutes(hw));
   app.route("/", streamRoutes(hw));
+  app.route("/", dashboardRoutes(hw));
   app.route("/", otlpRoutes(hw));
   app.route("/", sessionRoutes(hw));
   return app;
