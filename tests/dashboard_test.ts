@@ -205,7 +205,7 @@ Deno.test({
             `${s.url}/events`,
             sampleEvent({ session_id: "live-1", summary: "first live" }),
           );
-          await postJson(
+          const notification = await postJson(
             `${s.url}/events`,
             sampleEvent({
               session_id: "live-1",
@@ -213,7 +213,10 @@ Deno.test({
               payload: { message: "look at me" },
             }),
           );
-          await waitRows(page, ".rows li", 5);
+          await page.waitForSelector(
+            `.rows li:first-child[data-id="${notification.body.id}"]`,
+          );
+          assert.equal(await page.locator(".rows li").count(), 5);
           const first = page.locator(".rows li").first();
           assert.match(
             await first.innerText(),
