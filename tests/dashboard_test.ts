@@ -511,6 +511,69 @@ Deno.test({
         },
       );
 
+      await t.step(
+        "keyboard only: reach a row, open its detail, close it with Escape",
+        async () => {
+          const s = servers[0];
+          const { page, close } = await open(browser, s.url);
+          let onRow = false;
+          for (let i = 0; i < 30 && !onRow; i++) {
+            await page.keyboard.press("Tab");
+            onRow = await page.evaluate(() =>
+              document.activeElement?.matches(".rows a") ?? false
+            );
+          }
+          assert.ok(onRow, "Tab reaches the feed's rows");
+          const id = await page.evaluate(() =>
+            (document.activeElement as HTMLElement).dataset.id
+          );
+          await page.keyboard.press("Enter");
+          await page.locator(`.drawer[data-event-id="${id}"] .payload`)
+            .waitFor();
+          assert.equal(
+            await page.evaluate(() => document.activeElement?.tagName),
+            "H2",
+          );
+          await page.keyboard.press("Escape");
+          await page.locator(".drawer").waitFor({ state: "hidden" });
+          assert.equal(
+            await page.evaluate(() =>
+              (document.activeElement as HTMLElement).dataset.id
+            ),
+            id,
+          );
+          await page.focus('a[data-view="priority"]');
+          await page.keyboard.press("Enter");
+          await page.waitForSelector(
+            'a[data-view="priority"][aria-current="page"]',
+          );
+          await close();
+        },
+      );
+
+      await t.step(
+        "a narrow window has no horizontal scroll and still shows the feed",
+        async () => {
+          const s = servers[0];
+          const { page, close } = await open(browser, s.url, {
+            viewport: { width: 400, height: 800 },
+            colorScheme: "dark",
+          });
+          const layout = await page.evaluate(() => ({
+            overflow: document.documentElement.scrollWidth - innerWidth,
+            rowWidth:
+              document.querySelector(".rows li")!.getBoundingClientRect().width,
+            typeVisible:
+              document.querySelector(".rows .type")!.getBoundingClientRect()
+                .width > 0,
+          }));
+          assert.ok(layout.overflow <= 0, `overflows by ${layout.overflow}px`);
+          assert.ok(layout.rowWidth > 300 && layout.rowWidth <= 400);
+          assert.ok(layout.typeVisible);
+          await close();
+        },
+      );
+
       await t.step("client metrics reach the server", async () => {
         const s = servers[0];
         const context = await browser.newContext();
