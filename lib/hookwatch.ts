@@ -72,11 +72,17 @@ export function createHookwatch(
   const committer = new GroupCommitter(store, {
     onCommitted: (events: StoredEvent[]) => {
       recordCommitted(events);
-      sessions.observe(events);
+      if (!fromStore) sessions.observe(events);
       if (!fromStore) broadcaster.publish(events);
     },
   });
-  if (fromStore) store.listen!((events) => broadcaster.publish(events));
+  if (fromStore) {
+    // Every replica's commits, so each replica's session counts and states are complete.
+    store.listen!((events) => {
+      sessions.observe(events);
+      broadcaster.publish(events);
+    });
+  }
   const sweeper = new RetentionSweeper(store, {
     priorityMs: config.retentionPriorityMs,
     regularMs: config.retentionRegularMs,
