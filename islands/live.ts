@@ -6,7 +6,7 @@
  * @module
  */
 import { batch, signal } from "@preact/signals";
-import type { Filters, Lane, NeedsItem } from "../lib/rows.ts";
+import type { FeedRow, Filters, Lane, NeedsItem } from "../lib/rows.ts";
 import type {
   FilterChoices,
   LiveUpdate,
@@ -24,8 +24,35 @@ export interface ClientConfig {
   filters: Filters;
 }
 
+/** An update with its buckets as rows again. */
+export type LiveState = Omit<LiveUpdate, "rows" | "priority" | "regular"> & {
+  priority: FeedRow[];
+  regular: FeedRow[];
+};
+
 /** The worker's latest update; null until the first one. */
-export const live = signal<LiveUpdate | null>(null);
+export const live = signal<LiveState | null>(null);
+
+let rowsById = new Map<number, FeedRow>();
+
+/** Rebuilds the buckets from ids, keeping only the rows they name. */
+function resolve(update: LiveUpdate): LiveState {
+  for (const row of update.rows) rowsById.set(row.id, row);
+  const kept = new Map<number, FeedRow>();
+  const rows = (ids: Float64Array) => {
+    const out = new Array<FeedRow>(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const row = rowsById.get(ids[i])!;
+      kept.set(ids[i], row);
+      out[i] = row;
+    }
+    return out;
+  };
+  const { rows: _, priority, regular, ...rest } = update;
+  const state = { ...rest, priority: rows(priority), regular: rows(regular) };
+  rowsById = kept;
+  return state;
+}
 /** The latest pulse series (sent at most twice a second). */
 export const pulse = signal<Pulse | null>(null);
 /** Per-session lanes (sent at most four times a second); null until the first. */
@@ -65,7 +92,7 @@ export function startLive(config: ClientConfig): Worker {
       if (update.choices) choices.value = update.choices;
       if (update.lanes) lanes.value = update.lanes;
       if (update.needs) needs.value = update.needs;
-      live.value = update;
+      live.value = resolve(update);
     });
   };
   const frame = () => {

@@ -179,6 +179,22 @@ function haystack(e: StreamEvent): string {
   return text;
 }
 
+/** Row ids the main thread holds (what the last update listed). */
+let held = new Set<number>();
+
+function unsent(p: FeedRow[], r: FeedRow[]): FeedRow[] {
+  const next = new Set<number>();
+  const out: FeedRow[] = [];
+  for (const list of [p, r]) {
+    for (const row of list) {
+      next.add(row.id);
+      if (!held.has(row.id)) out.push(row);
+    }
+  }
+  held = next;
+  return out;
+}
+
 function buildUpdate(): LiveUpdate {
   const accept = eventFilter(filters, haystack);
   const heldAccept = (h: Held) => accept(h.event);
@@ -197,8 +213,9 @@ function buildUpdate(): LiveUpdate {
   const prevSlot = (pulseEnd - 1 + PULSE_SECONDS) % PULSE_SECONDS;
   const update: LiveUpdate = {
     type: "update",
-    priority: p,
-    regular: r,
+    rows: unsent(p, r),
+    priority: Float64Array.from(p, (row) => row.id),
+    regular: Float64Array.from(r, (row) => row.id),
     shownRegular,
     counts: {
       priority: buckets.priority.length,

@@ -49,13 +49,19 @@ export interface FilterChoices {
   hook_event_types: string[];
 }
 
-/** Worker → main thread: everything the islands draw, after filters. */
+/**
+ * Worker → main thread: everything the islands draw, after filters. Rows travel once: `rows`
+ * holds only those the main thread does not hold yet, and the buckets are lists of ids; the main
+ * thread drops rows no list names any more.
+ */
 export interface LiveUpdate {
   type: "update";
-  /** Priority bucket after filters, newest first. */
-  priority: FeedRow[];
-  /** Regular bucket after filters, newest first. */
-  regular: FeedRow[];
+  /** Rows new to the main thread. */
+  rows: FeedRow[];
+  /** Priority bucket after filters, newest first: row ids. */
+  priority: Float64Array;
+  /** Regular bucket after filters, newest first: row ids. */
+  regular: Float64Array;
   /** The merged display holds every priority row and this many of the newest regular rows. */
   shownRegular: number;
   /** Bucket sizes before filters. */
