@@ -13,11 +13,21 @@ import { live } from "./live.ts";
 /** Sessions by id; empty on the server. */
 export const sessionCosts = signal<Record<string, SessionSummary>>({});
 
+/** Sessions kept in the browser; the least recently seen leave first. */
+export const SESSIONS_KEPT = 2000;
+
 /** Merges summaries in, keeping for each session the one seen last. */
 export function applySessions(list: readonly SessionSummary[]): void {
   if (list.length === 0) return;
-  const next = { ...sessionCosts.peek() };
+  let next = { ...sessionCosts.peek() };
   for (const s of list) next[s.session_id] = s;
+  const all = Object.values(next);
+  if (all.length > SESSIONS_KEPT) {
+    all.sort((a, b) => b.last_seen - a.last_seen);
+    next = Object.fromEntries(
+      all.slice(0, SESSIONS_KEPT).map((s) => [s.session_id, s]),
+    );
+  }
   sessionCosts.value = next;
 }
 
