@@ -58,8 +58,9 @@ export default function Drawer(
 ) {
   const id = props.selected.value;
   const [loaded, setLoaded] = useState<Loaded>(
-    props.initial
-      ? { state: "ready", event: props.initial }
+    props.initial ? { state: "ready", event: props.initial } : id !== null
+      // Asked for by URL and not stored: the server found nothing.
+      ? { state: "error", id, message: "no such event" }
       : { state: "none" },
   );
   const heading = useRef<HTMLHeadingElement>(null);
@@ -70,7 +71,10 @@ export default function Drawer(
       setLoaded({ state: "none" });
       return;
     }
-    if (loaded.state === "ready" && loaded.event.id === id) return;
+    if (
+      (loaded.state === "ready" && loaded.event.id === id) ||
+      (loaded.state === "error" && loaded.id === id)
+    ) return;
     const abort = new AbortController();
     setLoaded({ state: "loading", id });
     fetch(`/events/${id}`, { signal: abort.signal })

@@ -189,7 +189,7 @@ export function dashboardRoutes(hw: Deps): Hono {
           hrefs={hrefs}
           view={signal(view)}
           filters={signal(filters)}
-          selected={signal(event ? event.id : null)}
+          selected={signal(eventId)}
           event={event as StoredEvent | null}
           sessions={{
             list: hw.sessions.list({

@@ -145,6 +145,12 @@ Deno.test({
             await page.locator(".drawer .payload").innerText(),
             /"file_path": "\/a.ts"/,
           );
+          const missing = await page.goto(`${s.url}/?event=999`);
+          assert.equal(missing?.status(), 404);
+          assert.match(
+            await page.locator(".drawer").innerText(),
+            /no such event/,
+          );
           await close();
 
           const res = await fetch(s.url);
