@@ -225,6 +225,9 @@ export function stateAfter(
   }
 }
 
+/** Sessions not seen for this long are deleted with their prompts and usage (30 days). */
+export const SESSION_RETENTION_MS = 30 * 86_400_000;
+
 /** Longest time a committed hook event waits before it is folded into the aggregates. */
 export const OBSERVE_DELAY_MS = 100;
 
@@ -324,7 +327,8 @@ export class SessionTracker {
   readonly #addTotal: Record<UsageKind, StatementSync>;
   #pending: StoredEvent[] = [];
   #timer: ReturnType<typeof setTimeout> | null = null;
-  #lastPrune = 0;
+  // The first automatic prune comes an hour after start, not on the first export.
+  #lastPrune = Date.now();
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -405,6 +409,15 @@ export class SessionTracker {
          WHERE session_id = ? AND model <> '' ORDER BY model`,
       ),
       prune: p(`DELETE FROM otel_seen WHERE seen_at < ?`),
+      pruneUsage: p(
+        `DELETE FROM session_usage WHERE session_id IN
+           (SELECT session_id FROM sessions WHERE last_seen < ?)`,
+      ),
+      prunePrompts: p(
+        `DELETE FROM session_prompts WHERE session_id IN
+           (SELECT session_id FROM sessions WHERE last_seen < ?)`,
+      ),
+      pruneSessions: p(`DELETE FROM sessions WHERE last_seen < ?`),
     };
     this.#addTotal = Object.fromEntries(
       Object.entries(TOTAL_COLUMN).map(([kind, column]) => [
@@ -461,6 +474,7 @@ export class SessionTracker {
     this.#pending = [];
     try {
       this.recordHookEvents(events);
+      this.#prune(Date.now());
     } catch (error) {
       console.error("hookwatch: session aggregates not updated:", error);
     }
@@ -738,10 +752,22 @@ export class SessionTracker {
   }
 
   #prune(now: number): void {
-    // Exporters retry within minutes; a day of dedupe keys is plenty.
     if (now - this.#lastPrune < 3_600_000) return;
     this.#lastPrune = now;
+    this.prune(now);
+  }
+
+  /**
+   * Deletes dedupe keys older than a day (exporters retry within minutes) and sessions not
+   * seen for {@linkcode SESSION_RETENTION_MS}, with their prompts and usage. Runs by itself
+   * at most hourly while telemetry arrives.
+   */
+  prune(now: number): number {
     this.#s.prune.run(now - 86_400_000);
+    const cutoff = now - SESSION_RETENTION_MS;
+    this.#s.pruneUsage.run(cutoff);
+    this.#s.prunePrompts.run(cutoff);
+    return Number(this.#s.pruneSessions.run(cutoff).changes);
   }
 
   /** Sessions, filtered and sorted. */

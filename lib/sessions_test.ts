@@ -8,7 +8,12 @@ import {
   usageOf,
   type UsagePoint,
 } from "./claude_telemetry.ts";
-import { OBSERVE_DELAY_MS, SessionTracker, stateAfter } from "./sessions.ts";
+import {
+  OBSERVE_DELAY_MS,
+  SESSION_RETENTION_MS,
+  SessionTracker,
+  stateAfter,
+} from "./sessions.ts";
 import type { StoredEvent } from "./events.ts";
 import { logBodies, metricsBody } from "../tests/fixtures/otlp/fixtures.ts";
 import {
@@ -453,5 +458,38 @@ Deno.test("sessions - observed commits are folded in within the delay, at a read
     } finally {
       db.close();
     }
+  });
+});
+
+Deno.test("sessions - sessions unseen for 30 days leave with their prompts and usage", async () => {
+  await withTracker((tracker) => {
+    tracker.recordClaudeEvents(fixtureEvents("json"), NOW);
+    tracker.recordHookEvents([
+      { ...hook(1, "Stop", NOW + SESSION_RETENTION_MS), session_id: "recent" },
+    ]);
+    assert.equal(tracker.prune(NOW + SESSION_RETENTION_MS + 1), 1);
+    assert.equal(tracker.summary(SESSION_ID), null);
+    assert.equal(tracker.detail(SESSION_ID), null);
+    assert.deepEqual(
+      tracker.list({ limit: 10, sort: "last_seen", order: "desc" })
+        .map((s) => s.session_id),
+      ["recent"],
+    );
+    // the same session id coming back starts from zero, not from leftovers
+    tracker.recordClaudeEvents(
+      fixtureEvents("json").map((e) => ({
+        ...e,
+        time: NOW + SESSION_RETENTION_MS + 2,
+        key: `again:${e.key}`,
+      })),
+      NOW + SESSION_RETENTION_MS + 2,
+    );
+    const detail = tracker.detail(SESSION_ID)!;
+    close(detail.cost_usd, totals().cost_usd);
+    assert.equal(detail.prompts.length, 2);
+    close(
+      detail.usage_by_model.reduce((n, m) => n + m.cost_usd, 0),
+      totals().cost_usd,
+    );
   });
 });
