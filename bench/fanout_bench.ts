@@ -12,6 +12,7 @@
 import type { ClientsResult } from "./stream_clients.ts";
 import type { LoadResult } from "./load_gen.ts";
 import {
+  cpuSeconds,
   fmt,
   parseArgs,
   printTable,
@@ -51,6 +52,9 @@ export interface FanoutRun {
   lost: number;
   ended_early: number;
   server_rss_mb_max: number;
+  /** CPU used during the load window, % of one core: the server, and all client processes. */
+  server_cpu_percent: number;
+  clients_cpu_percent: number;
   load: LoadResult;
   errors: string[];
 }
@@ -147,6 +151,16 @@ export async function fanoutRun(options: FanoutOptions): Promise<FanoutRun> {
       if (line !== "ready") throw new Error(`client process said ${line}`);
     }
     let rssMax = rssOf(options.pid);
+    const cpuOf = (pids: number[]) =>
+      pids.reduce((n, pid) => {
+        try {
+          return n + cpuSeconds(pid);
+        } catch {
+          return n;
+        }
+      }, 0);
+    const clientPids = children.map((c) => c.child.pid);
+    const cpu0 = [cpuOf([options.pid]), cpuOf(clientPids), performance.now()];
     const load = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -172,6 +186,9 @@ export async function fanoutRun(options: FanoutOptions): Promise<FanoutRun> {
       }
     })();
     const loadOut = await load;
+    const wall = (performance.now() - cpu0[2]) / 1000;
+    const serverCpu = (cpuOf([options.pid]) - cpu0[0]) / wall * 100;
+    const clientsCpu = (cpuOf(clientPids) - cpu0[1]) / wall * 100;
     await sleep(options.drainMs ?? 2000);
     done = true;
     await sampler;
@@ -216,6 +233,8 @@ export async function fanoutRun(options: FanoutOptions): Promise<FanoutRun> {
       lost,
       ended_early: ended,
       server_rss_mb_max: Math.round(rssMax / 2 ** 20),
+      server_cpu_percent: Math.round(serverCpu),
+      clients_cpu_percent: Math.round(clientsCpu),
       load: loadResult,
       errors: errors.slice(0, 5),
     };
@@ -245,6 +264,8 @@ export interface FanoutFigures {
   ended_early_total: number;
   delivered_per_sec: Summary;
   server_rss_mb_max: Summary;
+  server_cpu_percent: Summary;
+  clients_cpu_percent: Summary;
   achieved_rate: Summary;
   errors: string[];
 }
@@ -267,6 +288,8 @@ export function summarizeFanout(
       runs.map((r) => r.delivered / r.load.seconds),
     ),
     server_rss_mb_max: summarize(runs.map((r) => r.server_rss_mb_max)),
+    server_cpu_percent: summarize(runs.map((r) => r.server_cpu_percent)),
+    clients_cpu_percent: summarize(runs.map((r) => r.clients_cpu_percent)),
     achieved_rate: summarize(runs.map((r) => r.load.rate)),
     errors: runs.flatMap((r) => r.errors).slice(0, 5),
   };
@@ -292,9 +315,10 @@ export function printFanout(title: string, figures: FanoutFigures[]): void {
       "dropped",
       "deliveries/s",
       "RSS MB",
+      "CPU % server / clients",
     ],
     figures.map((f) => [
-      `${fmt(f.clients)} × ${fmt(f.achieved_rate.median, 0)}`,
+      `${fmt(f.clients, 0)} × ${fmt(f.achieved_rate.median, 0)}`,
       fmt(f.p50_ms.median, 0),
       fmt(f.p99_ms.median, 0),
       `${f.p99_ms.min}–${f.p99_ms.max}`,
@@ -302,6 +326,7 @@ export function printFanout(title: string, figures: FanoutFigures[]): void {
       f.ended_early_total,
       fmt(f.delivered_per_sec.median),
       fmt(f.server_rss_mb_max.median, 0),
+      `${f.server_cpu_percent.median} / ${f.clients_cpu_percent.median}`,
     ]),
   );
 }

@@ -165,6 +165,13 @@ export function rssOf(pid: number): number {
   return match ? Number(match[1]) * 1024 : NaN;
 }
 
+/** CPU time (user + system) a process has used so far, seconds. */
+export function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, ticks of 10 ms
+}
+
 /**
  * Spawns a server and resolves once a line of its output matches `listening` (whose first
  * group is the URL).

@@ -22,6 +22,7 @@ import { bodiesFor, INGEST_CASES } from "./ingest_bench.ts";
 import { populate, snapshotQuery } from "./query_bench.ts";
 import { fanoutRun } from "./fanout_bench.ts";
 import {
+  cpuSeconds,
   fmt,
   machineInfo,
   parseArgs,
@@ -136,12 +137,6 @@ export function printComparison(rows: Comparison[]): void {
       r.regressed ? "REGRESSED" : "ok",
     ]),
   );
-}
-
-function cpuSeconds(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in ticks of 10 ms
 }
 
 async function startReference(): Promise<ServerProcess> {

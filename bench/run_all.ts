@@ -96,7 +96,7 @@ export function kpis(report: Json): Kpi[] {
   for (const f of (p.fanout?.scenarios ?? []) as Json[]) {
     const target = f.clients <= 100 ? 10 : 100;
     rows.push({
-      kpi: `broadcast latency, ${fmt(f.clients)} SSE clients at ${
+      kpi: `broadcast latency, ${fmt(f.clients, 0)} SSE clients at ${
         fmt(f.achieved_rate.median, 0)
       } events/s`,
       measured:

@@ -1,0 +1,235 @@
+/**
+ * Side by side with the tool people use today: starts the original Bun observability server
+ * (disler/claude-code-hooks-multi-agent-observability, `apps/server`) and hookwatch on loopback,
+ * runs the same ingest load (`wrk`, single events at concurrency 1, 16, 64; rounds interleaved)
+ * and the same fan-out load (stream clients while 1,000 events/s are posted) against both, and
+ * prints the ratios. Nothing of the original is copied here: give the path of a checkout.
+ *
+ * `deno run -A bench/compare_original.ts /path/to/original/apps/server [--bun PATH]
+ *   [--runs 5] [--seconds 3] [--clients 100,1000] [--fanout-seconds 4]`
+ *
+ * Bun installs from npm (`npm install -g bun`, or `npm install bun` in a scratch folder and
+ * pass `--bun that/node_modules/.bin/bun`). The original binds every interface by default; a
+ * preload written to a temporary folder here makes it bind 127.0.0.1 only, and it runs in a
+ * temporary working folder so its `events.db` goes there.
+ *
+ * Fan-out latency is measured the same way for both: client receipt − the event's `timestamp`,
+ * stamped by the load generator when it sends (the original has no server arrival time), so it
+ * covers POST, store and broadcast.
+ *
+ * @module
+ */
+import { bodiesFor, INGEST_CASES } from "./ingest_bench.ts";
+import {
+  type FanoutFigures,
+  type FanoutRun,
+  fanoutRun,
+  layout,
+  printFanout,
+  summarizeFanout,
+} from "./fanout_bench.ts";
+import {
+  fmt,
+  parseArgs,
+  printTable,
+  runWrk,
+  type ServerProcess,
+  spawnServer,
+  startHookwatch,
+  summarize,
+  writeReportPart,
+} from "./lib.ts";
+
+const LOOPBACK_PRELOAD = `const serve = Bun.serve.bind(Bun);
+Bun.serve = (options) => serve({ ...options, hostname: "127.0.0.1" });
+`;
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Starts the original server from `serverDir` with `bun`, on loopback, in a scratch folder. */
+export async function startOriginal(
+  serverDir: string,
+  bun: string,
+): Promise<ServerProcess> {
+  const dir = await Deno.makeTempDir({ prefix: "original-server-" });
+  const preload = `${dir}/loopback.js`;
+  await Deno.writeTextFile(preload, LOOPBACK_PRELOAD);
+  const entry = `${serverDir.replace(/\/$/, "")}/src/index.ts`;
+  await Deno.stat(entry).catch(() => {
+    throw new Error(`${entry} not found: pass the path of apps/server`);
+  });
+  const server = await spawnServer(bun, ["--preload", preload, entry], {
+    cwd: dir,
+    env: { SERVER_PORT: String(freePort()) },
+    listening: /Server running on http:\/\/localhost:(\d+)/,
+    toUrl: (m) => `http://127.0.0.1:${m[1]}`,
+  });
+  return {
+    ...server,
+    async stop() {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+if (import.meta.main) {
+  const args = parseArgs(Deno.args);
+  const serverDir = Deno.args.find((a, i) =>
+    !a.startsWith("--") && (i === 0 || !Deno.args[i - 1].startsWith("--"))
+  );
+  if (!serverDir) {
+    console.error(
+      "usage: deno run -A bench/compare_original.ts /path/to/apps/server [--bun PATH]",
+    );
+    Deno.exit(2);
+  }
+  const bun = args.get("bun") ?? "bun";
+  const runs = Number(args.get("runs") ?? 5);
+  const seconds = Number(args.get("seconds") ?? 3);
+  const fanoutSeconds = Number(args.get("fanout-seconds") ?? 4);
+  const clientCounts = (args.get("clients") ?? "100,1000").split(",").map(
+    Number,
+  );
+  const rate = Number(args.get("rate") ?? 1000);
+  const version = new TextDecoder().decode(
+    (await new Deno.Command(bun, { args: ["--version"], stdout: "piped" })
+      .output()).stdout,
+  ).trim();
+
+  // Ingest: both servers up, rounds interleaved so both see the same machine.
+  const cases = INGEST_CASES.filter((c) => c.path === "/events");
+  const eps = new Map<string, { hw: number[]; orig: number[] }>();
+  const p99 = new Map<string, { hw: number[]; orig: number[] }>();
+  {
+    const hw = await startHookwatch();
+    const orig = await startOriginal(serverDir, bun);
+    try {
+      for (const server of [hw, orig]) {
+        await runWrk({
+          url: `${server.url}/events`,
+          path: "/events",
+          bodies: bodiesFor(cases[0]).slice(0, 10),
+          connections: 4,
+          seconds: 1,
+        });
+      }
+      for (let round = 0; round < runs; round++) {
+        for (const c of cases) {
+          for (const [key, server] of [["hw", hw], ["orig", orig]] as const) {
+            const r = await runWrk({
+              url: server.url + c.path,
+              path: c.path,
+              bodies: bodiesFor(c),
+              connections: c.connections,
+              seconds,
+            });
+            if (r.errors > 0) {
+              throw new Error(`${key} ${c.name}: ${r.errors} failed requests`);
+            }
+            const e = eps.get(c.name) ?? { hw: [], orig: [] };
+            e[key].push(r.requestsPerSec);
+            eps.set(c.name, e);
+            const l = p99.get(c.name) ?? { hw: [], orig: [] };
+            l[key].push(r.p99Ms);
+            p99.set(c.name, l);
+          }
+        }
+      }
+    } finally {
+      await hw.stop();
+      await orig.stop();
+    }
+  }
+  const ingest: Record<string, unknown> = {};
+  const ingestRows: (string | number)[][] = [];
+  for (const c of cases) {
+    const e = eps.get(c.name)!, l = p99.get(c.name)!;
+    const ratios = summarize(e.hw.map((h, i) => h / e.orig[i]));
+    ingest[c.name] = {
+      hookwatch_events_per_sec: summarize(e.hw),
+      original_events_per_sec: summarize(e.orig),
+      hookwatch_p99_ms: summarize(l.hw),
+      original_p99_ms: summarize(l.orig),
+      ratio: ratios,
+    };
+    ingestRows.push([
+      c.name,
+      fmt(summarize(e.hw).median),
+      fmt(summarize(e.orig).median),
+      `${fmt(ratios.median, 2)}× (${fmt(ratios.min, 2)}–${fmt(ratios.max, 2)})`,
+      fmt(summarize(l.hw).median, 2),
+      fmt(summarize(l.orig).median, 2),
+    ]);
+  }
+  printTable(
+    `ingest side by side (wrk, ${runs} interleaved rounds × ${seconds} s; original on Bun ${version})`,
+    [
+      "case",
+      "hookwatch ev/s",
+      "original ev/s",
+      "ratio (per-round median, range)",
+      "hw p99 ms",
+      "orig p99 ms",
+    ],
+    ingestRows,
+  );
+
+  // Fan-out: the same clients and load against each, one server at a time.
+  const fanout: Record<string, FanoutFigures[]> = {
+    hookwatch: [],
+    original: [],
+  };
+  for (const clients of clientCounts) {
+    for (const which of ["hookwatch", "original"] as const) {
+      const server = which === "hookwatch"
+        ? await startHookwatch()
+        : await startOriginal(serverDir, bun);
+      const results: FanoutRun[] = [];
+      try {
+        for (let run = 0; run < Math.min(runs, 3); run++) {
+          const r = await fanoutRun({
+            url: server.url,
+            pid: server.pid,
+            clients,
+            ...layout(clients),
+            rate,
+            seconds: fanoutSeconds,
+            mode: which === "hookwatch" ? "sse" : "ws",
+            field: "timestamp",
+            drainMs: 3000,
+          });
+          console.error(
+            `${which} ${clients} clients: p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, lost ${r.lost}, rate ${
+              fmt(r.load.rate)
+            }/s`,
+          );
+          results.push(r);
+        }
+      } finally {
+        await server.stop();
+      }
+      fanout[which].push(summarizeFanout(clients, rate, results));
+    }
+  }
+  printFanout(
+    "fan-out, hookwatch (SSE); latency = client receipt − send time",
+    fanout.hookwatch,
+  );
+  printFanout(
+    `fan-out, original (WebSocket, Bun ${version}); same measure`,
+    fanout.original,
+  );
+  await writeReportPart("compare_original", {
+    original: "disler/claude-code-hooks-multi-agent-observability apps/server",
+    bun: version,
+    runs,
+    ingest,
+    fanout,
+  });
+}
