@@ -73,6 +73,8 @@ interface Second {
   frameDrops: number;
   updates: number;
   samples: number[];
+  /** Server arrival → worker, ms. */
+  arrivals: number[];
 }
 
 function median(values: number[]): number {
@@ -159,7 +161,7 @@ async function run(index: number) {
     // Two seconds to fill the buckets, then measure.
     await new Promise((r) => setTimeout(r, 2000));
     const take = () =>
-      page.evaluate(() => {
+      page.evaluate(async () => {
         const hw = (globalThis as unknown as {
           hookwatch: {
             monitor: {
@@ -171,11 +173,13 @@ async function run(index: number) {
               };
             };
             updateCount(): number;
+            arrivalSamples(): Promise<number[]>;
           };
         }).hookwatch;
         return {
           ...hw.monitor.take({ samples: true }),
           updates: hw.updateCount(),
+          arrivals: await hw.arrivalSamples(),
         };
       });
     let previous = await take();
@@ -191,6 +195,7 @@ async function run(index: number) {
         frameDrops: w.frameDrops,
         updates: w.updates - previous.updates,
         samples: w.samples ?? [],
+        arrivals: w.arrivals,
       });
       previous = w;
       if (s % 5 === 4) heaps.push(await heap(page));
@@ -221,6 +226,7 @@ async function run(index: number) {
     const frames = seconds.reduce((a, s) => a + s.frames, 0);
     const drops = seconds.reduce((a, s) => a + s.frameDrops, 0);
     const samples = seconds.flatMap((s) => s.samples);
+    const arrivals = seconds.flatMap((s) => s.arrivals);
     return {
       eventsSent: sent,
       eventsFailed: failed,
@@ -239,6 +245,8 @@ async function run(index: number) {
       e2eSamples: samples.length,
       e2eP50Ms: percentile(samples, 0.5),
       e2eP99Ms: percentile(samples, 0.99),
+      streamP50Ms: percentile(arrivals, 0.5),
+      streamP99Ms: percentile(arrivals, 0.99),
       statusBar: counts.replace(/\s+/g, " "),
     };
   } finally {
@@ -271,6 +279,8 @@ const summary = {
     heapWorkerMB: pick("heapWorkerMBMedian"),
     e2eP50Ms: pick("e2eP50Ms"),
     e2eP99Ms: pick("e2eP99Ms"),
+    streamP50Ms: pick("streamP50Ms"),
+    streamP99Ms: pick("streamP99Ms"),
     updatesPerFrame: pick("updatesPerFrame"),
     bucketSwitchMs: pick("bucketSwitchMsMedian"),
     loadAverage1m: pick("loadAverage1m"),

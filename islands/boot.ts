@@ -5,7 +5,13 @@
  */
 import { hydrateIslands } from "../lib/islands.ts";
 import { islands } from "./mod.ts";
-import { type ClientConfig, live, startLive, updateCount } from "./live.ts";
+import {
+  arrivalSamples,
+  type ClientConfig,
+  live,
+  startLive,
+  updateCount,
+} from "./live.ts";
 import { ClientPerformanceMonitor, lastSwitch } from "./monitor.ts";
 
 const config = JSON.parse(
@@ -19,5 +25,5 @@ document.documentElement.dataset.hydrated = "true";
 
 // Read-only handles for benchmarks and debugging in devtools.
 Object.assign(globalThis, {
-  hookwatch: { monitor, live, updateCount, lastSwitch },
+  hookwatch: { monitor, live, updateCount, lastSwitch, arrivalSamples },
 });

@@ -8,6 +8,7 @@
 import { batch, signal } from "@preact/signals";
 import type { FeedRow, Filters, Lane, NeedsItem } from "../lib/rows.ts";
 import type {
+  ArrivalStats,
   FilterChoices,
   LiveUpdate,
   Pulse,
@@ -74,6 +75,16 @@ export function updateCount(): number {
   return updates;
 }
 
+const statsWaiters: ((samples: number[]) => void)[] = [];
+
+/** The worker's stream latencies (server arrival → worker) since the last call, ms. */
+export function arrivalSamples(): Promise<number[]> {
+  return new Promise((resolve) => {
+    statsWaiters.push(resolve);
+    tell({ type: "stats" });
+  });
+}
+
 /** Sends a message to the bucket worker (ignored before it starts, e.g. on the server). */
 export function tell(message: ToWorker): void {
   worker?.postMessage(message);
@@ -83,19 +94,30 @@ export function tell(message: ToWorker): void {
 export function startLive(config: ClientConfig): Worker {
   worker = new Worker(config.workerUrl, { type: "module", name: "buckets" });
   let awaiting = false;
-  worker.onmessage = (m: MessageEvent<LiveUpdate>) => {
-    awaiting = false;
-    updates++;
-    const update = m.data;
-    batch(() => {
-      if (update.pulse) pulse.value = update.pulse;
-      if (update.choices) choices.value = update.choices;
-      if (update.lanes) lanes.value = update.lanes;
-      if (update.needs) needs.value = update.needs;
-      live.value = resolve(update);
-    });
+  worker.onmessage = (m: MessageEvent<LiveUpdate | ArrivalStats>) => {
+    if (m.data.type === "stats") {
+      statsWaiters.shift()?.(m.data.samples);
+      return;
+    }
+    // Held until the next frame, which applies it and only then asks for another.
+    pending = m.data;
   };
+  let pending: LiveUpdate | null = null;
   const frame = () => {
+    if (pending) {
+      const update = pending;
+      pending = null;
+      awaiting = false;
+      updates++;
+      // Rendered in this frame's microtasks, so this frame paints it.
+      batch(() => {
+        if (update.pulse) pulse.value = update.pulse;
+        if (update.choices) choices.value = update.choices;
+        if (update.lanes) lanes.value = update.lanes;
+        if (update.needs) needs.value = update.needs;
+        live.value = resolve(update);
+      });
+    }
     if (!awaiting) {
       awaiting = true;
       worker!.postMessage({ type: "ready" } satisfies ToWorker);

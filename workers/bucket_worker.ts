@@ -26,6 +26,7 @@ import {
   toRow,
 } from "../lib/rows.ts";
 import type {
+  ArrivalStats,
   Connection,
   FilterChoices,
   InitMessage,
@@ -145,9 +146,12 @@ function remember(held: Held): void {
   }
 }
 
+const arrivals: number[] = [];
+
 function receive(event: StreamEvent): void {
   if (lastId !== null && event.id <= lastId) return; // replayed after a resume
   lastId = event.id;
+  if (arrivals.length < 10_000) arrivals.push(Date.now() - event.received_at);
   const held = hold(event);
   buckets.add(held);
   remember(held);
@@ -358,6 +362,11 @@ self.onmessage = (m: MessageEvent<ToWorker>) => {
       filters = message.filters;
       panelsForce = true;
       markDirty();
+      break;
+    case "stats":
+      self.postMessage(
+        { type: "stats", samples: arrivals.splice(0) } satisfies ArrivalStats,
+      );
       break;
     case "ready":
       credit = true;

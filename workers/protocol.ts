@@ -1,9 +1,9 @@
 /**
  * Messages between the dashboard's main thread and its bucket worker.
  *
- * The main thread sends `ready` from `requestAnimationFrame` once it has applied the previous
- * update, and the worker posts at most one `update` per `ready`: so at most one per frame, with
- * bursts of events batched into it.
+ * The main thread applies an update in its next animation frame and only then sends `ready`;
+ * the worker posts at most one `update` per `ready`: so at most one per frame, with bursts of
+ * events batched into it, and the next update already waiting when the next frame starts.
  *
  * @module
  */
@@ -29,7 +29,15 @@ export interface InitMessage {
 export type ToWorker =
   | InitMessage
   | { type: "filters"; filters: Filters }
-  | { type: "ready" };
+  | { type: "ready" }
+  /** Asks for {@linkcode ArrivalStats} (benchmarks). */
+  | { type: "stats" };
+
+/** Worker → main thread: stream latency (server arrival → worker) since the last ask, ms. */
+export interface ArrivalStats {
+  type: "stats";
+  samples: number[];
+}
 
 /** The stream's state. */
 export type Connection = "connecting" | "live" | "reconnecting";
