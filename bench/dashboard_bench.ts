@@ -215,7 +215,8 @@ async function run(index: number) {
           ),
         );
       }
-      if (index === 0 && s === 20 && args.screenshot) {
+      // At 17 s the switch loop is back on All.
+      if (index === 0 && s === 17 && args.screenshot) {
         await page.screenshot({ path: `${ROOT}${args.screenshot}` });
       }
     }
