@@ -4,7 +4,7 @@
  * stops it, and sums the V8 profile's self time by function and by area (hookwatch code, Hono,
  * OpenTelemetry, node:sqlite, runtime/HTTP, GC, idle).
  *
- * `deno run -A bench/cpu_profile.ts [--seconds 5] [--connections 16] [--fanout 100]
+ * `deno run -A bench/cpu_profile.ts [--seconds 5] [--connections 16] [--batch] [--fanout 100]
  *   [--top 25] [--keep DIR]`
  *
  * @module
@@ -107,16 +107,20 @@ if (import.meta.main) {
         seconds,
       });
     } else {
-      workload = `wrk single events c=${connections} for ${seconds} s`;
-      const c = INGEST_CASES.find((c) => c.name === "single c=16")!;
+      const c = INGEST_CASES.find((c) =>
+        c.name === (args.has("batch") ? "batch100 c=4" : "single c=16")
+      )!;
+      workload = `wrk ${
+        c.batch > 1 ? `batches of ${c.batch}` : "single events"
+      } c=${connections} for ${seconds} s`;
       const r = await runWrk({
-        url: `${server.url}/events`,
-        path: "/events",
+        url: server.url + c.path,
+        path: c.path,
         bodies: bodiesFor(c),
         connections,
         seconds,
       });
-      workload += ` (${fmt(r.requestsPerSec)} events/s)`;
+      workload += ` (${fmt(r.requestsPerSec * c.batch)} events/s)`;
     }
   } finally {
     await server.stop();
@@ -148,7 +152,12 @@ if (import.meta.main) {
       [f, ms],
     ) => [f.slice(0, 110), fmt(ms), fmt((ms / busy) * 100)]),
   );
-  await writeReportPart(fanout > 0 ? "profile_fanout" : "profile_ingest", {
+  const part = fanout > 0
+    ? "profile_fanout"
+    : args.has("batch")
+    ? "profile_ingest_batch"
+    : `profile_ingest_c${connections}`;
+  await writeReportPart(part, {
     workload,
     busy_ms: Math.round(busy),
     by_area: s.byArea.map(([a, ms]) => [a, Math.round(ms)]),

@@ -400,7 +400,7 @@ export async function runWrk(options: {
       `local bodies = {${list}}
 local headers = { ["Content-Type"] = "${
         options.contentType ?? "application/json"
-      }" }
+      }", ["Host"] = "${new URL(options.url).host}" }
 local requests = {}
 for i, body in ipairs(bodies) do
   requests[i] = wrk.format("POST", "${options.path}", headers, body)
