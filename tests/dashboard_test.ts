@@ -336,14 +336,17 @@ Deno.test({
         await waitRows(page, ".rows li", 2);
         assert.deepEqual(await rowIds(page), [2, 1]);
         await page.selectOption('select[name="app"]', "");
+        await waitRows(page, ".rows li", 4);
         await page.selectOption('select[name="session"]', "s-c");
         await waitRows(page, ".rows li", 2);
         assert.deepEqual(await rowIds(page), [4, 3]);
         await page.selectOption('select[name="session"]', "");
+        await waitRows(page, ".rows li", 4);
         await page.selectOption('select[name="type"]', "Stop");
         await waitRows(page, ".rows li", 1);
         assert.deepEqual(await rowIds(page), [2]);
         await page.selectOption('select[name="type"]', "");
+        await waitRows(page, ".rows li", 4);
         await page.fill('input[name="q"]', "NEEDLE");
         await waitRows(page, ".rows li", 1);
         assert.deepEqual(await rowIds(page), [3]);
@@ -513,6 +516,58 @@ Deno.test({
           );
           await waitRows(page, ".rows li", 10);
           assert.deepEqual(errors, []);
+          await close();
+        },
+      );
+
+      await t.step(
+        "the worker drops events past their bucket's retention on its timer",
+        async () => {
+          const s = await start({
+            env: { RETENTION_REGULAR: "4s", RETENTION_PRIORITY: "1h" },
+          });
+          const { page, close } = await open(browser, s.url);
+          const now = Date.now();
+          await postBatch(s.url, [
+            sampleEvent({ timestamp: now - 2500, summary: "short-lived" }),
+            sampleEvent({ hook_event_type: "Stop", timestamp: now - 2500 }),
+            sampleEvent({ timestamp: now }),
+          ]);
+          await waitFeed(page, 3, 1);
+          // The first regular event passes 4 s about 1.5 s from now, the second 4 s from now.
+          await waitFeed(page, 2, 1);
+          assert.deepEqual(await rowIds(page), [3, 2]);
+          assert.match(
+            await page.locator(".status").innerText(),
+            /1\/100 regular/,
+          );
+          await close();
+        },
+      );
+
+      await t.step(
+        "pulse windows and session lanes follow the stream",
+        async () => {
+          const s = servers[0];
+          const { page, close } = await open(browser, s.url);
+          await postJson(
+            `${s.url}/events`,
+            sampleEvent({ session_id: "lane-session", agent_id: "sub-1" }),
+          );
+          await page.waitForFunction(() =>
+            document.querySelector(".lanes")!.textContent!.includes(
+              "lane-session",
+            )
+          );
+          await page.click('.pulse button:has-text("5m")');
+          await page.waitForSelector(
+            '.pulse button[aria-pressed="true"]:has-text("5m")',
+          );
+          await page.waitForFunction(() =>
+            /^\d+ events in 5 min · \d+ priority · \d+ regular$/.test(
+              document.querySelector(".pulse-sum")!.textContent!,
+            )
+          );
           await close();
         },
       );

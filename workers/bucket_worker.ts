@@ -77,7 +77,7 @@ const pulseP = new Uint32Array(PULSE_SECONDS);
 const pulseR = new Uint32Array(PULSE_SECONDS);
 let pulseEnd = Math.floor(Date.now() / 1000);
 let pulseDirty = true;
-let pulseSentAt = 0;
+let pulseSentAt = -Infinity;
 let panelsSentAt = 0;
 /** Set when filters or a snapshot change the lanes and "needs you" at once. */
 let panelsForce = true;
