@@ -524,17 +524,17 @@ Deno.test({
         "the worker drops events past their bucket's retention on its timer",
         async () => {
           const s = await start({
-            env: { RETENTION_REGULAR: "4s", RETENTION_PRIORITY: "1h" },
+            env: { RETENTION_REGULAR: "6s", RETENTION_PRIORITY: "1h" },
           });
           const { page, close } = await open(browser, s.url);
           const now = Date.now();
           await postBatch(s.url, [
-            sampleEvent({ timestamp: now - 2500, summary: "short-lived" }),
-            sampleEvent({ hook_event_type: "Stop", timestamp: now - 2500 }),
+            sampleEvent({ timestamp: now - 2000, summary: "short-lived" }),
+            sampleEvent({ hook_event_type: "Stop", timestamp: now - 2000 }),
             sampleEvent({ timestamp: now }),
           ]);
           await waitFeed(page, 3, 1);
-          // The first regular event passes 4 s about 1.5 s from now, the second 4 s from now.
+          // The first regular event passes 6 s of age 4 s from now; the third 6 s from now.
           await waitFeed(page, 2, 1);
           assert.deepEqual(await rowIds(page), [3, 2]);
           assert.match(
