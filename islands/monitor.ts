@@ -114,7 +114,7 @@ export class ClientPerformanceMonitor {
     this.#timers.push(
       setInterval(
         () => void this.sampleMemory(),
-        Math.min(this.intervalMs, 30_000),
+        Math.min(this.intervalMs, 10_000),
       ),
       setInterval(() => void this.send(), this.intervalMs),
     );
