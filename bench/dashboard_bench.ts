@@ -5,32 +5,32 @@
  * row) p50/p99. Figures go to stdout and `bench/results/dashboard.json`.
  *
  * deno run -A bench/dashboard_bench.ts [--runs 3] [--seconds 30] [--rate 1000]
- *   [--screenshot docs/dashboard.png]
+ *   [--screenshot docs/dashboard.png] [--out bench/results/dashboard.json]
  *
  * Targets: ≥ 58 fps, < 2 % drops, < 30 MB heap, e2e p99 < 50 ms.
  *
  * @module
  */
 import { parseArgs } from "node:util";
+import { dirname } from "node:path";
 import type { Page } from "playwright-core";
 import { ensureBuilt, launchBrowser } from "../tests/helpers/browser.ts";
 import { ROOT, startServer } from "../tests/helpers/server.ts";
 
-const { values: args } = parseArgs({
-  args: Deno.args,
-  options: {
-    runs: { type: "string", default: "1" },
-    seconds: { type: "string", default: "30" },
-    rate: { type: "string", default: "1000" },
-    screenshot: { type: "string" },
-  },
-});
-const RUNS = Number(args.runs);
-const SECONDS = Number(args.seconds);
-const RATE = Number(args.rate);
 const TICK_MS = 50;
 const VIEWS = ["priority", "regular", "all"];
-const PER_TICK = Math.round(RATE * TICK_MS / 1000);
+
+/** What to run. */
+export interface DashboardBenchOptions {
+  runs: number;
+  seconds: number;
+  /** Events per second. */
+  rate: number;
+  /** Repository-relative path of a screenshot taken in the first run. */
+  screenshot?: string;
+  /** Where the figures go; `bench/results/dashboard.json` by default. */
+  out?: string;
+}
 
 const TYPES = [
   "PreToolUse",
@@ -122,7 +122,8 @@ async function heap(page: Page): Promise<Heap> {
   });
 }
 
-async function run(index: number) {
+async function run(index: number, o: DashboardBenchOptions) {
+  const PER_TICK = Math.round(o.rate * TICK_MS / 1000);
   const server = await startServer();
   const browser = await launchBrowser({
     args: ["--enable-blink-features=ForceEagerMeasureMemory"],
@@ -186,7 +187,7 @@ async function run(index: number) {
     const seconds: Second[] = [];
     const heaps: Heap[] = [];
     const switches: number[] = [];
-    for (let s = 0; s < SECONDS; s++) {
+    for (let s = 0; s < o.seconds; s++) {
       await new Promise((r) => setTimeout(r, 1000));
       const w = await take();
       seconds.push({
@@ -216,8 +217,8 @@ async function run(index: number) {
         );
       }
       // At 17 s the switch loop is back on All.
-      if (index === 0 && s === 17 && args.screenshot) {
-        await page.screenshot({ path: `${ROOT}${args.screenshot}` });
+      if (index === 0 && s === 17 && o.screenshot) {
+        await page.screenshot({ path: `${ROOT}${o.screenshot}` });
       }
     }
     posting = false;
@@ -256,48 +257,74 @@ async function run(index: number) {
   }
 }
 
-await ensureBuilt();
-const runs: Awaited<ReturnType<typeof run>>[] = [];
-for (let i = 0; i < RUNS; i++) {
-  const result = await run(i);
-  console.log(`run ${i + 1}/${RUNS}:`, JSON.stringify(result));
-  runs.push(result);
+/**
+ * Runs the benchmark `o.runs` times; returns the per-run figures and their medians, and writes
+ * them to `bench/results/dashboard.json`.
+ */
+export async function dashboardBench(o: DashboardBenchOptions) {
+  await ensureBuilt();
+  const runs: Awaited<ReturnType<typeof run>>[] = [];
+  for (let i = 0; i < o.runs; i++) {
+    const result = await run(i, o);
+    console.log(`run ${i + 1}/${o.runs}:`, JSON.stringify(result));
+    runs.push(result);
+  }
+  const pick = (key: keyof (typeof runs)[number]) =>
+    median(runs.map((r) => r[key] as number));
+  const summary = {
+    date: new Date().toISOString(),
+    rate: o.rate,
+    seconds: o.seconds,
+    runs: o.runs,
+    machine:
+      `${navigator.hardwareConcurrency} cores, shared; headless Chromium`,
+    medianOfRuns: {
+      fps: pick("fpsMedian"),
+      frameDropPercent: pick("frameDropPercent"),
+      heapTotalMB: pick("heapTotalMBMedian"),
+      heapTotalMBMax: pick("heapTotalMBMax"),
+      heapPageMB: pick("heapPageMBMedian"),
+      heapWorkerMB: pick("heapWorkerMBMedian"),
+      e2eP50Ms: pick("e2eP50Ms"),
+      e2eP99Ms: pick("e2eP99Ms"),
+      streamP50Ms: pick("streamP50Ms"),
+      streamP99Ms: pick("streamP99Ms"),
+      updatesPerFrame: pick("updatesPerFrame"),
+      bucketSwitchMs: pick("bucketSwitchMsMedian"),
+      loadAverage1m: pick("loadAverage1m"),
+    },
+    targets: {
+      fps: ">= 58",
+      frameDropPercent: "< 2",
+      heapTotalMB: "< 30",
+      e2eP99Ms: "< 50",
+      bucketSwitchMs: "< 10",
+    },
+    perRun: runs,
+  };
+  const out = o.out ?? `${ROOT}bench/results/dashboard.json`;
+  await Deno.mkdir(dirname(out), { recursive: true });
+  await Deno.writeTextFile(out, JSON.stringify(summary, null, 2) + "\n");
+  return summary;
 }
-const pick = (key: keyof (typeof runs)[number]) =>
-  median(runs.map((r) => r[key] as number));
-const summary = {
-  date: new Date().toISOString(),
-  rate: RATE,
-  seconds: SECONDS,
-  runs: RUNS,
-  machine: `${navigator.hardwareConcurrency} cores, shared; headless Chromium`,
-  medianOfRuns: {
-    fps: pick("fpsMedian"),
-    frameDropPercent: pick("frameDropPercent"),
-    heapTotalMB: pick("heapTotalMBMedian"),
-    heapTotalMBMax: pick("heapTotalMBMax"),
-    heapPageMB: pick("heapPageMBMedian"),
-    heapWorkerMB: pick("heapWorkerMBMedian"),
-    e2eP50Ms: pick("e2eP50Ms"),
-    e2eP99Ms: pick("e2eP99Ms"),
-    streamP50Ms: pick("streamP50Ms"),
-    streamP99Ms: pick("streamP99Ms"),
-    updatesPerFrame: pick("updatesPerFrame"),
-    bucketSwitchMs: pick("bucketSwitchMsMedian"),
-    loadAverage1m: pick("loadAverage1m"),
-  },
-  targets: {
-    fps: ">= 58",
-    frameDropPercent: "< 2",
-    heapTotalMB: "< 30",
-    e2eP99Ms: "< 50",
-    bucketSwitchMs: "< 10",
-  },
-  perRun: runs,
-};
-console.log(JSON.stringify(summary.medianOfRuns, null, 2));
-await Deno.mkdir(`${ROOT}bench/results`, { recursive: true });
-await Deno.writeTextFile(
-  `${ROOT}bench/results/dashboard.json`,
-  JSON.stringify(summary, null, 2) + "\n",
-);
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      runs: { type: "string", default: "1" },
+      seconds: { type: "string", default: "30" },
+      rate: { type: "string", default: "1000" },
+      screenshot: { type: "string" },
+      out: { type: "string" },
+    },
+  });
+  const summary = await dashboardBench({
+    runs: Number(values.runs),
+    seconds: Number(values.seconds),
+    rate: Number(values.rate),
+    screenshot: values.screenshot,
+    out: values.out,
+  });
+  console.log(JSON.stringify(summary.medianOfRuns, null, 2));
+}
