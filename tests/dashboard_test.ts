@@ -140,6 +140,12 @@ Deno.test({
           // Views and the detail work as plain links without JavaScript.
           await page.click('a[data-view="priority"]');
           assert.deepEqual(await rowIds(page), [3, 2]);
+          // The filter form submits as a plain GET, keeping the view.
+          await page.selectOption('select[name="session"]', "ssr-1");
+          await page.click("button.apply");
+          await page.waitForURL(/session=ssr-1/);
+          assert.match(page.url(), /view=priority/);
+          assert.deepEqual(await rowIds(page), [3]);
           await page.goto(`${s.url}/?event=1`);
           assert.match(
             await page.locator(".drawer .payload").innerText(),
