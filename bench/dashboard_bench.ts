@@ -254,6 +254,7 @@ async function run(index: number, o: DashboardBenchOptions) {
   } finally {
     await browser.close();
     await server.stop();
+    await Deno.remove(dirname(server.dbPath), { recursive: true });
   }
 }
 

@@ -2,6 +2,7 @@
  * The dashboard in real Chromium against a real hookwatch process.
  */
 import assert from "node:assert/strict";
+import { dirname } from "node:path";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import {
   postJson,
@@ -665,6 +666,10 @@ Deno.test({
     } finally {
       await browser.close();
       for (const s of servers) await s.stop();
+      // Each server's temporary database directory (a restarted server shares its first one's).
+      for (const dir of new Set(servers.map((s) => dirname(s.dbPath)))) {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
     }
   },
 });
