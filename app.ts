@@ -17,21 +17,44 @@ import { sessionRoutes } from "./routes/sessions.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { clientMetricsRoutes } from "./routes/client_metrics.ts";
 import { dashboardRoutes } from "./routes/dashboard.tsx";
+import { corsFor, securityHeaders } from "./routes/security.ts";
+import { bodyTimeout, streamLimits } from "./routes/limits.ts";
+import { loginRoutes } from "./routes/login.ts";
+import { asStoreUnavailable } from "./lib/store_errors.ts";
 import type { Metrics } from "./otel/setup.ts";
 
 /** Builds the app around a running {@linkcode Deps}; `/metrics` and client metrics need `metrics`. */
 export function createApp(hw: Deps, metrics?: Metrics): Hono {
   const app = new Hono();
   app.use(requestId());
+  app.use(securityHeaders());
+  app.use(corsFor(hw.config.corsOrigins));
+  app.use(bodyTimeout(hw.config.bodyTimeoutMs));
   app.onError((error, c) => {
     if (error instanceof EventValidationError) {
       return c.json({ error: error.message, field: error.field }, 400);
     }
     if (error instanceof HTTPException) {
-      const headers = error.status === 401
-        ? { "www-authenticate": "Bearer" }
-        : undefined;
+      const headers = Object.fromEntries(
+        [...error.res?.headers ?? []].filter(([k]) =>
+          !k.startsWith("content-")
+        ),
+      );
+      if (error.status === 401) headers["www-authenticate"] = "Bearer";
       return c.json({ error: error.message }, error.status, headers);
+    }
+    const unavailable = asStoreUnavailable(error);
+    if (unavailable) {
+      console.error(
+        `request ${
+          c.get("requestId")
+        } ${c.req.method} ${c.req.path}: ${unavailable.message}`,
+      );
+      return c.json(
+        { error: unavailable.message, request_id: c.get("requestId") },
+        503,
+        { "retry-after": "5" },
+      );
     }
     console.error(
       `request ${c.get("requestId")} ${c.req.method} ${c.req.path} failed:`,
@@ -48,7 +71,15 @@ export function createApp(hw: Deps, metrics?: Metrics): Hono {
 
   app.route("/", healthRoutes(hw));
   if (metrics) app.route("/", metricsRoutes(hw, metrics));
+  if (hw.config.token !== null) app.route("/", loginRoutes(hw.config.token));
   app.use(requireToken(hw.config.token));
+  app.use(
+    "/stream",
+    streamLimits({
+      maxClients: hw.config.streamMaxClients,
+      maxPerIp: hw.config.streamMaxClientsPerIp,
+    }),
+  );
   if (metrics) app.route("/", clientMetricsRoutes(metrics.clients));
   app.route("/", eventRoutes(hw));
   app.route("/", streamRoutes(hw));

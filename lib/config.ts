@@ -30,6 +30,12 @@ export interface Config {
   /** How many missed events a resuming client gets replayed before it gets a fresh snapshot. */
   streamReplayLimit: number;
   heartbeatMs: number;
+  /** A request body must arrive whole within this many milliseconds (slow-loris guard). */
+  bodyTimeoutMs: number;
+  /** Most open streams in all (503 beyond). */
+  streamMaxClients: number;
+  /** Most open streams from one client address (429 beyond). */
+  streamMaxClientsPerIp: number;
   /** Browser origins allowed by CORS; empty allows none beyond same-origin. */
   corsOrigins: string[];
   /** false turns instrumentation off (`HOOKWATCH_METRICS=off`), for measuring its cost. */
@@ -190,6 +196,15 @@ export function loadConfig(
     ),
     streamReplayLimit: integer(env, "STREAM_REPLAY_LIMIT", 5_000, 1, 1_000_000),
     heartbeatMs: integer(env, "STREAM_HEARTBEAT_MS", 15_000, 100, 3_600_000),
+    bodyTimeoutMs: integer(env, "BODY_TIMEOUT_MS", 30_000, 100, 3_600_000),
+    streamMaxClients: integer(env, "STREAM_MAX_CLIENTS", 2_000, 1, 1_000_000),
+    streamMaxClientsPerIp: integer(
+      env,
+      "STREAM_MAX_CLIENTS_PER_IP",
+      1_000,
+      1,
+      1_000_000,
+    ),
     corsOrigins: list(env.CORS_ORIGINS),
     metricsEnabled: ["on", "true", "1"].includes(metricsFlag),
   };

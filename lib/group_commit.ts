@@ -8,6 +8,7 @@
 import { setImmediate } from "node:timers";
 import type { StoredEvent } from "./events.ts";
 import type { ClassifiedEvent, EventStore, InsertResult } from "./store.ts";
+import { StoreUnavailableError } from "./store_errors.ts";
 import { instruments } from "../otel/instruments.ts";
 
 interface Pending {
@@ -55,7 +56,11 @@ export class GroupCommitter {
 
   /** Stores `events` all or nothing; resolves after they are committed. */
   submit(events: ClassifiedEvent[]): Promise<InsertResult[]> {
-    if (this.#closed) return Promise.reject(new Error("the store is closing"));
+    if (this.#closed) {
+      return Promise.reject(
+        new StoreUnavailableError("the store is closing"),
+      );
+    }
     return new Promise((resolve, reject) => {
       this.#queue.push({ events, resolve, reject });
       this.#schedule();

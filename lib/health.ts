@@ -6,6 +6,7 @@
 import type { Classifier } from "./classify.ts";
 import type { EventStore } from "./store.ts";
 import type { StreamStats } from "./broadcaster.ts";
+import type { StoreUnavailableError } from "./store_errors.ts";
 
 /** One check's verdict. */
 export type CheckStatus = "healthy" | "degraded" | "unhealthy";
@@ -59,6 +60,8 @@ export interface HealthSources {
   store: EventStore;
   classify: Classifier;
   streamStats: () => StreamStats;
+  /** The last failed write, while it counts (see `Hookwatch.writeFailure`). */
+  writeFailure?: () => StoreUnavailableError | null;
 }
 
 /**
@@ -74,7 +77,10 @@ export async function checkHealth(
   sources: HealthSources,
 ): Promise<HealthReport> {
   const checks = {
-    database: await checkDatabase(sources.store),
+    database: await checkDatabase(
+      sources.store,
+      sources.writeFailure?.() ?? null,
+    ),
     memory: checkMemory(),
     priority_system: checkPrioritySystem(sources.classify),
     stream: checkStream(sources.streamStats()),
@@ -87,11 +93,19 @@ export async function checkHealth(
   };
 }
 
-/** Database round trip. */
+/** Database round trip; unhealthy while writes fail (a full disk still answers reads). */
 export async function checkDatabase(
   store: EventStore,
+  writeFailure: StoreUnavailableError | null = null,
 ): Promise<HealthReport["checks"]["database"]> {
   const details = { threshold: HEALTH_THRESHOLDS.databaseMs, kind: store.kind };
+  if (writeFailure) {
+    return {
+      status: "unhealthy",
+      error: `writes are failing: ${writeFailure.reason}`,
+      details,
+    };
+  }
   try {
     const start = performance.now();
     await store.ping();

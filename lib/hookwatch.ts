@@ -13,6 +13,7 @@ import { Broadcaster } from "./broadcaster.ts";
 import { RetentionSweeper } from "./retention.ts";
 import { checkHealth, type HealthReport } from "./health.ts";
 import { SHUTDOWN_FRAME } from "./sse.ts";
+import { asStoreUnavailable, StoreUnavailableError } from "./store_errors.ts";
 import { SessionTracker } from "./sessions.ts";
 import { instruments } from "../otel/instruments.ts";
 import { recordCommitted } from "../otel/record.ts";
@@ -23,6 +24,9 @@ export const BUCKET_LIMITS = Object.freeze({
   regular: 100,
   display: 250,
 });
+
+/** How long a failed write keeps health unhealthy when no write succeeds meanwhile. */
+export const WRITE_FAILURE_HOLD_MS = 30_000;
 
 /** The running domain: what routes call. */
 export interface Hookwatch {
@@ -39,6 +43,8 @@ export interface Hookwatch {
   /** The dual-bucket snapshot query for now. */
   snapshotQuery(): SnapshotQuery;
   health(): Promise<HealthReport>;
+  /** The last storage failure of an ingest, until a write succeeds or it is 30 s old. */
+  readonly writeFailure: StoreUnavailableError | null;
   /** True once shutdown began: readiness fails. */
   readonly closing: boolean;
   /** Drains pending commits, closes streams with a retry hint, stops the sweeper, closes the store. */
@@ -89,6 +95,14 @@ export function createHookwatch(
   });
   if (options.sweep !== false) sweeper.start();
   let closing = false;
+  let writeFailure: { error: StoreUnavailableError; at: number } | null = null;
+  // Held for a while only: with no writes arriving, /health must not stay unhealthy forever.
+  const currentWriteFailure = () => {
+    if (writeFailure && Date.now() - writeFailure.at > WRITE_FAILURE_HOLD_MS) {
+      writeFailure = null;
+    }
+    return writeFailure?.error ?? null;
+  };
 
   return {
     config,
@@ -112,7 +126,18 @@ export function createHookwatch(
       instruments.classificationDuration.record(
         (performance.now() - start) / 1000 / Math.max(1, events.length),
       );
-      return committer.submit(classified);
+      return committer.submit(classified).then((results) => {
+        writeFailure = null;
+        return results;
+      }, (error) => {
+        const unavailable = asStoreUnavailable(error);
+        if (!unavailable) throw error;
+        writeFailure = { error: unavailable, at: Date.now() };
+        throw unavailable;
+      });
+    },
+    get writeFailure() {
+      return currentWriteFailure();
     },
     snapshotQuery() {
       return {
@@ -128,6 +153,7 @@ export function createHookwatch(
         store,
         classify,
         streamStats: () => broadcaster.stats(),
+        writeFailure: currentWriteFailure,
       });
     },
     async close() {

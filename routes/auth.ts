@@ -31,6 +31,12 @@ export function requireToken(token: string | null): MiddlewareHandler {
     if (tokenMatches(bearer ?? getCookie(c, TOKEN_COOKIE), token)) {
       return await next();
     }
+    // A person opening the dashboard gets the sign-in form rather than a JSON error.
+    if (
+      c.req.method === "GET" && c.req.header("accept")?.includes("text/html")
+    ) {
+      return c.redirect("/login", 303);
+    }
     throw new HTTPException(401, {
       message: "a valid token is required (Authorization: Bearer …)",
       res: undefined,

@@ -1,0 +1,153 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { getConnInfo } from "hono/deno";
+
+/**
+ * A request body must arrive whole within `timeoutMs` of the request, else 408: a client that
+ * trickles its body (slow-loris) cannot hold a request open.
+ */
+export function bodyTimeout(timeoutMs: number): MiddlewareHandler {
+  return async (c, next) => {
+    const body = c.req.raw.body;
+    if (body === null) return await next();
+    const reader = body.getReader();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new HTTPException(408, {
+              message: `request body not received within ${timeoutMs} ms`,
+              res: new Response(null, { headers: { connection: "close" } }),
+            }),
+          ),
+        timeoutMs,
+      );
+    });
+    expired.catch(() => {}); // nobody may be reading when it fires
+    const timed = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const { done, value } = await Promise.race([reader.read(), expired]);
+          if (done) {
+            clearTimeout(timer);
+            controller.close();
+          } else {
+            controller.enqueue(value);
+          }
+        } catch (error) {
+          clearTimeout(timer);
+          reader.cancel().catch(() => {});
+          controller.error(error);
+        }
+      },
+      cancel(reason) {
+        clearTimeout(timer);
+        return reader.cancel(reason);
+      },
+    });
+    c.req.raw = new Request(
+      c.req.raw,
+      { body: timed, duplex: "half" } as
+        & RequestInit
+        & { duplex: "half" },
+    );
+    try {
+      await next();
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+/** Limits for {@linkcode streamLimits}. */
+export interface StreamLimits {
+  /** Most open streams in all: 503 beyond. */
+  maxClients: number;
+  /** Most open streams from one address: 429 beyond. */
+  maxPerIp: number;
+  /** Seconds a refused client should wait (`Retry-After`). */
+  retryAfterSeconds?: number;
+}
+
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown"; // not served by Deno.serve (app.request in tests)
+  }
+}
+
+/**
+ * Counts open event streams and refuses new ones over the global (503) or per-address (429)
+ * limit, with `Retry-After`. A stream counts until its body ends, errors or is cancelled.
+ */
+export function streamLimits(limits: StreamLimits): MiddlewareHandler {
+  let open = 0;
+  const perIp = new Map<string, number>();
+  const retryAfter = String(limits.retryAfterSeconds ?? 5);
+  return async (c, next) => {
+    const ip = clientAddress(c);
+    const mine = perIp.get(ip) ?? 0;
+    if (open >= limits.maxClients) {
+      throw new HTTPException(503, {
+        message:
+          `too many open streams (${limits.maxClients}); retry in ${retryAfter} s`,
+        res: new Response(null, { headers: { "retry-after": retryAfter } }),
+      });
+    }
+    if (mine >= limits.maxPerIp) {
+      throw new HTTPException(429, {
+        message:
+          `too many open streams from one address (${limits.maxPerIp}); retry in ${retryAfter} s`,
+        res: new Response(null, { headers: { "retry-after": retryAfter } }),
+      });
+    }
+    open++;
+    perIp.set(ip, mine + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      open--;
+      const left = (perIp.get(ip) ?? 1) - 1;
+      if (left === 0) perIp.delete(ip);
+      else perIp.set(ip, left);
+    };
+    try {
+      await next();
+    } catch (error) {
+      release();
+      throw error;
+    }
+    const body = c.res.body;
+    if (!c.res.ok || body === null) {
+      release();
+      return;
+    }
+    const reader = body.getReader();
+    c.res = new Response(
+      new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          try {
+            const { done, value } = await reader.read();
+            if (done) {
+              release();
+              controller.close();
+            } else {
+              controller.enqueue(value);
+            }
+          } catch (error) {
+            release();
+            controller.error(error);
+          }
+        },
+        cancel(reason) {
+          release();
+          return reader.cancel(reason);
+        },
+      }, { highWaterMark: 0 }),
+      c.res,
+    );
+  };
+}

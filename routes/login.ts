@@ -1,0 +1,63 @@
+import { Hono } from "hono";
+import { deleteCookie, setCookie } from "hono/cookie";
+import { csrf } from "hono/csrf";
+import { html } from "hono/html";
+import { TOKEN_COOKIE, tokenMatches } from "./auth.ts";
+import { limitBody } from "./body.ts";
+
+const MAX_AGE_SECONDS = 30 * 24 * 3600;
+
+function page(message: string | null) {
+  // No script and no inline style: the page works under the default CSP.
+  return html`
+    <!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8">
+        <title>hookwatch: sign in</title>
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+      </head>
+      <body>
+        <main>
+    <h1>hookwatch</h1>
+    <form method="post" action="/login">
+    <label for="token">Access token</label>
+    <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
+    <button type="submit">Sign in</button>
+    </form>
+    ${message ? html`<p role="alert">${message}</p>` : ""}
+        </main>
+      </body>
+    </html>
+  `;
+}
+
+/**
+ * `GET /login` (a form, no script) and `POST /login`: a correct token sets an HttpOnly,
+ * SameSite=Strict cookie and redirects to the dashboard. `POST /logout` clears it.
+ * Mounted only when `HOOKWATCH_TOKEN` is set.
+ */
+export function loginRoutes(token: string): Hono {
+  const app = new Hono();
+  app.get("/login", (c) => c.html(page(null)));
+  app.post("/login", csrf(), limitBody(8 * 1024), async (c) => {
+    const form = await c.req.parseBody();
+    const presented = typeof form.token === "string" ? form.token : undefined;
+    if (!tokenMatches(presented, token)) {
+      return c.html(page("That token is not right."), 401);
+    }
+    setCookie(c, TOKEN_COOKIE, token, {
+      httpOnly: true,
+      sameSite: "Strict",
+      path: "/",
+      secure: new URL(c.req.url).protocol === "https:",
+      maxAge: MAX_AGE_SECONDS,
+    });
+    return c.redirect("/", 303);
+  });
+  app.post("/logout", csrf(), (c) => {
+    deleteCookie(c, TOKEN_COOKIE, { path: "/" });
+    return c.redirect("/login", 303);
+  });
+  return app;
+}
