@@ -259,6 +259,20 @@ Deno.test({
             events.filter((e) => e.hook_event_type === "Stop").length,
             50,
           );
+          // Count frames and worker updates while the burst lands.
+          const before = await page.evaluate(() => {
+            const w = globalThis as unknown as {
+              __frames: number;
+              hookwatch: { updateCount(): number };
+            };
+            w.__frames = 0;
+            const tick = () => {
+              w.__frames++;
+              requestAnimationFrame(tick);
+            };
+            requestAnimationFrame(tick);
+            return w.hookwatch.updateCount();
+          });
           await postBatch(s.url, events);
           await page.waitForFunction(() =>
             /50\/200 priority[\s\S]*100\/100 regular/.test(
@@ -266,6 +280,19 @@ Deno.test({
             )
           );
           await waitFeed(page, 150, 50);
+          const burst = await page.evaluate(() => {
+            const w = globalThis as unknown as {
+              __frames: number;
+              hookwatch: { updateCount(): number };
+            };
+            return { frames: w.__frames, updates: w.hookwatch.updateCount() };
+          });
+          const updates = burst.updates - before;
+          assert.ok(
+            updates <= burst.frames + 1,
+            `${updates} updates in ${burst.frames} frames`,
+          );
+          assert.ok(updates < 55, `${updates} updates for 550 events`);
           // Scrolling away from the top pauses the feed and draws every row it holds.
           await pause(page);
           assert.equal(await page.locator(".rows li").count(), 150);
