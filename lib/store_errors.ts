@@ -27,6 +27,19 @@ const SQLITE_REASONS: Record<number, string> = {
   26: "the database file is not a database",
 };
 
+// sqlite3_errstr() of the same codes.
+const SQLITE_MESSAGES: [RegExp, string][] = [
+  [/^database is locked/, SQLITE_REASONS[5]],
+  [/^database table is locked/, SQLITE_REASONS[6]],
+  [/^out of memory/, SQLITE_REASONS[7]],
+  [/^attempt to write a readonly database/, SQLITE_REASONS[8]],
+  [/^disk I\/O error/, SQLITE_REASONS[10]],
+  [/^database disk image is malformed/, SQLITE_REASONS[11]],
+  [/^database or disk is full/, SQLITE_REASONS[13]],
+  [/^unable to open database file/, SQLITE_REASONS[14]],
+  [/^file is not a database/, SQLITE_REASONS[26]],
+];
+
 // npm:postgres client-side connection failures, and SQLSTATE classes 08 (connection), 53
 // (insufficient resources, e.g. 53100 disk_full), 57P0x (shutdown), 25006 (read-only).
 const POSTGRES_CODES = new Set([
@@ -58,8 +71,13 @@ export function asStoreUnavailable(
   if (error instanceof StoreUnavailableError) return error;
   if (typeof error !== "object" || error === null) return null;
   const { code, errcode } = error as { code?: unknown; errcode?: unknown };
-  if (code === "ERR_SQLITE_ERROR" && typeof errcode === "number") {
-    const reason = SQLITE_REASONS[errcode & 0xff];
+  if (code === "ERR_SQLITE_ERROR") {
+    // Statement errors carry `errcode`; `exec` errors (COMMIT) only SQLite's message.
+    const reason = typeof errcode === "number"
+      ? SQLITE_REASONS[errcode & 0xff]
+      : SQLITE_MESSAGES.find(([pattern]) =>
+        pattern.test(String((error as Error).message))
+      )?.[1];
     return reason ? new StoreUnavailableError(reason, { cause: error }) : null;
   }
   if (typeof code === "string") {
