@@ -3,7 +3,7 @@ import { lanes as liveLanes } from "./live.ts";
 import { clock, shortId } from "./format.ts";
 import { LaneCost } from "./CostBadges.tsx";
 
-/** Per-session lanes: each agent session's recent events, newest first. */
+/** Per-session lanes: each agent's recent events (main agent and subagents), newest first. */
 export default function Lanes(props: { initial: Lane[] }) {
   const lanes = liveLanes.value ?? props.initial;
   return (
@@ -31,13 +31,22 @@ export default function Lanes(props: { initial: Lane[] }) {
                   {lane.lastType} {clock(lane.lastAt)}
                 </span>
               </div>
-              <ol class="marks" aria-label="recent events, newest first">
-                {lane.marks.map(([id, type, p]) => (
-                  <li key={id} class={p ? "m p" : "m"} title={type}>
-                    <span class="sr">{type}</span>
-                  </li>
-                ))}
-              </ol>
+              {lane.tracks.map((track) => (
+                <div class="track" key={track.agent ?? ""}>
+                  <span class="agent">
+                    {track.agent === null
+                      ? "main"
+                      : `↳ ${shortId(track.agent, 8)}`}
+                  </span>
+                  <ol class="marks" aria-label="recent events, newest first">
+                    {track.marks.map(([id, type, p]) => (
+                      <li key={id} class={p ? "m p" : "m"} title={type}>
+                        <span class="sr">{type}</span>
+                      </li>
+                    ))}
+                  </ol>
+                </div>
+              ))}
             </li>
           ))}
         </ul>

@@ -173,7 +173,11 @@ export interface NeedsItem {
 
 /** The key of an event's session: app and session id. */
 export function sessionKey(e: StreamEvent): string {
-  return `${e.source_app}\u0000${e.session_id}`;
+  return sessionKeyOf(e.source_app, e.session_id);
+}
+
+function sessionKeyOf(app: string, session: string): string {
+  return `${app}\u0000${session}`;
 }
 
 /**
@@ -213,7 +217,14 @@ export function latestPerSession(
   return latest;
 }
 
-/** A session's recent activity, for the lanes. */
+/** One agent's recent events inside a session lane: newest first, `[id, type, priority]`. */
+export interface LaneTrack {
+  /** The subagent's `agent_id`; null for the session's main agent. */
+  agent: string | null;
+  marks: [number, string, 0 | 1][];
+}
+
+/** A session's recent activity, for the lanes: one track per agent. */
 export interface Lane {
   key: string;
   app: string;
@@ -222,18 +233,21 @@ export interface Lane {
   agents: number;
   lastType: string;
   lastAt: number;
-  /** Newest first: `[id, type, priority]`. */
-  marks: [number, string, 0 | 1][];
+  /** The main agent first, then the most recently active subagents. */
+  tracks: LaneTrack[];
 }
 
-/** Most lanes shown, and marks per lane. */
-export const LANE_LIMITS = Object.freeze({ lanes: 12, marks: 24 });
+/** Most lanes shown, tracks per lane and marks per track. */
+export const LANE_LIMITS = Object.freeze({ lanes: 12, tracks: 3, marks: 24 });
 
 /** Groups newest-first rows into per-session lanes, most recently active first. */
 export function buildLanes(rowsNewestFirst: readonly FeedRow[]): Lane[] {
-  const lanes = new Map<string, Lane & { agentSet: Set<string> }>();
+  const lanes = new Map<
+    string,
+    Lane & { agentSet: Set<string>; byAgent: Map<string | null, LaneTrack> }
+  >();
   for (const r of rowsNewestFirst) {
-    const key = `${r.app}\u0000${r.session}`;
+    const key = sessionKeyOf(r.app, r.session);
     let lane = lanes.get(key);
     if (!lane) {
       if (lanes.size >= LANE_LIMITS.lanes) continue;
@@ -244,18 +258,33 @@ export function buildLanes(rowsNewestFirst: readonly FeedRow[]): Lane[] {
         agents: 0,
         lastType: r.type,
         lastAt: r.ts,
-        marks: [],
+        tracks: [],
         agentSet: new Set(),
+        byAgent: new Map(),
       };
       lanes.set(key, lane);
     }
     if (r.agent) lane.agentSet.add(r.agent);
-    if (lane.marks.length < LANE_LIMITS.marks) {
-      lane.marks.push([r.id, r.type, r.p]);
+    let track = lane.byAgent.get(r.agent);
+    if (!track) {
+      // The main agent always gets a track; subagents while there is room.
+      if (r.agent !== null && lane.byAgent.size >= LANE_LIMITS.tracks) continue;
+      track = { agent: r.agent, marks: [] };
+      lane.byAgent.set(r.agent, track);
+      lane.tracks.push(track);
+    }
+    if (track.marks.length < LANE_LIMITS.marks) {
+      track.marks.push([r.id, r.type, r.p]);
     }
   }
-  return [...lanes.values()].map(({ agentSet, ...lane }) => ({
+  return [...lanes.values()].map((
+    { agentSet, byAgent: _, tracks, ...lane },
+  ) => ({
     ...lane,
     agents: agentSet.size,
+    tracks: [
+      ...tracks.filter((t) => t.agent === null),
+      ...tracks.filter((t) => t.agent !== null),
+    ],
   }));
 }

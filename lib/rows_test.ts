@@ -92,9 +92,14 @@ Deno.test("rows - lanes group by session, newest activity first, counting subage
     toRow(ev({ id: 1, session_id: "b", agent_id: "a1" })),
   ];
   const lanes = buildLanes(rows);
-  assert.deepEqual(lanes.map((l) => [l.session, l.agents, l.marks.length]), [
-    ["b", 2, 3],
-    ["a", 0, 1],
-  ]);
-  assert.deepEqual(lanes[1].marks[0], [3, "Stop", 1]);
+  assert.deepEqual(
+    lanes.map((
+      l,
+    ) => [l.session, l.agents, l.tracks.map((t) => [t.agent, t.marks.length])]),
+    [
+      ["b", 2, [["a1", 2], ["a2", 1]]],
+      ["a", 0, [[null, 1]]],
+    ],
+  );
+  assert.deepEqual(lanes[1].tracks[0].marks[0], [3, "Stop", 1]);
 });

@@ -584,13 +584,21 @@ Deno.test({
         async () => {
           const s = servers[0];
           const { page, close } = await open(browser, s.url);
-          await postJson(
-            `${s.url}/events`,
-            sampleEvent({ session_id: "lane-session", agent_id: "sub-1" }),
-          );
+          await postBatch(s.url, [
+            sampleEvent({ session_id: "lane-session" }),
+            sampleEvent({
+              session_id: "lane-session",
+              hook_event_type: "SubagentStop",
+              payload: { agent_id: "sub-1", agent_type: "Explore" },
+            }),
+          ]);
+          // One lane for the session, with a track for the main agent and one for the subagent.
           await page.waitForFunction(() =>
-            document.querySelector(".lanes")!.textContent!.includes(
-              "lane-session",
+            [...document.querySelectorAll(".lane")].some((lane) =>
+              lane.textContent!.includes("lane-session") &&
+              lane.querySelectorAll(".track").length === 2 &&
+              lane.textContent!.includes("↳ sub-1") &&
+              lane.textContent!.includes("1 subagent")
             )
           );
           await page.click('.pulse button:has-text("5m")');
