@@ -58,6 +58,8 @@ function event(n: number): Record<string, unknown> {
       cwd: "/home/dev/project",
       tool_name: tool,
       tool_use_id: `toolu_${n}`,
+      // Some events come from subagents, so the lanes show agent tracks.
+      ...(n % 4 === 1 ? { agent_id: `agent-${(n >> 4) % 3}f0c9e` } : {}),
       tool_input: { command: `rg --files src | head -n ${n % 50}` },
       ...(type === "Notification"
         ? { message: "Claude needs your permission to use Bash" }
