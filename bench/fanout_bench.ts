@@ -55,6 +55,11 @@ export interface FanoutRun {
   /** CPU used during the load window, % of one core: the server, and all client processes. */
   server_cpu_percent: number;
   clients_cpu_percent: number;
+  /**
+   * hookwatch's own `sse_broadcast_latency_seconds` (first frame queued → written to every
+   * client), p99 bucket bound in ms; NaN for a server without it.
+   */
+  server_broadcast_p99_ms: number;
   load: LoadResult;
   errors: string[];
 }
@@ -99,6 +104,49 @@ export function histogramPercentiles(
     }
     return NaN;
   });
+}
+
+/** Cumulative bucket counts of a Prometheus histogram, by upper bound. */
+export function histogramBuckets(
+  text: string,
+  name: string,
+): Map<number, number> {
+  const out = new Map<number, number>();
+  const re = new RegExp(
+    `^${name}_bucket\\{[^}]*le="([^"]+)"[^}]*\\}\\s+(\\S+)`,
+    "gm",
+  );
+  for (const m of text.matchAll(re)) {
+    const le = m[1] === "+Inf" ? Infinity : Number(m[1]);
+    out.set(le, (out.get(le) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+/** The upper bound of the bucket holding the `p`-th percentile of the difference `after − before`. */
+export function bucketPercentile(
+  before: Map<number, number>,
+  after: Map<number, number>,
+  p: number,
+): number {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
+  if (total <= 0) return NaN;
+  for (const le of bounds) {
+    if ((after.get(le)! - (before.get(le) ?? 0)) >= (p / 100) * total) {
+      return le;
+    }
+  }
+  return Infinity;
+}
+
+async function scrape(url: string): Promise<string> {
+  try {
+    const res = await fetch(`${url}/metrics`);
+    return res.ok ? await res.text() : "";
+  } catch {
+    return "";
+  }
 }
 
 /** One run: connect every client, send the load, collect. */
@@ -160,6 +208,8 @@ export async function fanoutRun(options: FanoutOptions): Promise<FanoutRun> {
         }
       }, 0);
     const clientPids = children.map((c) => c.child.pid);
+    const METRIC = "sse_broadcast_latency_seconds";
+    const broadcastBefore = histogramBuckets(await scrape(options.url), METRIC);
     const cpu0 = [cpuOf([options.pid]), cpuOf(clientPids), performance.now()];
     const load = new Deno.Command(Deno.execPath(), {
       args: [
@@ -190,6 +240,11 @@ export async function fanoutRun(options: FanoutOptions): Promise<FanoutRun> {
     const serverCpu = (cpuOf([options.pid]) - cpu0[0]) / wall * 100;
     const clientsCpu = (cpuOf(clientPids) - cpu0[1]) / wall * 100;
     await sleep(options.drainMs ?? 2000);
+    const broadcastP99 = bucketPercentile(
+      broadcastBefore,
+      histogramBuckets(await scrape(options.url), METRIC),
+      99,
+    ) * 1000;
     done = true;
     await sampler;
     const loadResult = JSON.parse(
@@ -235,6 +290,7 @@ export async function fanoutRun(options: FanoutOptions): Promise<FanoutRun> {
       server_rss_mb_max: Math.round(rssMax / 2 ** 20),
       server_cpu_percent: Math.round(serverCpu),
       clients_cpu_percent: Math.round(clientsCpu),
+      server_broadcast_p99_ms: broadcastP99,
       load: loadResult,
       errors: errors.slice(0, 5),
     };
@@ -266,6 +322,8 @@ export interface FanoutFigures {
   server_rss_mb_max: Summary;
   server_cpu_percent: Summary;
   clients_cpu_percent: Summary;
+  /** Server-side broadcast p99 (bucket bound), ms. */
+  server_broadcast_p99_ms: Summary;
   achieved_rate: Summary;
   errors: string[];
 }
@@ -290,6 +348,9 @@ export function summarizeFanout(
     server_rss_mb_max: summarize(runs.map((r) => r.server_rss_mb_max)),
     server_cpu_percent: summarize(runs.map((r) => r.server_cpu_percent)),
     clients_cpu_percent: summarize(runs.map((r) => r.clients_cpu_percent)),
+    server_broadcast_p99_ms: summarize(
+      runs.map((r) => r.server_broadcast_p99_ms),
+    ),
     achieved_rate: summarize(runs.map((r) => r.load.rate)),
     errors: runs.flatMap((r) => r.errors).slice(0, 5),
   };
@@ -316,6 +377,7 @@ export function printFanout(title: string, figures: FanoutFigures[]): void {
       "deliveries/s",
       "RSS MB",
       "CPU % server / clients",
+      "server-side p99 ≤ ms",
     ],
     figures.map((f) => [
       `${fmt(f.clients, 0)} × ${fmt(f.achieved_rate.median, 0)}`,
@@ -327,6 +389,7 @@ export function printFanout(title: string, figures: FanoutFigures[]): void {
       fmt(f.delivered_per_sec.median),
       fmt(f.server_rss_mb_max.median, 0),
       `${f.server_cpu_percent.median} / ${f.clients_cpu_percent.median}`,
+      String(f.server_broadcast_p99_ms.median),
     ]),
   );
 }
@@ -358,7 +421,7 @@ if (import.meta.main) {
             run + 1
           }: p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, lost ${r.lost}, dropped ${r.ended_early}, rate ${
             fmt(r.load.rate)
-          }/s`,
+          }/s, CPU % server ${r.server_cpu_percent} clients ${r.clients_cpu_percent}, server-side p99 ≤ ${r.server_broadcast_p99_ms} ms`,
         );
         results.push(r);
       }
