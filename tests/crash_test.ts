@@ -194,7 +194,10 @@ Deno.test({
         assert.equal(refused.status, 503, server.output());
         assert.match(refused.body.error, /full/);
         assert.equal(refused.headers.get("retry-after"), "5");
-        assert.ok(refused.body.request_id);
+        assert.ok(
+          server.output().includes(`request ${refused.body.request_id} `),
+          "the log line carries the request id",
+        );
         assert.ok(!JSON.stringify(refused.body).includes("xxxx"));
 
         const single = await postJson(`${server.url}/events`, sampleEvent());
