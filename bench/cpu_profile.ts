@@ -47,6 +47,10 @@ export function area(url: string, name: string): string {
   if (url.includes("node:sqlite") || url.includes("sqlite")) {
     return "node:sqlite";
   }
+  // node:sqlite's DatabaseSync/StatementSync methods are native frames without a URL.
+  if (url === "" && ["exec", "get", "run", "all", "prepare"].includes(name)) {
+    return "node:sqlite (exec = BEGIN/COMMIT, get = INSERT … RETURNING)";
+  }
   if (url.startsWith("ext:") || url.startsWith("node:")) {
     return "Deno runtime (HTTP, streams, timers)";
   }
