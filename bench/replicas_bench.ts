@@ -38,6 +38,7 @@ const { values } = parseArgs({
     events: { type: "string", default: "1000" },
     clients: { type: "string", default: "2" },
     "pg-synchronous-commit": { type: "string", default: "on" },
+    setups: { type: "string", default: "sqlite-1,postgres-1,postgres-2" },
   },
 });
 const runs = Number(values.runs);
@@ -48,7 +49,12 @@ const eventCount = Number(values.events);
 const clientsPerReplica = Number(values.clients);
 
 type Setup = "sqlite-1" | "postgres-1" | "postgres-2";
-const SETUPS: Setup[] = ["sqlite-1", "postgres-1", "postgres-2"];
+const SETUPS = values.setups.split(",") as Setup[];
+for (const setup of SETUPS) {
+  if (!["sqlite-1", "postgres-1", "postgres-2"].includes(setup)) {
+    throw new Error(`--setups: unknown setup ${setup}`);
+  }
+}
 
 const dir = await Deno.makeTempDir({ prefix: "hookwatch-replicas-bench-" });
 const bodyPath = `${dir}/body.json`;
@@ -111,6 +117,10 @@ async function readStream(
 ): Promise<void> {
   const res = await fetch(`${url}/stream`, { signal });
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  // Aborting the fetch does not always end a read on the piped stream: cancel it too.
+  signal.addEventListener("abort", () => reader.cancel().catch(() => {}), {
+    once: true,
+  });
   let buffer = "";
   try {
     while (true) {
@@ -172,13 +182,19 @@ async function latency(
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(sampleEvent({ summary })),
+        signal: AbortSignal.timeout(15_000),
       }).then(async (res) => {
         await res.body?.cancel();
         if (res.status !== 200) throw new Error(`POST answered ${res.status}`);
       }),
     );
   }
-  await Promise.all(posts);
+  const posted = Promise.all(posts);
+  const watch = setInterval(
+    () => console.error(`  waiting: ${received}/${expected} deliveries`),
+    5000,
+  );
+  await posted.finally(() => clearInterval(watch));
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
     complete,
@@ -238,10 +254,12 @@ try {
     // Rotate the order so drift on a shared machine hits every setup alike.
     const order = SETUPS.map((_, k) => SETUPS[(k + i) % SETUPS.length]);
     for (const setup of order) {
+      console.error(`run ${i + 1}/${runs} ${setup}: starting`);
       const servers = await startSetup(setup, cluster);
       try {
         // Latency first, on a quiet system; then throughput.
         const lat = await latency(servers);
+        console.error(`  latency done, measuring throughput`);
         const rps = await throughput(servers);
         raw[setup].rps.push(round(rps, 0));
         raw[setup].p50.push(round(lat.p50));
@@ -277,7 +295,7 @@ const summary = Object.fromEntries(SETUPS.map((setup) => {
     ...(r.crossP99.length ? { crossReplicaP99Ms: median(r.crossP99) } : {}),
   }];
 }));
-const sqliteRps = summary["sqlite-1"].ingestPerSecond;
+const sqliteRps = summary["sqlite-1"]?.ingestPerSecond;
 console.log(JSON.stringify(
   {
     command:
@@ -287,9 +305,13 @@ console.log(JSON.stringify(
     postgres: { fsync: "on", synchronous_commit: synchronousCommit },
     raw,
     median: summary,
-    ingestRatioToSqlite: Object.fromEntries(
-      SETUPS.map((s) => [s, round(summary[s].ingestPerSecond / sqliteRps, 3)]),
-    ),
+    ingestRatioToSqlite: sqliteRps
+      ? Object.fromEntries(
+        SETUPS.map((
+          s,
+        ) => [s, round(summary[s].ingestPerSecond / sqliteRps, 3)]),
+      )
+      : null,
   },
   null,
   2,
