@@ -41,6 +41,7 @@ export class StreamClient {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #held: Frame[] | null = [];
   #closed = false;
+  #catchUpBytes = 0;
   readonly #limit: number;
   readonly #onGone: (client: StreamClient, dropped: boolean) => void;
 
@@ -78,12 +79,23 @@ export class StreamClient {
     return this.#held !== null;
   }
 
-  /** Writes raw bytes; drops the client when its queue is already over the bound. */
+  /**
+   * Writes raw bytes; drops the client when its queue is already over the bound. While catching
+   * up (snapshot, replay, then the frames held meanwhile) nothing is dropped: those bytes are
+   * bounded by the replay limit and count against the bound only once the reader has taken them.
+   */
   write(bytes: Uint8Array): void {
     if (this.#closed) return;
+    if (this.#held !== null) {
+      this.#catchUpBytes += bytes.byteLength;
+      this.#controller.enqueue(bytes);
+      return;
+    }
+    // Catch-up bytes still queued are allowed on top of the bound (they shrink as they are read).
+    this.#catchUpBytes = Math.min(this.#catchUpBytes, this.queuedBytes);
     // Over the bound before this write: the client is not keeping up. (Checked before, not
     // after, so one frame larger than the bound still goes to a client that reads.)
-    if ((this.#controller.desiredSize ?? 0) < 0) {
+    if ((this.#controller.desiredSize ?? 0) + this.#catchUpBytes < 0) {
       this.#controller.error(new Error("stream client fell too far behind"));
       this.#gone(true);
       return;
@@ -100,7 +112,11 @@ export class StreamClient {
     const held = this.#held ?? [];
     this.#held = null;
     const due = held.filter((f) => f.event.id > afterId).map((f) => f.bytes);
-    if (due.length > 0) this.write(concat(due));
+    if (due.length > 0 && !this.#closed) {
+      const chunk = concat(due);
+      this.#catchUpBytes += chunk.byteLength;
+      this.#controller.enqueue(chunk);
+    }
   }
 
   /** Closes the stream, optionally after a last frame. */
