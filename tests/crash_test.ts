@@ -16,7 +16,7 @@ Deno.test("crash - SIGKILL at random moments during single and batch ingest lose
   // marker -> id the server acknowledged
   const acknowledged = new Map<string, number>();
   let sent = 0;
-  const rounds = 4;
+  const rounds = Number(Deno.env.get("HOOKWATCH_CRASH_ROUNDS") ?? 4);
   try {
     for (let round = 0; round < rounds; round++) {
       const server = await startServer({ dbPath });
