@@ -37,13 +37,14 @@ echo "PostgreSQL on 127.0.0.1:$PG_PORT (log: $PG_DIR/server.log)"
 
 pids=()
 cleanup() {
-  trap - EXIT INT TERM
+  trap - EXIT
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null || true
   echo "stopped"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 0' INT TERM
 
 as_pg "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qtAc \
   "SELECT 1 FROM pg_database WHERE datname = 'hookwatch'" | grep -q 1 ||
@@ -55,7 +56,16 @@ for port in $PORTS; do
     --allow-sys --allow-run=deno main.ts &
   pids+=("$!")
 done
-sleep 2
+for port in $PORTS; do
+  for _ in $(seq 150); do
+    if command -v curl >/dev/null; then
+      curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break
+    else
+      (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    fi
+    sleep 0.2
+  done
+done
 echo
 echo "replicas:"
 for port in $PORTS; do echo "  http://127.0.0.1:$port"; done
