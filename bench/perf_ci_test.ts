@@ -32,19 +32,23 @@ Deno.test("perf:ci - noise within tolerance passes, a drop beyond it regresses",
     broadcast_lost_events: lower(0, "events"),
   });
   assert.deepEqual(noisy.filter((r) => r.regressed), []);
+  assert.equal(noisy.length, 4);
 
   const worse = compare(baseline, {
     ingest_c16_vs_reference: higher(0.04),
     snapshot_p95_vs_raw_query: lower(3.5),
-    broadcast_p99_ms_100_clients: lower(1500, "ms"),
+    broadcast_p99_ms_100_clients: lower(5000, "ms"),
     broadcast_lost_events: lower(3, "events"),
   });
   assert.deepEqual(worse.filter((r) => r.regressed).map((r) => r.name), [
     "ingest_c16_vs_reference",
     "snapshot_p95_vs_raw_query",
-    "broadcast_p99_ms_100_clients",
     "broadcast_lost_events",
   ]);
+  // Broadcast p99 is shown, never gated: it swings 100× on a shared machine.
+  const p99 = worse.find((r) => r.name === "broadcast_p99_ms_100_clients");
+  assert.equal(p99?.advisory, true);
+  assert.equal(p99?.regressed, false);
 });
 
 Deno.test("perf:ci - figures missing from the baseline are not compared", () => {
