@@ -2,15 +2,22 @@ import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { getConnInfo } from "hono/deno";
 
+const BODY_READERS = [
+  "arrayBuffer",
+  "text",
+  "json",
+  "formData",
+  "blob",
+] as const;
+
 /**
  * A request body must arrive whole within `timeoutMs` of the request, else 408: a client that
  * trickles its body (slow-loris) cannot hold a request open.
  */
 export function bodyTimeout(timeoutMs: number): MiddlewareHandler {
   return async (c, next) => {
-    const body = c.req.raw.body;
-    if (body === null) return await next();
-    const reader = body.getReader();
+    const raw = c.req.raw;
+    if (raw.method === "GET" || raw.method === "HEAD") return await next();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -25,34 +32,45 @@ export function bodyTimeout(timeoutMs: number): MiddlewareHandler {
       );
     });
     expired.catch(() => {}); // nobody may be reading when it fires
-    const timed = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          const { done, value } = await Promise.race([reader.read(), expired]);
-          if (done) {
-            clearTimeout(timer);
-            controller.close();
-          } else {
-            controller.enqueue(value);
-          }
-        } catch (error) {
-          clearTimeout(timer);
-          reader.cancel().catch(() => {});
-          controller.error(error);
-        }
-      },
-      cancel(reason) {
-        clearTimeout(timer);
-        return reader.cancel(reason);
-      },
-    });
-    c.req.raw = new Request(
-      c.req.raw,
-      { body: timed, duplex: "half" } as
-        & RequestInit
-        & { duplex: "half" },
-    );
     try {
+      if (
+        raw.headers.has("content-length") &&
+        !raw.headers.has("transfer-encoding")
+      ) {
+        // The common case: the whole body is read at once, so racing the readers is enough
+        // (and far cheaper than wrapping the stream).
+        for (const name of BODY_READERS) {
+          const read = raw[name].bind(raw) as () => Promise<unknown>;
+          Object.defineProperty(raw, name, {
+            value: () => Promise.race([read(), expired]),
+          });
+        }
+      } else if (raw.body !== null) {
+        // Chunked: the body-limit middleware reads the stream itself, so time each chunk.
+        const reader = raw.body.getReader();
+        c.req.raw = new Request(
+          raw,
+          {
+            body: new ReadableStream<Uint8Array>({
+              async pull(controller) {
+                try {
+                  const { done, value } = await Promise.race([
+                    reader.read(),
+                    expired,
+                  ]);
+                  if (done) controller.close();
+                  else controller.enqueue(value);
+                } catch (error) {
+                  reader.cancel().catch(() => {});
+                  controller.error(error);
+                }
+              },
+              cancel: (reason) => reader.cancel(reason),
+            }),
+            duplex: "half",
+          } as RequestInit & { duplex: "half" },
+        );
+      }
       await next();
     } finally {
       clearTimeout(timer);
