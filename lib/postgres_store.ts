@@ -136,7 +136,7 @@ export interface PostgresOptions {
 export interface PoolStats {
   /** Connections in the query pool. */
   size: number;
-  /** Connections running a query now. */
+  /** Connections busy now (store calls in flight, at most `size`). */
   busy: number;
 }
 
@@ -549,7 +549,10 @@ export class PostgresStore implements EventStore {
         const from = this.#fed!;
         const upTo = catchUp ? Number.MAX_SAFE_INTEGER : this.#announced;
         if (upTo <= from) return;
-        const events = await this.#range(from, upTo, page);
+        const events = await this.#timed(
+          "feed",
+          () => this.#range(from, upTo, page),
+        );
         if (events.length === 0 || this.#closed) return;
         this.#fed = events[events.length - 1].id;
         onEvents(events);
