@@ -24,6 +24,9 @@ import type {
 } from "./store.ts";
 import { instruments } from "../otel/instruments.ts";
 
+/** How long a write waits for another process's lock on the file before failing (busy). */
+export const SQLITE_BUSY_TIMEOUT_MS = 250;
+
 /** The events schema, one migration per entry; append, never edit. */
 export const EVENT_MIGRATIONS: readonly string[] = [
   `CREATE TABLE events (
@@ -158,7 +161,9 @@ export class SqliteStore implements EventStore {
     const db = new DatabaseSync(path);
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
-    db.exec("PRAGMA busy_timeout = 5000");
+    // node:sqlite waits for a lock synchronously, freezing every request and stream meanwhile:
+    // wait briefly, then answer 503 (the sender retries) rather than stall the server.
+    db.exec(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     db.exec("PRAGMA foreign_keys = ON");
     migrate(db, "events", EVENT_MIGRATIONS);
     if (options.withoutIndexes) {

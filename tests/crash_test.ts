@@ -289,3 +289,41 @@ Deno.test({
     }
   },
 });
+
+Deno.test("crash - a database locked by another process answers 503 quickly and the server stays responsive", async () => {
+  const server = await startServer();
+  try {
+    assert.equal(
+      (await postJson(`${server.url}/events`, sampleEvent())).status,
+      200,
+    );
+    const lock = new DatabaseSync(server.dbPath);
+    try {
+      lock.exec("BEGIN EXCLUSIVE"); // e.g. a backup or a sqlite3 shell holding the file
+      const started = performance.now();
+      const refused = postJson(`${server.url}/events`, sampleEvent());
+      await sleep(50);
+      const probe = performance.now();
+      const live = await fetch(`${server.url}/health/live`);
+      await live.body?.cancel();
+      const liveMs = performance.now() - probe;
+      const answer = await refused;
+      const refusedMs = performance.now() - started;
+      assert.equal(answer.status, 503);
+      assert.match(answer.body.error, /locked/);
+      assert.equal(answer.headers.get("retry-after"), "5");
+      // node:sqlite waits synchronously: a long busy timeout would freeze every route.
+      assert.ok(refusedMs < 3000, `refused after ${refusedMs} ms`);
+      assert.ok(liveMs < 3000, `/health/live answered after ${liveMs} ms`);
+    } finally {
+      lock.exec("ROLLBACK");
+      lock.close();
+    }
+    assert.equal(
+      (await postJson(`${server.url}/events`, sampleEvent())).status,
+      200,
+    );
+  } finally {
+    await server.stop();
+  }
+});
