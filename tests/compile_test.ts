@@ -36,8 +36,8 @@ Deno.test({
       available,
       "deno compile needs DENORT_BIN or access to dl.deno.land",
     );
-    const tmp = await Deno.makeTempDir({ prefix: "hookwatch-compile-" });
     const server = await startServer();
+    const tmp = await Deno.makeTempDir({ prefix: "hookwatch-compile-" });
     try {
       const binary = `${tmp}/hookwatch-hook`;
       const build = await new Deno.Command(Deno.execPath(), {

@@ -115,8 +115,8 @@ function assertQuietSuccess(run: Run, what: string, bound = BOUND_MS): void {
 }
 
 Deno.test("sender - every fixture is stored as Claude Code sent it", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "hookwatch-sender-" });
   const server = await startServer();
+  const tmp = await Deno.makeTempDir({ prefix: "hookwatch-sender-" });
   try {
     const env = { ...PATIENT, HOOKWATCH_SPOOL_DIR: `${tmp}/spool` };
     const inputs = new Map<string, Record<string, unknown>>();
@@ -151,8 +151,8 @@ Deno.test("sender - every fixture is stored as Claude Code sent it", async () =>
 });
 
 Deno.test("sender - source_app from the git repository, model and chat from the transcript", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "hookwatch-sender-" });
   const server = await startServer();
+  const tmp = await Deno.makeTempDir({ prefix: "hookwatch-sender-" });
   try {
     const repo = `${tmp}/billing-service-7f3a`;
     await Deno.mkdir(`${repo}/.git`, { recursive: true });
@@ -192,7 +192,10 @@ Deno.test("sender - server down: hooks exit 0 and spool; server back: the next s
   const dbPath = `${tmp}/hookwatch.db`;
   const spool = `${tmp}/spool`;
   const env = { HOOKWATCH_SPOOL_DIR: spool };
-  let server = await startServer({ dbPath });
+  let server = await startServer({ dbPath }).catch(async (error) => {
+    await Deno.remove(tmp, { recursive: true });
+    throw error;
+  });
   const { port, url } = server;
   await server.stop();
   try {
@@ -291,8 +294,8 @@ Deno.test("sender - a server that accepts but never answers does not hold the ho
 });
 
 Deno.test("sender - a corrupt spool line is skipped and reported, a refused event does not block the rest", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "hookwatch-sender-" });
   const server = await startServer();
+  const tmp = await Deno.makeTempDir({ prefix: "hookwatch-sender-" });
   try {
     const spool = `${tmp}/spool`;
     await Deno.mkdir(spool);
@@ -340,10 +343,10 @@ Deno.test("sender - a corrupt spool line is skipped and reported, a refused even
 });
 
 Deno.test("sender - the command the installer writes delivers an event", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "hookwatch-sender-" });
   const server = await startServer({
     env: { HOOKWATCH_TOKEN: "s3cret-token-42" },
   });
+  const tmp = await Deno.makeTempDir({ prefix: "hookwatch-sender-" });
   try {
     const install = await new Deno.Command(Deno.execPath(), {
       args: [
@@ -402,8 +405,8 @@ Deno.test("sender - the command the installer writes delivers an event", async (
 });
 
 Deno.test("sender - a transcript over the server's body limit is left off, the event still stored", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "hookwatch-sender-" });
   const server = await startServer({ env: { MAX_BODY_BYTES: "2048" } });
+  const tmp = await Deno.makeTempDir({ prefix: "hookwatch-sender-" });
   try {
     const input = {
       ...await fixture("UserPromptSubmit"),
