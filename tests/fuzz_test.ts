@@ -52,9 +52,11 @@ function storedCount(server: TestServer): number {
 const TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.:-]*$/;
 const longString = (min: number) =>
   fc.string({ minLength: min, maxLength: min + 200 });
+// NaN and ±Infinity are left out: JSON.stringify writes them as null, which is a valid
+// "absent" for optional fields, not a broken one.
 const notAString = fc.oneof(
   fc.integer(),
-  fc.double(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
   fc.boolean(),
   fc.array(fc.string(), { maxLength: 3 }),
   fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }),
