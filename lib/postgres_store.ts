@@ -18,7 +18,7 @@
 import postgres from "postgres";
 import type { StoredEvent } from "./events.ts";
 import { ConfigError } from "./config.ts";
-import { agentIdOf } from "./sqlite_store.ts";
+import { agentIdOf, type Row, toEvent } from "./event_rows.ts";
 import type {
   ClassifiedEvent,
   EventStore,
@@ -84,43 +84,6 @@ export const PG_EVENT_MIGRATIONS: readonly string[] = [
 
 const LIST_COLUMNS =
   `id, source_app, session_id, hook_event_type, payload, summary, model_name, "timestamp", received_at, priority, event_id, agent_id`;
-
-interface Row {
-  id: number;
-  source_app: string;
-  session_id: string;
-  hook_event_type: string;
-  payload: string;
-  chat?: string | null;
-  summary: string | null;
-  model_name: string | null;
-  timestamp: number;
-  received_at: number;
-  priority: number;
-  event_id: string | null;
-  agent_id: string | null;
-}
-
-function toEvent(row: Row): StoredEvent {
-  const event: StoredEvent = {
-    id: row.id,
-    source_app: row.source_app,
-    session_id: row.session_id,
-    hook_event_type: row.hook_event_type,
-    payload: JSON.parse(row.payload),
-    timestamp: row.timestamp,
-    received_at: row.received_at,
-    priority: row.priority === 1 ? 1 : 0,
-    model_name: row.model_name,
-    summary: row.summary,
-    event_id: row.event_id,
-    agent_id: row.agent_id,
-  };
-  if (row.chat !== undefined) {
-    event.chat = row.chat === null ? null : JSON.parse(row.chat);
-  }
-  return event;
-}
 
 /** Options for {@linkcode PostgresStore.connect}. */
 export interface PostgresOptions {

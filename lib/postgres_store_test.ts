@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { storeSuite } from "./store_suite.ts";
-import type { ClassifiedEvent } from "./store.ts";
+import { event, storeSuite } from "./store_suite.ts";
 import type { StoredEvent } from "./events.ts";
 import { poolSizeFromEnv, PostgresStore } from "./postgres_store.ts";
 import { postgresIgnored, sharedCluster } from "../tests/helpers/postgres.ts";
@@ -18,20 +17,6 @@ storeSuite("postgres", async () => {
   const store = await freshStore();
   return { store, cleanup: () => store.close() };
 }, { ignore });
-
-function event(overrides: Partial<ClassifiedEvent> = {}): ClassifiedEvent {
-  const now = Date.now();
-  return {
-    source_app: "app",
-    session_id: "s1",
-    hook_event_type: "PreToolUse",
-    payload: { tool_name: "Bash" },
-    timestamp: now,
-    received_at: now,
-    priority: 0,
-    ...overrides,
-  };
-}
 
 /** Collects a feed and resolves once it has seen `count` events. */
 function collector() {

@@ -1,24 +1,10 @@
 import assert from "node:assert/strict";
 import { SqliteStore } from "./sqlite_store.ts";
-import type { ClassifiedEvent } from "./store.ts";
+import { event } from "./store_suite.ts";
 
 async function tempStore(): Promise<{ store: SqliteStore; dir: string }> {
   const dir = await Deno.makeTempDir({ prefix: "hookwatch-sqlite-" });
   return { store: SqliteStore.open(`${dir}/events.db`), dir };
-}
-
-function event(overrides: Partial<ClassifiedEvent> = {}): ClassifiedEvent {
-  const now = Date.now();
-  return {
-    source_app: "app",
-    session_id: "s1",
-    hook_event_type: "PreToolUse",
-    payload: { tool_name: "Bash" },
-    timestamp: now,
-    received_at: now,
-    priority: 0,
-    ...overrides,
-  };
 }
 
 Deno.test("sqlite store - every query uses its index (EXPLAIN QUERY PLAN)", async () => {

@@ -23,7 +23,10 @@ export interface SuiteOptions {
 
 const HOUR = 3600_000;
 
-function event(overrides: Partial<ClassifiedEvent> = {}): ClassifiedEvent {
+/** A classified event for store tests, newest-time defaults, any field overridable. */
+export function event(
+  overrides: Partial<ClassifiedEvent> = {},
+): ClassifiedEvent {
   const now = Date.now();
   return {
     source_app: "app",
