@@ -98,7 +98,11 @@ export async function checkDatabase(
   store: EventStore,
   writeFailure: StoreUnavailableError | null = null,
 ): Promise<HealthReport["checks"]["database"]> {
-  const details = { threshold: HEALTH_THRESHOLDS.databaseMs, kind: store.kind };
+  const details = {
+    threshold: HEALTH_THRESHOLDS.databaseMs,
+    kind: store.kind,
+    pool: store.poolStats?.() ?? null,
+  };
   if (writeFailure) {
     return {
       status: "unhealthy",
