@@ -33,12 +33,28 @@ export interface StartOptions {
 /** The repository root. */
 export const ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
 
+const tempDirs: string[] = [];
+// Tests restart servers on the same database after stop(), so temporary directories live until
+// the test process exits.
+globalThis.addEventListener("unload", () => {
+  for (const dir of tempDirs) {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch { /* already gone */ }
+  }
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "hookwatch-test-" });
+  tempDirs.push(dir);
+  return dir;
+}
+
 /** Starts `main.ts` and resolves once it listens. */
 export async function startServer(
   options: StartOptions = {},
 ): Promise<TestServer> {
-  const dbPath = options.dbPath ??
-    `${await Deno.makeTempDir({ prefix: "hookwatch-test-" })}/hookwatch.db`;
+  const dbPath = options.dbPath ?? `${await tempDir()}/hookwatch.db`;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "main.ts"],
     cwd: ROOT,
