@@ -105,34 +105,14 @@ export function repositoryName(cwd: string): string {
 export async function modelFromTranscript(
   path: string,
 ): Promise<string | null> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true });
-  } catch {
-    return null;
+  const { readTail } = await import("./transcript.ts");
+  const tail = await readTail(path, MODEL_TAIL_BYTES);
+  if (tail === null) return null;
+  let model: string | null = null;
+  for (const match of tail.text.matchAll(/"model"\s*:\s*"([^"\\]{1,200})"/g)) {
+    if (!match[1].startsWith("<")) model = match[1];
   }
-  try {
-    const { size } = await file.stat();
-    const start = Math.max(0, size - MODEL_TAIL_BYTES);
-    await file.seek(start, Deno.SeekMode.Start);
-    const buffer = new Uint8Array(size - start);
-    let read = 0;
-    while (read < buffer.length) {
-      const n = await file.read(buffer.subarray(read));
-      if (n === null) break;
-      read += n;
-    }
-    const text = new TextDecoder().decode(buffer.subarray(0, read));
-    let model: string | null = null;
-    for (const match of text.matchAll(/"model"\s*:\s*"([^"\\]{1,200})"/g)) {
-      if (!match[1].startsWith("<")) model = match[1];
-    }
-    return model;
-  } catch {
-    return null;
-  } finally {
-    file.close();
-  }
+  return model;
 }
 
 /** Where the spool lives: `HOOKWATCH_SPOOL_DIR`, else the XDG state directory. */

@@ -9,13 +9,13 @@
 export const DEFAULT_CHAT_MAX_BYTES = 1024 * 1024;
 
 /**
- * The transcript's newest entries that fit in `maxBytes`, oldest first; lines that are not
- * JSON are skipped. Null when the file cannot be read.
+ * The last `maxBytes` of a file as text, and whether reading started mid-file. Null when the file
+ * cannot be read. Transcripts grow to many megabytes, so only the tail is ever read.
  */
-export async function readChat(
+export async function readTail(
   path: string,
-  maxBytes = DEFAULT_CHAT_MAX_BYTES,
-): Promise<unknown[] | null> {
+  maxBytes: number,
+): Promise<{ text: string; partial: boolean } | null> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -33,24 +33,38 @@ export async function readChat(
       if (n === null) break;
       read += n;
     }
-    const lines = new TextDecoder().decode(buffer.subarray(0, read)).split(
-      "\n",
-    );
-    // Started mid-file: the first line is a fragment.
-    if (start > 0) lines.shift();
-    const chat: unknown[] = [];
-    for (const line of lines) {
-      if (line.trim() === "") continue;
-      try {
-        chat.push(JSON.parse(line));
-      } catch {
-        // a torn or foreign line: leave it out
-      }
-    }
-    return chat;
+    return {
+      text: new TextDecoder().decode(buffer.subarray(0, read)),
+      partial: start > 0,
+    };
   } catch {
     return null;
   } finally {
     file.close();
   }
+}
+
+/**
+ * The transcript's newest entries that fit in `maxBytes`, oldest first; lines that are not
+ * JSON are skipped. Null when the file cannot be read.
+ */
+export async function readChat(
+  path: string,
+  maxBytes = DEFAULT_CHAT_MAX_BYTES,
+): Promise<unknown[] | null> {
+  const tail = await readTail(path, maxBytes);
+  if (tail === null) return null;
+  const lines = tail.text.split("\n");
+  // Started mid-file: the first line is a fragment.
+  if (tail.partial) lines.shift();
+  const chat: unknown[] = [];
+  for (const line of lines) {
+    if (line.trim() === "") continue;
+    try {
+      chat.push(JSON.parse(line));
+    } catch {
+      // a torn or foreign line: leave it out
+    }
+  }
+  return chat;
 }
