@@ -4,6 +4,7 @@
  * @module
  */
 import type { StoredEvent } from "./events.ts";
+import type { RecentQuery } from "./store.ts";
 
 /** An `events` row as the drivers return it (payload and chat as JSON text). */
 export interface Row {
@@ -49,4 +50,21 @@ export function agentIdOf(payload: Record<string, unknown>): string | null {
   return typeof value === "string" && value.length > 0
     ? value.slice(0, 256)
     : null;
+}
+
+/** The equality filters of a {@linkcode RecentQuery} that are set, as column/value pairs. */
+export function recentFilters(query: RecentQuery): [string, string | number][] {
+  const filters: [string, string | number][] = [];
+  for (
+    const column of [
+      "source_app",
+      "session_id",
+      "hook_event_type",
+      "priority",
+    ] as const
+  ) {
+    const value = query[column];
+    if (value !== undefined) filters.push([column, value]);
+  }
+  return filters;
 }

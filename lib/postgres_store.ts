@@ -18,7 +18,7 @@
 import postgres from "postgres";
 import type { StoredEvent } from "./events.ts";
 import { ConfigError } from "./config.ts";
-import { agentIdOf, type Row, toEvent } from "./event_rows.ts";
+import { agentIdOf, recentFilters, type Row, toEvent } from "./event_rows.ts";
 import type {
   ClassifiedEvent,
   EventStore,
@@ -348,22 +348,9 @@ export class PostgresStore implements EventStore {
   }
 
   recent(query: RecentQuery): Promise<StoredEvent[]> {
-    const filters: string[] = [];
-    const values: (string | number)[] = [];
-    for (
-      const column of [
-        "source_app",
-        "session_id",
-        "hook_event_type",
-        "priority",
-      ] as const
-    ) {
-      const value = query[column];
-      if (value !== undefined) {
-        values.push(value);
-        filters.push(`${column} = $${values.length}`);
-      }
-    }
+    const pairs = recentFilters(query);
+    const filters = pairs.map(([column], i) => `${column} = $${i + 1}`);
+    const values: (string | number)[] = pairs.map(([, value]) => value);
     values.push(query.limit);
     const where = filters.length ? `WHERE ${filters.join(" AND ")}` : "";
     const text =

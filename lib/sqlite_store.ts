@@ -12,7 +12,7 @@ import { dirname } from "node:path";
 import { mkdirSync } from "node:fs";
 import type { StoredEvent } from "./events.ts";
 import { migrate } from "./sqlite_migrate.ts";
-import { agentIdOf, type Row, toEvent } from "./event_rows.ts";
+import { agentIdOf, recentFilters, type Row, toEvent } from "./event_rows.ts";
 import type {
   ClassifiedEvent,
   EventStore,
@@ -208,22 +208,9 @@ export class SqliteStore implements EventStore {
   }
 
   recent(query: RecentQuery): Promise<StoredEvent[]> {
-    const filters: string[] = [];
-    const values: (string | number)[] = [];
-    for (
-      const column of [
-        "source_app",
-        "session_id",
-        "hook_event_type",
-        "priority",
-      ] as const
-    ) {
-      const value = query[column];
-      if (value !== undefined) {
-        filters.push(`${column} = ?`);
-        values.push(value);
-      }
-    }
+    const pairs = recentFilters(query);
+    const filters = pairs.map(([column]) => `${column} = ?`);
+    const values = pairs.map(([, value]) => value);
     const where = filters.length ? `WHERE ${filters.join(" AND ")}` : "";
     const sql =
       `SELECT ${LIST_COLUMNS} FROM events ${where} ORDER BY id DESC LIMIT ?`;
