@@ -9,8 +9,10 @@
  * settings equal to it, the backup's bytes are restored, so install + uninstall is
  * byte-identical.
  *
- * Every hook is an async command hook: it never blocks the agent, and SessionStart (which has
- * no `http` hooks) is covered like the rest.
+ * Every hook is an async command hook running `hook.sh`, which writes the hook's input to the
+ * spool's inbox in a few milliseconds and leaves delivery to a detached sender: Claude Code
+ * neither waits for it nor can cancel it before the event is safe on disk. SessionStart (which
+ * has no `http` hooks) is covered like the rest.
  *
  * @module
  */
@@ -67,26 +69,26 @@ export interface CommandOptions {
   /** The compiled `hookwatch-hook`'s path; else the sender runs under `deno`. */
   binary?: string;
   deno?: string;
-  script?: string;
+  /** The `hook.sh` front; default the one beside this module. */
+  front?: string;
   sourceApp?: string;
   serverUrl?: string;
   addChat?: boolean;
 }
 
-/** Builds the shell command of the installed hook. */
+/** The hook front beside this module; the compiled binary carries it (`--include`). */
+export const FRONT_PATH = new URL("./hook.sh", import.meta.url).pathname;
+
+/**
+ * Builds the shell command of the installed hook: `sh hook.sh` with the Deno binary (which runs
+ * `send_event.ts` beside the front, with permissions scoped to the server, the spool and the
+ * transcripts) or the compiled sender.
+ */
 export function hookCommand(options: CommandOptions): string {
-  const words = options.binary ? [options.binary] : [
-    options.deno ?? "deno",
-    "run",
-    "--no-config",
-    "--no-prompt",
-    "--quiet",
-    "--allow-net",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    options.script ?? new URL("./send_event.ts", import.meta.url).pathname,
-  ];
+  const front = options.front ?? FRONT_PATH;
+  const words = options.binary
+    ? ["sh", front, "--binary", options.binary]
+    : ["sh", front, options.deno ?? "deno"];
   if (options.sourceApp) words.push("--source-app", options.sourceApp);
   if (options.serverUrl) words.push("--server-url", options.serverUrl);
   if (options.addChat) words.push("--add-chat");
@@ -318,6 +320,15 @@ const USAGE = `usage: hookwatch-hook install|uninstall [options]
   --command CMD       run CMD as the hook instead of this sender
 `;
 
+/** The compiled binary carries `hook.sh`; its hooks run a copy written beside the binary. */
+async function frontForBinary(): Promise<string> {
+  const path = `${Deno.execPath()}.sh`;
+  await Deno.writeTextFile(path, await Deno.readTextFile(FRONT_PATH), {
+    mode: 0o755,
+  });
+  return path;
+}
+
 /**
  * The installer's command line: `install` or `uninstall`, then options. Returns the exit code.
  */
@@ -360,6 +371,7 @@ export async function main(args: string[]): Promise<number> {
         path,
         values.command ?? hookCommand({
           binary: Deno.build.standalone ? Deno.execPath() : undefined,
+          front: Deno.build.standalone ? await frontForBinary() : undefined,
           deno: Deno.execPath(),
           sourceApp: values["source-app"],
           serverUrl: values["server-url"],

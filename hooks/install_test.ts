@@ -12,7 +12,7 @@ import {
 
 const COMMAND = hookCommand({
   deno: "/opt/deno/bin/deno",
-  script: "/opt/hookwatch/hooks/send_event.ts",
+  front: "/opt/hookwatch/hooks/hook.sh",
 });
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 

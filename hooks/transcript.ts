@@ -68,3 +68,75 @@ export async function readChat(
   }
   return chat;
 }
+
+/** Bytes read per step when searching a transcript backwards. */
+const BACKWARD_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * The model of the newest assistant record of a transcript, however far back it is: the file is
+ * read backwards in chunks, whole lines only, until an `assistant` record names a model (records
+ * written after the last answer, such as tool results and attachments, can be tens of kilobytes
+ * each). Null when the file cannot be read or no assistant record names a model.
+ */
+export async function newestAssistantModel(
+  path: string,
+  maxBytes = 64 * 1024 * 1024,
+): Promise<string | null> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch {
+    return null;
+  }
+  try {
+    const { size } = await file.stat();
+    const floor = Math.max(0, size - maxBytes);
+    const decoder = new TextDecoder();
+    let end = size;
+    // Bytes of a line cut by the previous chunk's start, to be completed by the next chunk.
+    let carry = new Uint8Array(0);
+    while (end > floor) {
+      const start = Math.max(floor, end - BACKWARD_CHUNK_BYTES);
+      const chunk = new Uint8Array(end - start + carry.length);
+      await file.seek(start, Deno.SeekMode.Start);
+      let read = 0;
+      while (read < end - start) {
+        const n = await file.read(chunk.subarray(read, end - start));
+        if (n === null) break;
+        read += n;
+      }
+      chunk.set(carry, end - start);
+      let cut = 0;
+      if (start > floor) {
+        cut = chunk.indexOf(0x0a) + 1;
+        if (cut === 0) cut = chunk.length; // one line longer than the chunk: read on
+      }
+      const lines = decoder.decode(chunk.subarray(cut)).split("\n");
+      for (let i = lines.length - 1; i >= 0; i--) {
+        const model = assistantModel(lines[i]);
+        if (model) return model;
+      }
+      carry = chunk.slice(0, cut);
+      end = start;
+    }
+    return null;
+  } catch {
+    return null;
+  } finally {
+    file.close();
+  }
+}
+
+function assistantModel(line: string): string | null {
+  if (!line.includes('"assistant"') || !line.includes('"model"')) return null;
+  try {
+    const record = JSON.parse(line);
+    const model = record?.type === "assistant" ? record.message?.model : null;
+    // Synthetic records (errors, interruptions) carry a model such as "<synthetic>".
+    return typeof model === "string" && model && !model.startsWith("<")
+      ? model
+      : null;
+  } catch {
+    return null;
+  }
+}

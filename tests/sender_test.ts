@@ -82,6 +82,19 @@ async function runSender(
   };
 }
 
+/** Waits until no detached sender holds a run directory in the spool. */
+async function waitUntilIdle(spool: string, timeoutMs = 15_000): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  while (performance.now() < until) {
+    const runs = (await Array.fromAsync(Deno.readDir(spool))).filter((e) =>
+      e.name.startsWith("run-")
+    );
+    if (runs.length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`a sender still runs in ${spool} after ${timeoutMs} ms`);
+}
+
 // deno-lint-ignore no-explicit-any -- stored events are arbitrary JSON
 async function recent(server: TestServer, sourceApp: string): Promise<any[]> {
   const res = await fetch(
@@ -388,16 +401,31 @@ Deno.test("sender - the command the installer writes delivers an event", async (
       new TextEncoder().encode(JSON.stringify(await fixture("PreToolUse"))),
     );
     await writer.close();
+    const started = performance.now();
     const out = await child.output();
+    const hookMs = performance.now() - started;
     assert.equal(out.code, 0);
     assert.equal(new TextDecoder().decode(out.stdout), "");
-    const res = await fetch(
-      `${server.url}/events/recent?source_app=installed%20app`,
-      { headers: { authorization: "Bearer s3cret-token-42" } },
-    );
-    const stored = await res.json();
+    // The hook only writes the inbox; a detached sender delivers, then lets go of its run dir.
+    assert.ok(hookMs < 1000, `the hook itself took ${hookMs} ms`);
+    // deno-lint-ignore no-explicit-any
+    let stored: any[] = [];
+    for (let i = 0; i < 100 && stored.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const res = await fetch(
+        `${server.url}/events/recent?source_app=installed%20app`,
+        { headers: { authorization: "Bearer s3cret-token-42" } },
+      );
+      stored = await res.json();
+    }
     assert.equal(stored.length, 1);
     assert.equal(stored[0].hook_event_type, "PreToolUse");
+    assert.match(stored[0].event_id, /^hw-[0-9a-f]{32}$/);
+    await waitUntilIdle(`${tmp}/spool`);
+    assert.deepEqual(
+      await Array.fromAsync(Deno.readDir(`${tmp}/spool/inbox`)),
+      [],
+    );
   } finally {
     await server.stop();
     await Deno.remove(tmp, { recursive: true });

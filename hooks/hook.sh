@@ -1,0 +1,125 @@
+#!/bin/sh
+# The command hook hookwatch installs. Claude Code cancels async hooks still running when a turn
+# ends in print mode (a Deno start-up alone outlasts that window), so this front does only what
+# must happen before then: it writes the hook's input to the spool's inbox and exits, within a few
+# milliseconds. One detached sender (send_event.ts --drain) per server delivers the inbox; what
+# it cannot deliver stays spooled and is replayed. So an event is on disk before anything can
+# cancel the hook, and a burst of hooks starts one Deno process, not one each.
+#
+# usage: hook.sh DENO|--binary BIN [--source-app NAME] [--server-url URL] [--add-chat]
+# POSIX sh; on the path Claude Code waits for, cat is the only program it runs.
+
+# A cancelled hook gets SIGTERM: finish the write first, it takes milliseconds.
+trap '' TERM INT HUP
+umask 077
+
+runner=$1
+shift
+binary=
+if [ "$runner" = "--binary" ]; then
+  binary=$1
+  shift
+fi
+url=${HOOKWATCH_URL:-http://127.0.0.1:4000}
+source_app=
+add_chat=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --source-app) source_app=$2 && shift ;;
+    --source-app=*) source_app=${1#*=} ;;
+    --server-url) url=$2 && shift ;;
+    --server-url=*) url=${1#*=} ;;
+    --add-chat) add_chat=1 ;;
+  esac
+  shift
+done
+
+# source_app without --source-app: the git repository name of the hook's directory, found by
+# walking up (the sender itself may read only its spool and the transcripts).
+repo=
+if [ -z "$source_app" ]; then
+  dir=$PWD
+  while [ -n "$dir" ]; do
+    if [ -d "$dir/.git" ]; then
+      repo=${dir##*/}
+      break
+    elif [ -f "$dir/.git" ]; then
+      line=
+      read -r line <"$dir/.git"
+      case $line in
+        "gitdir: "*/.git/worktrees/*)
+          main=${line#gitdir: }
+          main=${main%/.git/worktrees/*}
+          repo=${main##*/}
+          ;;
+        *) repo=${dir##*/} ;;
+      esac
+      break
+    fi
+    dir=${dir%/*}
+  done
+  [ -n "$repo" ] || repo=${PWD##*/}
+fi
+
+spool=${HOOKWATCH_SPOOL_DIR:-${XDG_STATE_HOME:-${HOME:?}/.local/state}/hookwatch}
+inbox=$spool/inbox
+[ -d "$inbox" ] || mkdir -p "$inbox" 2>/dev/null || exit 0
+
+# One file per invocation: a few header lines, then the hook's JSON. noclobber refuses a name
+# that a reused pid left behind. A sender skips a file whose JSON is not complete yet.
+set -C
+file=$inbox/$$.hook
+{
+  printf 'server_url=%s\nrepo=%s\nsource_app=%s\nadd_chat=%s\n' \
+    "$url" "${repo:-root}" "$source_app" "$add_chat"
+  cat
+} >"$file" 2>/dev/null || {
+  [ -e "$file" ] || exit 0
+  file=$(mktemp "$inbox/XXXXXXXXXX") || exit 0
+  {
+    printf 'server_url=%s\nrepo=%s\nsource_app=%s\nadd_chat=%s\n' \
+      "$url" "${repo:-root}" "$source_app" "$add_chat"
+    cat
+  } >|"$file" || exit 0
+}
+set +C
+
+host=${url#*://}
+host=${host%%/*}
+host=${host##*@}
+case $host in
+  *:*) ;;
+  *) case $url in https:*) host=$host:443 ;; *) host=$host:80 ;; esac ;;
+esac
+case $host in *[!A-Za-z0-9.:_-]*) key=other ;; *) key=$host ;; esac
+run=$spool/run-$key
+
+if [ -n "$binary" ]; then
+  set -- "$binary" --drain --run "$run" --server-url "$url"
+else
+  # The sender gets only what it needs: the server's address, its spool, the transcripts.
+  transcripts=${CLAUDE_CONFIG_DIR:-$HOME/.claude}
+  set -- "$runner" run --no-config --no-prompt --quiet \
+    "--allow-net=$host" "--allow-read=$spool,$transcripts" "--allow-write=$spool" \
+    --allow-env=HOME,XDG_STATE_HOME,HOOKWATCH_URL,HOOKWATCH_TOKEN,HOOKWATCH_SOURCE_APP,HOOKWATCH_SPOOL_DIR,HOOKWATCH_SPOOL_MAX_BYTES,HOOKWATCH_TIMEOUT_MS,HOOKWATCH_DEADLINE_MS \
+    "${0%/*}/send_event.ts" --drain --run "$run" --server-url "$url"
+fi
+
+# One sender per server at a time: the directory is the lock, the pid in it tells a live sender
+# from one that was killed. A sender that is running picks this file up before it exits.
+if ! mkdir "$run" 2>/dev/null; then
+  pid=
+  read -r pid <"$run/pid" 2>/dev/null
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    exit 0
+  fi
+  rm -rf "$run"
+  mkdir "$run" 2>/dev/null || exit 0
+fi
+
+# Detached, with none of Claude Code's stdio: the hook is finished as soon as this shell exits.
+setsid=
+command -v setsid >/dev/null 2>&1 && setsid=setsid
+$setsid sh -c 'echo $$ >"$0/pid" && exec "$@"' "$run" "$@" \
+  </dev/null >/dev/null 2>>"$spool/sender.log" &
+exit 0

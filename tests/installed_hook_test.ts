@@ -1,0 +1,275 @@
+/**
+ * The installed hook as Claude Code runs it: `sh -c` the command the installer writes, the hook's
+ * JSON on stdin, against a real hookwatch server (up, down, hanging). The hook itself only
+ * writes the spool's inbox; a detached sender delivers. So these tests wait for delivery, and
+ * for the sender to let go of its run directory before cleaning up.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { startServer, type TestServer } from "./helpers/server.ts";
+import { hookCommand } from "../hooks/install.ts";
+import { CORE_HOOK_TYPES } from "../lib/classify.ts";
+
+const FIXTURES = fileURLToPath(new URL("./fixtures/hooks/", import.meta.url));
+/** Generous: the hook runs sh and cat only, but CI machines are busy. */
+const HOOK_BOUND_MS = 1000;
+
+async function fixture(type: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await Deno.readTextFile(`${FIXTURES}${type}.json`));
+}
+
+interface HookRun {
+  code: number;
+  stdout: string;
+  ms: number;
+}
+
+/**
+ * Runs the installed command once. `termIn`: send SIGTERM, the way Claude Code cancels a hook,
+ * once the hook has begun writing this inbox (before it has read its input).
+ */
+async function runHook(
+  command: string,
+  input: Record<string, unknown>,
+  env: Record<string, string>,
+  { termIn }: { termIn?: string } = {},
+): Promise<HookRun> {
+  const started = performance.now();
+  const child = new Deno.Command("sh", {
+    // exec: the signal then reaches hook.sh itself, not only the shell around it.
+    args: ["-c", termIn ? `exec ${command}` : command],
+    env: {
+      HOOKWATCH_URL: "",
+      HOOKWATCH_SOURCE_APP: "",
+      HOOKWATCH_TOKEN: "",
+      ...env,
+    },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  if (termIn) {
+    await waitFor("the hook to start writing", async () => {
+      const files = await Array.fromAsync(Deno.readDir(termIn)).catch(() => []);
+      return files.length > 0 ? true : undefined;
+    });
+    child.kill("SIGTERM");
+  }
+  await writer.write(new TextEncoder().encode(JSON.stringify(input)));
+  await writer.close();
+  const out = await child.output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    ms: performance.now() - started,
+  };
+}
+
+// deno-lint-ignore no-explicit-any
+async function stored(server: TestServer, app: string): Promise<any[]> {
+  const res = await fetch(
+    `${server.url}/events/recent?source_app=${
+      encodeURIComponent(app)
+    }&limit=1000`,
+  );
+  assert.equal(res.status, 200);
+  return await res.json();
+}
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const until = performance.now() + timeoutMs;
+  while (performance.now() < until) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Resolves once no detached sender holds a run directory and the inbox is empty. */
+async function idle(spool: string): Promise<void> {
+  await waitFor("the senders to finish", async () => {
+    const names = await Array.fromAsync(Deno.readDir(spool), (e) => e.name)
+      .catch(() => []);
+    const inbox = await Array.fromAsync(Deno.readDir(`${spool}/inbox`))
+      .catch(() => []);
+    return names.some((n) => n.startsWith("run-")) || inbox.length > 0
+      ? undefined
+      : true;
+  });
+}
+
+async function spoolLines(spool: string): Promise<string[]> {
+  const lines: string[] = [];
+  for await (const entry of Deno.readDir(spool)) {
+    if (!entry.name.endsWith(".ndjson")) continue;
+    const text = await Deno.readTextFile(`${spool}/${entry.name}`);
+    lines.push(...text.split("\n").filter((line) => line.trim() !== ""));
+  }
+  return lines;
+}
+
+Deno.test("installed hook - a burst of every core event at once: each stored once, the hook returns at once", async () => {
+  const server = await startServer();
+  const tmp = await Deno.makeTempDir({ prefix: "hookwatch-hook-" });
+  const spool = `${tmp}/spool`;
+  try {
+    const command = hookCommand({
+      deno: Deno.execPath(),
+      sourceApp: "burst",
+      serverUrl: server.url,
+    });
+    const runs = await Promise.all(
+      CORE_HOOK_TYPES.map(async (type) =>
+        runHook(command, await fixture(type), { HOOKWATCH_SPOOL_DIR: spool })
+      ),
+    );
+    for (const run of runs) {
+      assert.equal(run.code, 0);
+      assert.equal(run.stdout, "");
+      assert.ok(run.ms < HOOK_BOUND_MS, `a hook took ${run.ms} ms`);
+    }
+    const events = await waitFor("every event", async () => {
+      const events = await stored(server, "burst");
+      return events.length >= CORE_HOOK_TYPES.length ? events : undefined;
+    });
+    await idle(spool);
+    const again = await stored(server, "burst");
+    assert.equal(again.length, CORE_HOOK_TYPES.length, "each stored once");
+    assert.deepEqual(
+      events.map((e) => e.hook_event_type).sort(),
+      [...CORE_HOOK_TYPES].sort(),
+    );
+    assert.deepEqual(await spoolLines(spool), []);
+  } finally {
+    await idle(spool).catch(() => {});
+    await server.stop();
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("installed hook - SIGTERM (Claude Code cancelling the hook) does not lose the event", async () => {
+  const server = await startServer();
+  const tmp = await Deno.makeTempDir({ prefix: "hookwatch-hook-" });
+  const spool = `${tmp}/spool`;
+  try {
+    const command = hookCommand({
+      deno: Deno.execPath(),
+      sourceApp: "cancelled",
+      serverUrl: server.url,
+    });
+    const stop = await fixture("Stop");
+    for (let i = 0; i < 5; i++) {
+      const run = await runHook(
+        command,
+        { ...stop, n: i },
+        { HOOKWATCH_SPOOL_DIR: spool },
+        { termIn: `${spool}/inbox` },
+      );
+      assert.equal(run.code, 0);
+      await idle(spool);
+    }
+    await waitFor("five Stop events", async () => {
+      const events = await stored(server, "cancelled");
+      return events.length >= 5 ? events : undefined;
+    });
+    await idle(spool);
+    const events = await stored(server, "cancelled");
+    assert.deepEqual(
+      events.map((e) => e.payload.n).sort(),
+      [0, 1, 2, 3, 4],
+    );
+  } finally {
+    await idle(spool).catch(() => {});
+    await server.stop();
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("installed hook - server down: spooled; back: the next hook delivers it and the spool, each once", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "hookwatch-hook-" });
+  const spool = `${tmp}/spool`;
+  const dbPath = `${tmp}/hookwatch.db`;
+  let server = await startServer({ dbPath });
+  const { port, url } = server;
+  await server.stop();
+  try {
+    const command = hookCommand({
+      deno: Deno.execPath(),
+      sourceApp: "outage",
+      serverUrl: url,
+    });
+    const env = { HOOKWATCH_SPOOL_DIR: spool };
+    for (const type of ["Stop", "SubagentStop", "SessionEnd"]) {
+      const run = await runHook(command, await fixture(type), env);
+      assert.equal(run.code, 0);
+      assert.ok(run.ms < HOOK_BOUND_MS, `${type} hook took ${run.ms} ms`);
+    }
+    await idle(spool);
+    const spooled = (await spoolLines(spool)).map((line) => JSON.parse(line));
+    assert.deepEqual(
+      spooled.map((e) => e.hook_event_type).sort(),
+      ["SessionEnd", "Stop", "SubagentStop"],
+    );
+
+    server = await startServer({ dbPath, port });
+    await runHook(command, await fixture("SessionStart"), env);
+    await waitFor("the replay", async () => {
+      const events = await stored(server, "outage");
+      return events.length >= 4 ? events : undefined;
+    });
+    await idle(spool);
+    const events = await stored(server, "outage");
+    assert.deepEqual(
+      events.map((e) => e.hook_event_type).sort(),
+      ["SessionEnd", "SessionStart", "Stop", "SubagentStop"],
+    );
+    for (const event of spooled) {
+      assert.equal(
+        events.filter((e) => e.event_id === event.event_id).length,
+        1,
+      );
+    }
+    assert.deepEqual(await spoolLines(spool), []);
+  } finally {
+    await idle(spool).catch(() => {});
+    await server.stop();
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("installed hook - a server that accepts and never answers: the hook returns at once, the event is spooled", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "hookwatch-hook-" });
+  const spool = `${tmp}/spool`;
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  try {
+    const command = hookCommand({
+      deno: Deno.execPath(),
+      sourceApp: "hanging",
+      serverUrl: `http://127.0.0.1:${listener.addr.port}`,
+    });
+    const run = await runHook(command, await fixture("Stop"), {
+      HOOKWATCH_SPOOL_DIR: spool,
+    });
+    assert.equal(run.code, 0);
+    assert.ok(run.ms < HOOK_BOUND_MS, `the hook took ${run.ms} ms`);
+    await idle(spool);
+    const spooled = (await spoolLines(spool)).map((line) => JSON.parse(line));
+    assert.deepEqual(spooled.map((e) => e.hook_event_type), ["Stop"]);
+  } finally {
+    await idle(spool).catch(() => {});
+    listener.close();
+    for (const conn of held) conn.close();
+    await accepting.catch(() => {});
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
