@@ -108,6 +108,17 @@ function insertById<E extends BucketEvent>(list: E[], event: E): void {
 }
 
 /**
+ * How a bucket folds events that are parts of one thing (the text deltas of one message) into
+ * one held event: the newest part takes the place of the ones before, merged with them.
+ */
+export interface BucketFold<E> {
+  /** Events with the same key are parts of one thing; null for an event that stands alone. */
+  key(event: E): string | null;
+  /** The held event for `next`, a later part of what `previous` holds. */
+  merge(previous: E, next: E): E;
+}
+
+/**
  * Two capped buckets, oldest first inside each. Adding beyond a cap drops that bucket's oldest
  * events, so priority events only ever leave because of newer priority events or retention.
  *
@@ -124,13 +135,19 @@ export class DualBuckets<E extends BucketEvent = BucketEvent> {
   #priority: E[] = [];
   #regular: E[] = [];
   #ids = new Set<number>();
+  readonly #fold: BucketFold<E> | null;
+  /** Held events by fold key. */
+  #folded = new Map<string, E>();
 
   constructor(
     options: {
       caps?: Partial<BucketCaps>;
       retention?: Partial<BucketRetention>;
+      /** Events that are parts of one thing are held as one (see {@linkcode BucketFold}). */
+      fold?: BucketFold<E>;
     } = {},
   ) {
+    this.#fold = options.fold ?? null;
     this.caps = Object.freeze({ ...DEFAULT_CAPS, ...options.caps });
     this.retention = Object.freeze({
       ...DEFAULT_RETENTION,
@@ -171,12 +188,29 @@ export class DualBuckets<E extends BucketEvent = BucketEvent> {
     ) return [];
     const list = priority ? this.#priority : this.#regular;
     const cap = priority ? this.caps.priority : this.caps.regular;
+    const key = this.#fold?.key(event) ?? null;
+    if (key !== null) {
+      const previous = this.#folded.get(key);
+      if (previous && previous.id < event.id) {
+        const at = list.indexOf(previous);
+        if (at >= 0) list.splice(at, 1);
+        this.#ids.delete(previous.id);
+        event = this.#fold!.merge(previous, event);
+      }
+      this.#folded.set(key, event);
+    }
     insertById(list, event);
     this.#ids.add(event.id);
     if (list.length <= cap) return [];
     const evicted = list.splice(0, list.length - cap);
-    for (const e of evicted) this.#ids.delete(e.id);
+    for (const e of evicted) this.#forget(e);
     return evicted;
+  }
+
+  #forget(e: E): void {
+    this.#ids.delete(e.id);
+    const key = this.#fold?.key(e) ?? null;
+    if (key !== null && this.#folded.get(key) === e) this.#folded.delete(key);
   }
 
   /** Replaces both buckets with a snapshot (any order), keeping the caps and retention. */
@@ -184,6 +218,7 @@ export class DualBuckets<E extends BucketEvent = BucketEvent> {
     this.#priority = [];
     this.#regular = [];
     this.#ids.clear();
+    this.#folded.clear();
     const sorted = [...events].sort((a, b) => a.id - b.id);
     for (const e of sorted) this.add(e, now);
   }
@@ -193,7 +228,7 @@ export class DualBuckets<E extends BucketEvent = BucketEvent> {
     const before = this.size;
     const keep = (cutoff: number) => (e: E) => {
       if (e.timestamp >= cutoff) return true;
-      this.#ids.delete(e.id);
+      this.#forget(e);
       return false;
     };
     this.#priority = this.#priority.filter(

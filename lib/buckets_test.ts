@@ -175,3 +175,43 @@ Deno.test("buckets - property: mergeDisplay keeps every priority item when under
     ),
   );
 });
+
+Deno.test("buckets - parts of one thing fold into one held event, merged, in the newest part's place", () => {
+  interface Part {
+    id: number;
+    priority: 0 | 1;
+    timestamp: number;
+    message: string | null;
+    text: string;
+  }
+  const buckets = new DualBuckets<Part>({
+    caps: { regular: 3 },
+    fold: {
+      key: (e) => e.message,
+      merge: (previous, next) => ({ ...next, text: previous.text + next.text }),
+    },
+  });
+  const now = Date.now();
+  const part = (id: number, message: string | null, text: string): Part => ({
+    id,
+    priority: 0,
+    timestamp: now,
+    message,
+    text,
+  });
+  buckets.add(part(1, "m1", "Hel"), now);
+  buckets.add(part(2, null, "tool"), now);
+  buckets.add(part(3, "m1", "lo"), now);
+  buckets.add(part(4, "m2", "Bye"), now);
+  buckets.add(part(5, "m1", "!"), now);
+  assert.deepEqual(
+    buckets.regular.map((e) => [e.id, e.text]),
+    [[2, "tool"], [4, "Bye"], [5, "Hello!"]],
+  );
+  assert.equal(buckets.has(1), false);
+  assert.equal(buckets.has(3), false);
+  // A hundred deltas of one message are one row; the cap still holds three things.
+  for (let id = 6; id < 106; id++) buckets.add(part(id, "m3", "."), now);
+  assert.deepEqual(buckets.regular.map((e) => e.id), [4, 5, 105]);
+  assert.equal(buckets.regular[2].text.length, 100);
+});

@@ -15,6 +15,7 @@ import { checkHealth, type HealthReport } from "./health.ts";
 import { SHUTDOWN_FRAME } from "./sse.ts";
 import { asStoreUnavailable, StoreUnavailableError } from "./store_errors.ts";
 import { SessionTracker } from "./sessions.ts";
+import { SessionModels } from "./session_models.ts";
 import { instruments } from "../otel/instruments.ts";
 import { recordCommitted } from "../otel/record.ts";
 
@@ -74,10 +75,12 @@ export function createHookwatch(
     heartbeatMs: config.heartbeatMs,
   });
   const sessions = SessionTracker.forStore(store);
+  const models = new SessionModels();
   const fromStore = typeof store.listen === "function";
   const committer = new GroupCommitter(store, {
     onCommitted: (events: StoredEvent[]) => {
       recordCommitted(events);
+      if (!fromStore) models.observe(events);
       if (!fromStore) sessions.observe(events);
       if (!fromStore) broadcaster.publish(events);
     },
@@ -85,6 +88,7 @@ export function createHookwatch(
   if (fromStore) {
     // Every replica's commits, so each replica's session counts and states are complete.
     store.listen!((events) => {
+      models.observe(events);
       sessions.observe(events);
       broadcaster.publish(events);
     });
@@ -120,6 +124,7 @@ export function createHookwatch(
       const received_at = Date.now();
       const classified = events.map((e) => ({
         ...e,
+        model_name: e.model_name ?? models.get(e.session_id),
         priority: classify(e.hook_event_type) ? 1 as const : 0 as const,
         received_at,
       }));

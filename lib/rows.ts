@@ -64,7 +64,20 @@ function oneLine(text: string): string {
 /** The most telling field of a hook payload, as one line of plain text. */
 export function describeEvent(event: StreamEvent): string {
   if (event.summary) return oneLine(event.summary);
+  if (event.hook_event_type === "MessageDisplay") {
+    return oneLine(foldedText(event));
+  }
   const p = event.payload ?? {};
+  if (Array.isArray(p.tool_calls)) {
+    const names = p.tool_calls.map((c) =>
+      str((c as Record<string, unknown> | null)?.tool_name) ?? "?"
+    );
+    return oneLine(
+      `${names.length} tool call${names.length === 1 ? "" : "s"}: ${
+        names.join(", ")
+      }`,
+    );
+  }
   const message = str(p.message);
   if (message) return oneLine(message);
   const tool = str(p.tool_name);
@@ -82,6 +95,27 @@ export function describeEvent(event: StreamEvent): string {
     str(p.last_assistant_message) ?? str(p.error) ?? str(p.reason) ??
     str(p.source) ?? str(p.title) ?? "";
   return oneLine(text);
+}
+
+/**
+ * The key under which the feed folds an event into one row with others: `MessageDisplay` events
+ * (Claude Code's text as it is shown, several per message) fold by message. Null otherwise.
+ */
+export function foldKey(e: StreamEvent): string | null {
+  if (e.hook_event_type !== "MessageDisplay") return null;
+  const message = str(e.payload?.message_id);
+  return message ? `${e.session_id}\n${e.agent_id ?? ""}\n${message}` : null;
+}
+
+/** The raw text one part of a folded message adds. */
+export function foldedText(e: StreamEvent): string {
+  const p = e.payload ?? {};
+  return str(p.delta) ?? str(p.text) ?? str(p.message) ?? "";
+}
+
+/** The row of a folded message: the newer part's row with the text of every part so far. */
+export function foldRow(row: FeedRow, text: string): FeedRow {
+  return { ...row, text: oneLine(text.slice(-TEXT_LIMIT * 4)) };
 }
 
 /** The feed row of an event. */

@@ -4,6 +4,9 @@ import {
   describeEvent,
   eventFilter,
   filtersFromParams,
+  foldedText,
+  foldKey,
+  foldRow,
   needsUser,
   type StreamEvent,
   toRow,
@@ -102,4 +105,34 @@ Deno.test("rows - lanes group by session, newest activity first, counting subage
     ],
   );
   assert.deepEqual(lanes[1].tracks[0].marks[0], [3, "Stop", 1]);
+});
+
+Deno.test("rows - PostToolBatch names its calls; MessageDisplay parts fold by message", () => {
+  const base = {
+    id: 1,
+    source_app: "a",
+    session_id: "s",
+    timestamp: 0,
+    received_at: 0,
+    priority: 0 as const,
+    model_name: null,
+    summary: null,
+    event_id: null,
+    agent_id: null,
+  };
+  const batch = toRow({
+    ...base,
+    hook_event_type: "PostToolBatch",
+    payload: { tool_calls: [{ tool_name: "Bash" }, { tool_name: "Read" }] },
+  });
+  assert.equal(batch.text, "2 tool calls: Bash, Read");
+  const part = {
+    ...base,
+    hook_event_type: "MessageDisplay",
+    payload: { message_id: "m1", delta: "Hello, " },
+  };
+  assert.equal(foldKey(part), "s\n\nm1");
+  assert.equal(foldKey({ ...part, hook_event_type: "Stop" }), null);
+  assert.equal(foldedText(part), "Hello, ");
+  assert.equal(foldRow(toRow(part), "Hello, world").text, "Hello, world");
 });

@@ -234,6 +234,12 @@ export const OBSERVE_DELAY_MS = 100;
 /** Hook events forwarded from Claude Code telemetry carry this type prefix. */
 export const OTEL_TYPE_PREFIX = "claude_code.";
 
+/** Telemetry events that show a session at work. */
+const TELEMETRY_WORKING: ReadonlySet<string> = new Set(
+  ["api_request", "api_error", "user_prompt", "tool_result", "tool_decision"]
+    .map((name) => OTEL_TYPE_PREFIX + name),
+);
+
 interface SessionRow {
   session_id: string;
   source_app: string | null;
@@ -343,7 +349,7 @@ export class SessionTracker {
       ),
       hook: p(
         `UPDATE sessions SET
-           source_app = COALESCE(?, source_app),
+           source_app = COALESCE(?, source_app, ?),
            priority_events = priority_events + ?,
            regular_events = regular_events + ?
          WHERE session_id = ?`,
@@ -351,6 +357,10 @@ export class SessionTracker {
       state: p(
         `UPDATE sessions SET state = ?, state_at = ?
          WHERE session_id = ? AND (state_at IS NULL OR state_at <= ?)`,
+      ),
+      firstState: p(
+        `UPDATE sessions SET state = ?, state_at = ?
+         WHERE session_id = ? AND state IS NULL`,
       ),
       otelCount: p(
         `UPDATE sessions SET otel_events = otel_events + 1,
@@ -496,6 +506,8 @@ export class SessionTracker {
       first: number;
       last: number;
       app: string | null;
+      otelApp: string | null;
+      otelStateAt: number;
       priority: number;
       regular: number;
       state: SessionState | null;
@@ -513,6 +525,8 @@ export class SessionTracker {
           first: e.timestamp,
           last: e.timestamp,
           app: null,
+          otelApp: null,
+          otelStateAt: -Infinity,
           priority: 0,
           regular: 0,
           state: null,
@@ -524,7 +538,15 @@ export class SessionTracker {
       f.last = Math.max(f.last, e.timestamp);
       if (e.priority === 1) f.priority++;
       else f.regular++;
-      if (e.hook_event_type.startsWith(OTEL_TYPE_PREFIX)) continue;
+      if (e.hook_event_type.startsWith(OTEL_TYPE_PREFIX)) {
+        // A session known only from telemetry gets its events' app and is working while it
+        // makes requests; what hook events say always wins.
+        f.otelApp ??= e.source_app;
+        if (TELEMETRY_WORKING.has(e.hook_event_type)) {
+          f.otelStateAt = Math.max(f.otelStateAt, e.timestamp);
+        }
+        continue;
+      }
       f.app = e.source_app;
       const state = stateAfter(e.hook_event_type, e.payload);
       if (state !== null && e.timestamp >= f.stateAt) {
@@ -553,9 +575,11 @@ export class SessionTracker {
     this.#tx(() => {
       for (const [id, f] of bySession) {
         this.#s.touch.run(id, f.first, f.last);
-        this.#s.hook.run(f.app, f.priority, f.regular, id);
+        this.#s.hook.run(f.app, f.otelApp, f.priority, f.regular, id);
         if (f.state !== null) {
           this.#s.state.run(f.state, f.stateAt, id, f.stateAt);
+        } else if (f.otelStateAt > -Infinity) {
+          this.#s.firstState.run("working", f.otelStateAt, id);
         }
         changes.sessions.add(id);
       }

@@ -315,6 +315,33 @@ Deno.test("sessions - hook events set source app, bucket counts and state", asyn
   });
 });
 
+Deno.test("sessions - a session known only from telemetry has its events' app and a state", async () => {
+  await withTracker((tracker) => {
+    tracker.recordHookEvents([{
+      ...hook(1, "claude_code.api_request", NOW),
+      source_app: "claude-code",
+    }]);
+    let s = tracker.summary(SESSION_ID)!;
+    assert.equal(s.source_app, "claude-code");
+    assert.equal(s.state, "working");
+    assert.equal(s.state_at, NOW);
+    assert.equal(
+      tracker.list({
+        source_app: "claude-code",
+        limit: 10,
+        sort: "last_seen",
+        order: "desc",
+      }).length,
+      1,
+    );
+    // The first hook event names the real app and moves the state as usual.
+    tracker.recordHookEvents([hook(2, "Stop", NOW + 10, {}, 1)]);
+    s = tracker.summary(SESSION_ID)!;
+    assert.equal(s.source_app, "repo-a");
+    assert.equal(s.state, "stopped");
+  });
+});
+
 Deno.test("sessions - states from hook types", () => {
   assert.equal(stateAfter("PermissionRequest", {}), "waiting");
   assert.equal(

@@ -359,3 +359,42 @@ Deno.test("ingest - concurrent POSTs are all acknowledged and stored once", asyn
     await server.stop();
   }
 });
+
+Deno.test("ingest - an event without a model gets its session's last known model (http hooks carry none)", async () => {
+  const server = await startServer();
+  try {
+    const first = await postJson(`${server.url}/hooks/my-repo`, {
+      hook_event_name: "SessionStart",
+      session_id: "s-model",
+    });
+    assert.equal(first.status, 204);
+    await postJson(
+      `${server.url}/events`,
+      sampleEvent({ session_id: "s-model", model_name: "claude-opus-4-5" }),
+    );
+    const http = await postJson(`${server.url}/hooks/my-repo`, {
+      hook_event_name: "Stop",
+      session_id: "s-model",
+    });
+    assert.equal(http.status, 204);
+    const other = await postJson(
+      `${server.url}/events`,
+      sampleEvent({ session_id: "s-other" }),
+    );
+    assert.equal(other.body.model_name, null);
+    const events = await (await fetch(
+      `${server.url}/events/recent?session_id=s-model`,
+    )).json();
+    const byType = Object.fromEntries(
+      // deno-lint-ignore no-explicit-any
+      events.map((e: any) => [e.hook_event_type, e.model_name]),
+    );
+    assert.deepEqual(byType, {
+      SessionStart: null,
+      PreToolUse: "claude-opus-4-5",
+      Stop: "claude-opus-4-5",
+    });
+  } finally {
+    await server.stop();
+  }
+});

@@ -8,6 +8,7 @@
  */
 import { createClassifier } from "../lib/classify.ts";
 import {
+  type BucketRetention,
   displayRegularCount,
   DualBuckets,
   mergeNewestFirst,
@@ -18,6 +19,9 @@ import {
   eventFilter,
   type FeedRow,
   type Filters,
+  foldedText,
+  foldKey,
+  foldRow,
   needsList,
   NO_FILTERS,
   searchText,
@@ -41,6 +45,23 @@ interface Held {
   timestamp: number;
   event: StreamEvent;
   row: FeedRow;
+  /** The text of every part so far, for an event folded with earlier ones. */
+  folded?: string;
+}
+
+/** Message deltas fold into one row per message. */
+function newBuckets(retention?: Partial<BucketRetention>): DualBuckets<Held> {
+  return new DualBuckets<Held>({
+    retention,
+    fold: {
+      key: (h) => foldKey(h.event),
+      merge: (previous, next) => {
+        const folded = (previous.folded ?? foldedText(previous.event)) +
+          foldedText(next.event);
+        return { ...next, folded, row: foldRow(next.row, folded) };
+      },
+    },
+  });
 }
 
 const PULSE_SECONDS = 600;
@@ -51,7 +72,7 @@ const PANELS_EVERY_MS = 250;
 
 let init: InitMessage;
 let classify = createClassifier();
-let buckets = new DualBuckets<Held>();
+let buckets = newBuckets();
 let filters: Filters = { ...NO_FILTERS };
 let source: EventSource | null = null;
 /** `session` frames since the last update, latest per session. */
@@ -357,7 +378,7 @@ self.onmessage = (m: MessageEvent<ToWorker>) => {
     case "init":
       init = message;
       classify = createClassifier(message.priorityTypes);
-      buckets = new DualBuckets<Held>({ retention: message.retention });
+      buckets = newBuckets(message.retention);
       filters = message.filters;
       setInterval(expire, message.expireEveryMs ?? 1000);
       connect();
