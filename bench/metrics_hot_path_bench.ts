@@ -9,7 +9,7 @@
 import { instruments } from "../otel/instruments.ts";
 import { recordCommitted } from "../otel/record.ts";
 import { setupMetrics } from "../otel/setup.ts";
-import type { StoredEvent } from "../lib/events.ts";
+import type { StoredEvent } from "../common/events.ts";
 
 const EVENTS = 1000;
 const noop = { ...instruments };

@@ -4,17 +4,20 @@
  *
  * @module
  */
-import { type Classifier, createClassifier } from "./classify.ts";
-import type { Config } from "./config.ts";
-import type { NewEvent, StoredEvent } from "./events.ts";
-import type { EventStore, InsertResult, SnapshotQuery } from "./store.ts";
-import { GroupCommitter } from "./group_commit.ts";
-import { Broadcaster } from "./broadcaster.ts";
-import { RetentionSweeper } from "./retention.ts";
+import { type Classifier, createClassifier } from "../common/classify.ts";
+import type { Config } from "./base/config.ts";
+import type { NewEvent, StoredEvent } from "../common/events.ts";
+import type { EventStore, InsertResult, SnapshotQuery } from "./store/store.ts";
+import { GroupCommitter } from "./ingest/group_commit.ts";
+import { Broadcaster } from "./stream/broadcaster.ts";
+import { RetentionSweeper } from "./store/retention.ts";
 import { checkHealth, type HealthReport } from "./health.ts";
-import { SHUTDOWN_FRAME } from "./sse.ts";
-import { asStoreUnavailable, StoreUnavailableError } from "./store_errors.ts";
-import { SessionTracker } from "./sessions.ts";
+import { SHUTDOWN_FRAME } from "./stream/sse.ts";
+import {
+  asStoreUnavailable,
+  StoreUnavailableError,
+} from "./store/store_errors.ts";
+import { SessionTracker } from "./sessions/sessions.ts";
 import { instruments } from "../otel/instruments.ts";
 import { recordCommitted } from "../otel/record.ts";
 

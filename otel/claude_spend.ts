@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { SpendDelta } from "../lib/sessions.ts";
+import type { SpendDelta } from "../lib/sessions/sessions.ts";
 import { instruments } from "./instruments.ts";
 
 /** Distinct model label values before new ones are folded into `other`. */

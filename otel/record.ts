@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { CORE_HOOK_TYPES, DEFAULT_PRIORITY_TYPES } from "../lib/classify.ts";
-import type { StoredEvent } from "../lib/events.ts";
+import { CORE_HOOK_TYPES, DEFAULT_PRIORITY_TYPES } from "../common/classify.ts";
+import type { StoredEvent } from "../common/events.ts";
 import { instruments } from "./instruments.ts";
 
 const KNOWN_TYPES = new Set([

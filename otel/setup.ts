@@ -41,12 +41,12 @@ import {
 import { OTLPMetricExporter as OtlpJsonExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { OTLPMetricExporter as OtlpProtoExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
 import { bindInstruments, instruments } from "./instruments.ts";
-import { type Config, ConfigError } from "../lib/config.ts";
+import { type Config, ConfigError } from "../lib/base/config.ts";
 import { memoryUsage } from "../lib/health.ts";
 import {
   type ClientEntry,
   ClientMetricsRegistry,
-} from "../lib/client_metrics.ts";
+} from "../lib/ingest/client_metrics.ts";
 
 /** The stream figures the gauges read (a subset of the broadcaster's `StreamStats`). */
 export interface StreamGaugeStats {

@@ -5,8 +5,8 @@ import { signal } from "@preact/signals";
 import { renderToString } from "preact-render-to-string";
 import { fileURLToPath } from "node:url";
 import type { Deps } from "../lib/hookwatch.ts";
-import { displayRegularCount, mergeNewestFirst } from "../lib/buckets.ts";
-import { renderWithIslands } from "../lib/islands.ts";
+import { displayRegularCount, mergeNewestFirst } from "../common/buckets.ts";
+import { renderWithIslands } from "../common/islands.ts";
 import {
   buildLanes,
   eventFilter,
@@ -15,8 +15,8 @@ import {
   needsList,
   toRow,
   type View,
-} from "../lib/rows.ts";
-import type { StoredEvent } from "../lib/events.ts";
+} from "../common/rows.ts";
+import type { StoredEvent } from "../common/events.ts";
 import { islands } from "../islands/mod.ts";
 import { DashboardPage } from "../components/Page.tsx";
 import type { ClientConfig } from "../islands/live.ts";

@@ -5,7 +5,7 @@ import {
   SESSION_SORTS,
   type SessionQuery,
   type SessionState,
-} from "../lib/sessions.ts";
+} from "../lib/sessions/sessions.ts";
 
 /** Largest `limit` on `GET /sessions`. */
 export const SESSIONS_LIMIT_MAX = 1000;

@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const OUT = `${ROOT}static/build/`;
-const INPUT_DIRS = ["lib", "islands", "workers", "components"];
+const INPUT_DIRS = ["common", "lib", "islands", "workers", "components"];
 const INPUT_FILES = [
   "deno.json",
   "deno.lock",

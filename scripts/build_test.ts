@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const COPIED = [
+  "common",
   "lib",
   "islands",
   "workers",

@@ -6,13 +6,13 @@
  *
  * @module
  */
-import { createClassifier } from "../lib/classify.ts";
+import { createClassifier } from "../common/classify.ts";
 import {
   displayRegularCount,
   DualBuckets,
   mergeNewestFirst,
   newestFirst,
-} from "../lib/buckets.ts";
+} from "../common/buckets.ts";
 import {
   buildLanes,
   eventFilter,
@@ -24,7 +24,7 @@ import {
   sessionKey,
   type StreamEvent,
   toRow,
-} from "../lib/rows.ts";
+} from "../common/rows.ts";
 import type {
   ArrivalStats,
   Connection,
@@ -32,8 +32,8 @@ import type {
   InitMessage,
   LiveUpdate,
   ToWorker,
-} from "./protocol.ts";
-import type { SessionSummary } from "../lib/sessions.ts";
+} from "../common/worker_protocol.ts";
+import type { SessionSummary } from "../lib/sessions/sessions.ts";
 
 interface Held {
   id: number;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { GroupCommitter } from "./group_commit.ts";
-import { SqliteStore } from "./sqlite_store.ts";
-import type { ClassifiedEvent, InsertResult } from "./store.ts";
+import { SqliteStore } from "../store/sqlite_store.ts";
+import type { ClassifiedEvent, InsertResult } from "../store/store.ts";
 
 function event(i: number): ClassifiedEvent {
   return {

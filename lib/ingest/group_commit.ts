@@ -6,10 +6,14 @@
  * @module
  */
 import { setImmediate } from "node:timers";
-import type { StoredEvent } from "./events.ts";
-import type { ClassifiedEvent, EventStore, InsertResult } from "./store.ts";
-import { StoreUnavailableError } from "./store_errors.ts";
-import { instruments } from "../otel/instruments.ts";
+import type { StoredEvent } from "../../common/events.ts";
+import type {
+  ClassifiedEvent,
+  EventStore,
+  InsertResult,
+} from "../store/store.ts";
+import { StoreUnavailableError } from "../store/store_errors.ts";
+import { instruments } from "../../otel/instruments.ts";
 
 interface Pending {
   events: ClassifiedEvent[];

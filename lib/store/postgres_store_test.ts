@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import { event, storeSuite } from "./store_suite.ts";
-import type { StoredEvent } from "./events.ts";
+import type { StoredEvent } from "../../common/events.ts";
 import { poolSizeFromEnv, PostgresStore } from "./postgres_store.ts";
-import { postgresIgnored, sharedCluster } from "../tests/helpers/postgres.ts";
+import {
+  postgresIgnored,
+  sharedCluster,
+} from "../../tests/helpers/postgres.ts";
 
 const ignore = postgresIgnored();
 

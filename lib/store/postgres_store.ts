@@ -16,8 +16,8 @@
  * @module
  */
 import postgres from "postgres";
-import type { StoredEvent } from "./events.ts";
-import { ConfigError } from "./config.ts";
+import type { StoredEvent } from "../../common/events.ts";
+import { ConfigError } from "../base/config.ts";
 import { agentIdOf, recentFilters, type Row, toEvent } from "./event_rows.ts";
 import type {
   ClassifiedEvent,
@@ -29,7 +29,7 @@ import type {
   Snapshot,
   SnapshotQuery,
 } from "./store.ts";
-import { instruments } from "../otel/instruments.ts";
+import { instruments } from "../../otel/instruments.ts";
 
 /** The NOTIFY channel carrying `<first_id>,<last_id>` of each committed insert. */
 export const EVENTS_CHANNEL = "hookwatch_events";

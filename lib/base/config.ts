@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DEFAULT_PRIORITY_TYPES } from "./classify.ts";
+import { DEFAULT_PRIORITY_TYPES } from "../../common/classify.ts";
 
 /** hookwatch's configuration. */
 export interface Config {

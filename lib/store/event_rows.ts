@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { StoredEvent } from "./events.ts";
+import type { StoredEvent } from "../../common/events.ts";
 import type { RecentQuery } from "./store.ts";
 
 /** An `events` row as the drivers return it (payload and chat as JSON text). */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ConfigError } from "./config.ts";
+import { ConfigError } from "../base/config.ts";
 import type { EventStore } from "./store.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 

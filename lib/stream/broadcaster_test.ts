@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Broadcaster } from "./broadcaster.ts";
-import type { StoredEvent } from "./events.ts";
+import type { StoredEvent } from "../../common/events.ts";
 
 function stored(id: number, overrides: Partial<StoredEvent> = {}): StoredEvent {
   return {

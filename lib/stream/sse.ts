@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { StoredEvent } from "./events.ts";
-import type { Snapshot } from "./store.ts";
+import type { StoredEvent } from "../../common/events.ts";
+import type { Snapshot } from "../store/store.ts";
 
 const encoder = new TextEncoder();
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { NewEvent, StoredEvent } from "./events.ts";
+import type { NewEvent, StoredEvent } from "../../common/events.ts";
 
 /** Filters for {@linkcode EventStore.recent}. */
 export interface RecentQuery {

@@ -10,7 +10,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { mkdirSync } from "node:fs";
-import type { StoredEvent } from "./events.ts";
+import type { StoredEvent } from "../../common/events.ts";
 import { migrate } from "./sqlite_migrate.ts";
 import { agentIdOf, recentFilters, type Row, toEvent } from "./event_rows.ts";
 import type {
@@ -23,7 +23,7 @@ import type {
   Snapshot,
   SnapshotQuery,
 } from "./store.ts";
-import { instruments } from "../otel/instruments.ts";
+import { instruments } from "../../otel/instruments.ts";
 
 /** How long a write waits for another process's lock on the file before failing (busy). */
 export const SQLITE_BUSY_TIMEOUT_MS = 250;

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { Hookwatch } from "./hookwatch.ts";
-import type { NewEvent } from "./events.ts";
+import type { Hookwatch } from "../hookwatch.ts";
+import type { NewEvent } from "../../common/events.ts";
 import type { OtlpDataPoint, OtlpLogRecord, PartialSuccess } from "./otlp.ts";
 import {
   type ClaudeEvent,
@@ -16,8 +16,8 @@ import {
   type UsagePoint,
 } from "./claude_telemetry.ts";
 import { type Changes, encodeSessionFrame } from "./sessions.ts";
-import { recordSpend } from "../otel/claude_spend.ts";
-import { instruments } from "../otel/instruments.ts";
+import { recordSpend } from "../../otel/claude_spend.ts";
+import { instruments } from "../../otel/instruments.ts";
 
 /** Claude Code events shown in the timeline. */
 export const TIMELINE_EVENTS: ReadonlySet<string> = new Set([

@@ -13,7 +13,7 @@ import {
   OtlpDecodeError,
   readBody,
 } from "./otlp.ts";
-import { logBodies, metricsBody } from "../tests/fixtures/otlp/fixtures.ts";
+import { logBodies, metricsBody } from "../../tests/fixtures/otlp/fixtures.ts";
 
 function gzip(bytes: Uint8Array): Promise<Uint8Array> {
   return new Response(

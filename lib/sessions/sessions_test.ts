@@ -14,8 +14,8 @@ import {
   SessionTracker,
   stateAfter,
 } from "./sessions.ts";
-import type { StoredEvent } from "./events.ts";
-import { logBodies, metricsBody } from "../tests/fixtures/otlp/fixtures.ts";
+import type { StoredEvent } from "../../common/events.ts";
+import { logBodies, metricsBody } from "../../tests/fixtures/otlp/fixtures.ts";
 import {
   ACTIVE_TIME_S,
   HAIKU,
@@ -25,7 +25,7 @@ import {
   SESSION_ID,
   SONNET,
   totals,
-} from "../tests/fixtures/otlp/scenario.ts";
+} from "../../tests/fixtures/otlp/scenario.ts";
 
 const NOW = 1_795_800_000_000;
 

@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { StoredEvent } from "./events.ts";
+import type { StoredEvent } from "../../common/events.ts";
 import type { ClassifiedEvent, EventStore } from "./store.ts";
 
 /** A fresh, empty store and how to dispose of it. */

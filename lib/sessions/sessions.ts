@@ -13,9 +13,9 @@
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { StoredEvent } from "./events.ts";
-import type { EventStore } from "./store.ts";
-import { migrate } from "./sqlite_migrate.ts";
+import type { StoredEvent } from "../../common/events.ts";
+import type { EventStore } from "../store/store.ts";
+import { migrate } from "../store/sqlite_migrate.ts";
 import {
   type ClaudeEvent,
   pointTime,

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { FeedRow, Filters, Lane, NeedsItem } from "../lib/rows.ts";
-import type { SessionSummary } from "../lib/sessions.ts";
+import type { FeedRow, Filters, Lane, NeedsItem } from "./rows.ts";
+import type { SessionSummary } from "../lib/sessions/sessions.ts";
 
 export type { NeedsItem };
 

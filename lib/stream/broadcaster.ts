@@ -7,14 +7,14 @@
  *
  * @module
  */
-import type { StoredEvent } from "./events.ts";
+import type { StoredEvent } from "../../common/events.ts";
 import {
   concat,
   encodeEventFrame,
   HEARTBEAT_FRAME,
   PRIORITY_METADATA_BYTES,
 } from "./sse.ts";
-import { instruments } from "../otel/instruments.ts";
+import { instruments } from "../../otel/instruments.ts";
 
 /** Which events a client wants. */
 export interface StreamFilter {

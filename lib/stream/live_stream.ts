@@ -10,8 +10,8 @@
  */
 import type { Broadcaster, StreamFilter } from "./broadcaster.ts";
 import { encodeEventFrame, encodeSnapshotFrame, RETRY_FRAME } from "./sse.ts";
-import type { EventStore, Snapshot, SnapshotQuery } from "./store.ts";
-import type { StoredEvent } from "./events.ts";
+import type { EventStore, Snapshot, SnapshotQuery } from "../store/store.ts";
+import type { StoredEvent } from "../../common/events.ts";
 
 /** What a new stream asks for. */
 export interface OpenStreamOptions {
