@@ -8,7 +8,7 @@
  * @module
  */
 import type { FeedRow, Filters, Lane, NeedsItem } from "./rows.ts";
-import type { SessionSummary } from "../lib/sessions/sessions.ts";
+import type { SessionSummary } from "./sessions.ts";
 
 export type { NeedsItem };
 

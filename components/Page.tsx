@@ -15,7 +15,7 @@ import Lanes from "../islands/Lanes.tsx";
 import NeedsYou from "../islands/NeedsYou.tsx";
 import PulseChart from "../islands/PulseChart.tsx";
 import SessionCosts from "../islands/SessionCosts.tsx";
-import type { SessionSummary } from "../lib/sessions/sessions.ts";
+import type { SessionSummary } from "../common/sessions.ts";
 import StatusBar from "../islands/StatusBar.tsx";
 import ViewSwitch from "../islands/ViewSwitch.tsx";
 

@@ -18,8 +18,8 @@ import {
   StoreUnavailableError,
 } from "./store/store_errors.ts";
 import { SessionTracker } from "./sessions/sessions.ts";
-import { instruments } from "../otel/instruments.ts";
-import { recordCommitted } from "../otel/record.ts";
+import { instruments } from "./base/instruments.ts";
+import { recordCommitted } from "./ingest/record.ts";
 
 /** Bucket caps from the product contract. */
 export const BUCKET_LIMITS = Object.freeze({

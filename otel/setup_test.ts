@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { setupMetrics } from "./setup.ts";
-import { instruments } from "./instruments.ts";
+import { instruments } from "../lib/base/instruments.ts";
 import {
   ClientMetricsRegistry,
   parseClientReport,

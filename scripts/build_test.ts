@@ -5,10 +5,8 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const COPIED = [
   "common",
-  "lib",
   "islands",
   "workers",
-  "components",
   "scripts/build.ts",
   "static/dashboard.css",
   "deno.json",

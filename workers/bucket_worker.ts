@@ -33,7 +33,7 @@ import type {
   LiveUpdate,
   ToWorker,
 } from "../common/worker_protocol.ts";
-import type { SessionSummary } from "../lib/sessions/sessions.ts";
+import type { SessionSummary } from "../common/sessions.ts";
 
 interface Held {
   id: number;

@@ -13,7 +13,7 @@ import type {
   InsertResult,
 } from "../store/store.ts";
 import { StoreUnavailableError } from "../store/store_errors.ts";
-import { instruments } from "../../otel/instruments.ts";
+import { instruments } from "../base/instruments.ts";
 
 interface Pending {
   events: ClassifiedEvent[];

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import type { Hookwatch } from "../hookwatch.ts";
 import type { NewEvent } from "../../common/events.ts";
 import type { OtlpDataPoint, OtlpLogRecord, PartialSuccess } from "./otlp.ts";
 import {
@@ -15,9 +14,23 @@ import {
   usageOf,
   type UsagePoint,
 } from "./claude_telemetry.ts";
-import { type Changes, encodeSessionFrame } from "./sessions.ts";
-import { recordSpend } from "../../otel/claude_spend.ts";
-import { instruments } from "../../otel/instruments.ts";
+import {
+  type Changes,
+  encodeSessionFrame,
+  type SessionTracker,
+} from "./sessions.ts";
+import { recordSpend } from "./claude_spend.ts";
+import { instruments } from "../base/instruments.ts";
+
+/** What telemetry needs from the running domain (the wiring in `lib/hookwatch.ts` has it). */
+export interface TelemetryDeps {
+  /** Stores timeline events as hook events are stored. */
+  ingest(events: NewEvent[]): Promise<unknown>;
+  readonly sessions: SessionTracker;
+  readonly broadcaster: {
+    publishFrame(bytes: Uint8Array, sourceApp: string | null): void;
+  };
+}
 
 /** Claude Code events shown in the timeline. */
 export const TIMELINE_EVENTS: ReadonlySet<string> = new Set([
@@ -93,7 +106,7 @@ function partial(
   };
 }
 
-function publish(hw: Hookwatch, changes: Changes): void {
+function publish(hw: TelemetryDeps, changes: Changes): void {
   recordSpend(changes.spend);
   for (const id of changes.sessions) {
     const summary = hw.sessions.summary(id);
@@ -108,7 +121,7 @@ function publish(hw: Hookwatch, changes: Changes): void {
 
 /** Takes in the log records of one export; returns what was rejected and why. */
 export async function receiveLogs(
-  hw: Hookwatch,
+  hw: TelemetryDeps,
   records: readonly OtlpLogRecord[],
   now: number,
 ): Promise<PartialSuccess> {
@@ -152,7 +165,7 @@ export async function receiveLogs(
  * are not read); returns what was rejected and why.
  */
 export function receiveMetrics(
-  hw: Hookwatch,
+  hw: TelemetryDeps,
   points: readonly OtlpDataPoint[],
   skipped: number,
   now: number,

@@ -29,7 +29,7 @@ import type {
   Snapshot,
   SnapshotQuery,
 } from "./store.ts";
-import { instruments } from "../../otel/instruments.ts";
+import { instruments } from "../base/instruments.ts";
 
 /** The NOTIFY channel carrying `<first_id>,<last_id>` of each committed insert. */
 export const EVENTS_CHANNEL = "hookwatch_events";

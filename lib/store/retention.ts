@@ -6,7 +6,7 @@
  * @module
  */
 import type { EventStore, ExpiredCount } from "./store.ts";
-import { instruments } from "../../otel/instruments.ts";
+import { instruments } from "../base/instruments.ts";
 
 /** Options for {@linkcode RetentionSweeper}. */
 export interface RetentionOptions {

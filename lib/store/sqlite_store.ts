@@ -23,7 +23,7 @@ import type {
   Snapshot,
   SnapshotQuery,
 } from "./store.ts";
-import { instruments } from "../../otel/instruments.ts";
+import { instruments } from "../base/instruments.ts";
 
 /** How long a write waits for another process's lock on the file before failing (busy). */
 export const SQLITE_BUSY_TIMEOUT_MS = 250;

@@ -14,7 +14,7 @@ import {
   HEARTBEAT_FRAME,
   PRIORITY_METADATA_BYTES,
 } from "./sse.ts";
-import { instruments } from "../../otel/instruments.ts";
+import { instruments } from "../base/instruments.ts";
 
 /** Which events a client wants. */
 export interface StreamFilter {

@@ -3,9 +3,12 @@
  *
  * @module
  */
-import { CORE_HOOK_TYPES, DEFAULT_PRIORITY_TYPES } from "../common/classify.ts";
-import type { StoredEvent } from "../common/events.ts";
-import { instruments } from "./instruments.ts";
+import {
+  CORE_HOOK_TYPES,
+  DEFAULT_PRIORITY_TYPES,
+} from "../../common/classify.ts";
+import type { StoredEvent } from "../../common/events.ts";
+import { instruments } from "../base/instruments.ts";
 
 const KNOWN_TYPES = new Set([
   ...CORE_HOOK_TYPES,

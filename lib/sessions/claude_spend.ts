@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { SpendDelta } from "../lib/sessions/sessions.ts";
-import { instruments } from "./instruments.ts";
+import type { SpendDelta } from "./sessions.ts";
+import { instruments } from "../base/instruments.ts";
 
 /** Distinct model label values before new ones are folded into `other`. */
 export const MAX_MODELS = 32;

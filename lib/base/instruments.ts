@@ -1,7 +1,7 @@
 /**
  * Every instrument hookwatch records, defined once. Code on the hot path calls
  * `instruments.x.add()` / `.record()`; until {@linkcode bindInstruments} runs with a real
- * meter (see `otel/setup.ts`), they are OpenTelemetry's no-op instruments.
+ * meter (`otel/setup.ts` binds them), they are OpenTelemetry's no-op instruments.
  *
  * @module
  */
