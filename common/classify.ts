@@ -5,33 +5,9 @@
  * @module
  */
 
-/** The hook event types that are priority unless `PRIORITY_EVENT_TYPES` says otherwise. */
-export const DEFAULT_PRIORITY_TYPES: readonly string[] = Object.freeze([
-  "UserPromptSubmit",
-  "Notification",
-  "PermissionRequest",
-  "Elicitation",
-  "Stop",
-  "StopFailure",
-  "SubagentStop",
-  "PostToolUseFailure",
-]);
+import { DEFAULT_PRIORITY_TYPES } from "./hook_types.ts";
 
-/** The twelve core Claude Code hook event types. */
-export const CORE_HOOK_TYPES: readonly string[] = Object.freeze([
-  "SessionStart",
-  "SessionEnd",
-  "UserPromptSubmit",
-  "PreToolUse",
-  "PostToolUse",
-  "PostToolUseFailure",
-  "PermissionRequest",
-  "Notification",
-  "SubagentStart",
-  "SubagentStop",
-  "Stop",
-  "PreCompact",
-]);
+export { CORE_HOOK_TYPES, DEFAULT_PRIORITY_TYPES } from "./hook_types.ts";
 
 /** Decides whether a hook event type is priority. */
 export type Classifier = (hookEventType: string) => boolean;

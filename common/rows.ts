@@ -6,6 +6,7 @@
  * @module
  */
 import type { StoredEvent } from "./events.ts";
+import { waitsForUser } from "./hook_types.ts";
 
 /** An event as it travels on the stream (no chat). */
 export type StreamEvent = Omit<StoredEvent, "chat">;
@@ -149,15 +150,9 @@ export function searchText(e: StreamEvent): string {
   ].join("\n").toLowerCase();
 }
 
-/**
- * True when this event, as a session's latest, means the agent waits for its user: a permission
- * request, or a notification other than the repeating idle prompt.
- */
+/** True when this event, as a session's latest, means the agent waits for its user. */
 export function needsUser(e: StreamEvent): boolean {
-  if (e.hook_event_type === "PermissionRequest") return true;
-  if (e.hook_event_type === "Elicitation") return true;
-  return e.hook_event_type === "Notification" &&
-    e.payload?.notification_type !== "idle_prompt";
+  return waitsForUser(e.hook_event_type, e.payload);
 }
 
 /** A session waiting on its user. */

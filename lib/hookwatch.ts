@@ -5,6 +5,7 @@
  * @module
  */
 import { type Classifier, createClassifier } from "../common/classify.ts";
+import { DEFAULT_CAPS } from "../common/buckets.ts";
 import type { Config } from "./base/config.ts";
 import type { NewEvent, StoredEvent } from "../common/events.ts";
 import type { EventStore, InsertResult, SnapshotQuery } from "./store/store.ts";
@@ -20,13 +21,6 @@ import {
 import { SessionTracker } from "./sessions/sessions.ts";
 import { instruments } from "./base/instruments.ts";
 import { recordCommitted } from "./ingest/record.ts";
-
-/** Bucket caps from the product contract. */
-export const BUCKET_LIMITS = Object.freeze({
-  priority: 200,
-  regular: 100,
-  display: 250,
-});
 
 /** How long a failed write keeps health unhealthy when no write succeeds meanwhile. */
 export const WRITE_FAILURE_HOLD_MS = 30_000;
@@ -145,8 +139,8 @@ export function createHookwatch(
     snapshotQuery() {
       return {
         now: Date.now(),
-        priorityLimit: BUCKET_LIMITS.priority,
-        regularLimit: BUCKET_LIMITS.regular,
+        priorityLimit: DEFAULT_CAPS.priority,
+        regularLimit: DEFAULT_CAPS.regular,
         priorityRetentionMs: config.retentionPriorityMs,
         regularRetentionMs: config.retentionRegularMs,
       };

@@ -5,6 +5,7 @@
  * @module
  */
 import { DEFAULT_PRIORITY_TYPES } from "../../common/classify.ts";
+import { DEFAULT_RETENTION } from "../../common/buckets.ts";
 
 /** hookwatch's configuration. */
 export interface Config {
@@ -163,14 +164,12 @@ export function loadConfig(
     token,
     metricsToken: env.HOOKWATCH_METRICS_TOKEN || token,
     priorityEventTypes,
-    retentionPriorityMs: parseDuration(
-      env.RETENTION_PRIORITY ?? "24h",
-      "RETENTION_PRIORITY",
-    ),
-    retentionRegularMs: parseDuration(
-      env.RETENTION_REGULAR ?? "4h",
-      "RETENTION_REGULAR",
-    ),
+    retentionPriorityMs: env.RETENTION_PRIORITY === undefined
+      ? DEFAULT_RETENTION.priority
+      : parseDuration(env.RETENTION_PRIORITY, "RETENTION_PRIORITY"),
+    retentionRegularMs: env.RETENTION_REGULAR === undefined
+      ? DEFAULT_RETENTION.regular
+      : parseDuration(env.RETENTION_REGULAR, "RETENTION_REGULAR"),
     otlpEndpoint: otlp,
     maxBodyBytes: integer(
       env,

@@ -3,36 +3,13 @@
  *
  * @module
  */
-import {
-  CORE_HOOK_TYPES,
-  DEFAULT_PRIORITY_TYPES,
-} from "../../common/classify.ts";
+import { HOOK_TYPES } from "../../common/hook_types.ts";
 import type { StoredEvent } from "../../common/events.ts";
 import { instruments } from "../base/instruments.ts";
 
-const KNOWN_TYPES = new Set([
-  ...CORE_HOOK_TYPES,
-  ...DEFAULT_PRIORITY_TYPES,
-  "Setup",
-  "InstructionsLoaded",
-  "UserPromptExpansion",
-  "PostToolBatch",
-  "PermissionDenied",
-  "TaskCreated",
-  "TaskCompleted",
-  "TeammateIdle",
-  "ConfigChange",
-  "CwdChanged",
-  "FileChanged",
-  "WorktreeCreate",
-  "WorktreeRemove",
-  "PostCompact",
-  "ElicitationResult",
-]);
-
 /** The `hook_event_type` label: known types by name, anything else as `other` (bounded). */
 export function typeLabel(type: string): string {
-  return KNOWN_TYPES.has(type) ? type : "other";
+  return Object.hasOwn(HOOK_TYPES, type) ? type : "other";
 }
 
 /** Counts newly committed events. */

@@ -21,6 +21,7 @@ import type {
   SessionSummary,
   Tokens,
 } from "../../common/sessions.ts";
+import { stateAfter } from "../../common/hook_types.ts";
 import type { EventStore } from "../store/store.ts";
 import { migrate } from "../store/sqlite_migrate.ts";
 import {
@@ -141,48 +142,6 @@ const TOTAL_COLUMN: Record<UsageKind, string> = {
   lines_removed: "lines_removed",
   active_time: "active_time_s",
 };
-
-const WORKING = new Set([
-  "UserPromptSubmit",
-  "UserPromptExpansion",
-  "PreToolUse",
-  "PostToolUse",
-  "PostToolUseFailure",
-  "PostToolBatch",
-  "PermissionDenied",
-  "SubagentStart",
-  "SubagentStop",
-  "PreCompact",
-  "PostCompact",
-  "TaskCreated",
-  "TaskCompleted",
-  "ElicitationResult",
-]);
-
-/**
- * The state a hook event puts its session in, or null when it says nothing about it
- * (`idle_prompt` notifications repeat while an agent idles and are ignored).
- */
-export function stateAfter(
-  hookEventType: string,
-  payload: Record<string, unknown>,
-): SessionState | null {
-  switch (hookEventType) {
-    case "PermissionRequest":
-    case "Elicitation":
-      return "waiting";
-    case "Notification":
-      return payload.notification_type === "idle_prompt" ? null : "waiting";
-    case "Stop":
-    case "SessionEnd":
-    case "SessionStart":
-      return "stopped";
-    case "StopFailure":
-      return "failed";
-    default:
-      return WORKING.has(hookEventType) ? "working" : null;
-  }
-}
 
 /** Sessions not seen for this long are deleted with their prompts and usage (30 days). */
 export const SESSION_RETENTION_MS = 30 * 86_400_000;

@@ -12,7 +12,6 @@ import {
   OBSERVE_DELAY_MS,
   SESSION_RETENTION_MS,
   SessionTracker,
-  stateAfter,
 } from "./sessions.ts";
 import type { StoredEvent } from "../../common/events.ts";
 import { logBodies, metricsBody } from "../../tests/fixtures/otlp/fixtures.ts";
@@ -313,22 +312,6 @@ Deno.test("sessions - hook events set source app, bucket counts and state", asyn
     assert.equal(s.state, "failed");
     assert.equal(s.source_app, "repo-a");
   });
-});
-
-Deno.test("sessions - states from hook types", () => {
-  assert.equal(stateAfter("PermissionRequest", {}), "waiting");
-  assert.equal(
-    stateAfter("Notification", { notification_type: "permission_prompt" }),
-    "waiting",
-  );
-  assert.equal(
-    stateAfter("Notification", { notification_type: "idle_prompt" }),
-    null,
-  );
-  assert.equal(stateAfter("PostToolUse", {}), "working");
-  assert.equal(stateAfter("SessionEnd", {}), "stopped");
-  assert.equal(stateAfter("StopFailure", {}), "failed");
-  assert.equal(stateAfter("FileChanged", {}), null);
 });
 
 Deno.test("sessions - list filters and sorts; aggregates survive a reopen", async () => {

@@ -27,7 +27,8 @@ interface Frame {
   bytes: Uint8Array;
 }
 
-function matches(filter: StreamFilter, event: StoredEvent): boolean {
+/** The stream filter: the one test of whether a client wants an event (live, replay, snapshot). */
+export function matches(filter: StreamFilter, event: StoredEvent): boolean {
   return (filter.source_app === undefined ||
     filter.source_app === event.source_app) &&
     (filter.priority === undefined || filter.priority === event.priority);

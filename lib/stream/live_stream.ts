@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Broadcaster, StreamFilter } from "./broadcaster.ts";
+import { type Broadcaster, matches, type StreamFilter } from "./broadcaster.ts";
 import { encodeEventFrame, encodeSnapshotFrame, RETRY_FRAME } from "./sse.ts";
 import type { EventStore, Snapshot, SnapshotQuery } from "../store/store.ts";
 import type { StoredEvent } from "../../common/events.ts";
@@ -21,12 +21,6 @@ export interface OpenStreamOptions {
   /** Most missed events replayed; beyond it the client gets a fresh snapshot. */
   replayLimit: number;
   snapshotQuery: () => SnapshotQuery;
-}
-
-function keep(filter: StreamFilter) {
-  return (e: StoredEvent) =>
-    (filter.source_app === undefined || e.source_app === filter.source_app) &&
-    (filter.priority === undefined || e.priority === filter.priority);
 }
 
 /**
@@ -45,7 +39,7 @@ export async function openEventStream(
   options: OpenStreamOptions,
 ): Promise<ReadableStream<Uint8Array>> {
   const client = broadcaster.open(options.filter);
-  const wanted = keep(options.filter);
+  const wanted = (e: StoredEvent) => matches(options.filter, e);
   try {
     client.write(RETRY_FRAME);
     if (options.lastEventId !== null) {
