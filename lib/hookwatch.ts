@@ -10,6 +10,7 @@ import type { Config } from "./base/config.ts";
 import type { NewEvent, StoredEvent } from "../common/events.ts";
 import type { EventStore, InsertResult, SnapshotQuery } from "./store/store.ts";
 import { GroupCommitter } from "./ingest/group_commit.ts";
+import { deriveFields } from "./ingest/derive.ts";
 import { Broadcaster } from "./stream/broadcaster.ts";
 import { RetentionSweeper } from "./store/retention.ts";
 import { checkHealth, type HealthReport } from "./health.ts";
@@ -114,12 +115,7 @@ export function createHookwatch(
     },
     ingest(events) {
       const start = performance.now();
-      const received_at = Date.now();
-      const classified = events.map((e) => ({
-        ...e,
-        priority: classify(e.hook_event_type) ? 1 as const : 0 as const,
-        received_at,
-      }));
+      const classified = deriveFields(events, classify, Date.now());
       instruments.classificationDuration.record(
         (performance.now() - start) / 1000 / Math.max(1, events.length),
       );

@@ -18,7 +18,17 @@
 import postgres from "postgres";
 import type { StoredEvent } from "../../common/events.ts";
 import { ConfigError } from "../base/config.ts";
-import { agentIdOf, recentFilters, type Row, toEvent } from "./event_rows.ts";
+import {
+  ALL_COLUMNS,
+  INSERT_COLUMNS,
+  LIST_COLUMNS,
+  PG_TYPES,
+  recentFilters,
+  type Row,
+  rowValues,
+  storedEvent,
+  toEvent,
+} from "./event_rows.ts";
 import type {
   ClassifiedEvent,
   EventStore,
@@ -82,8 +92,18 @@ export const PG_EVENT_MIGRATIONS: readonly string[] = [
      FOR EACH STATEMENT EXECUTE FUNCTION hookwatch_events_notify();`,
 ];
 
-const LIST_COLUMNS =
-  `id, source_app, session_id, hook_event_type, payload, summary, model_name, "timestamp", received_at, priority, event_id, agent_id`;
+/** One array parameter per column, unnested together in input order. */
+const INSERT_SQL = `INSERT INTO events (${
+  INSERT_COLUMNS.map((c) => `"${c}"`).join(", ")
+})
+  SELECT ${INSERT_COLUMNS.map((_, i) => `c${i}`).join(", ")}
+  FROM unnest(${PG_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(", ")})
+    WITH ORDINALITY AS i(${
+  INSERT_COLUMNS.map((_, i) => `c${i}`).join(", ")
+}, ord)
+  ORDER BY ord
+  ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
+  RETURNING id, event_id`;
 
 /** Options for {@linkcode PostgresStore.connect}. */
 export interface PostgresOptions {
@@ -267,32 +287,14 @@ export class PostgresStore implements EventStore {
       return null;
     });
     const rows = fresh.map((i) => events[i]);
-    const agents = rows.map((e) => agentIdOf(e.payload));
+    const values = rows.map(rowValues);
+    const columns = INSERT_COLUMNS.map((_, c) => values.map((v) => v[c]));
     return await this.#timed("insert_batch", async () => {
-      const inserted = await this.#sql<
+      const inserted = await this.#sql.unsafe<
         { id: number; event_id: string | null }[]
-      >`
-        INSERT INTO events (source_app, session_id, hook_event_type, payload, chat, summary,
-          model_name, "timestamp", received_at, priority, event_id, agent_id)
-        SELECT a, s, t, p, c, su, m, ts, r, pr, e, ag
-        FROM unnest(${rows.map((e) => e.source_app)}::text[],
-          ${rows.map((e) => e.session_id)}::text[],
-          ${rows.map((e) => e.hook_event_type)}::text[],
-          ${rows.map((e) => JSON.stringify(e.payload))}::text[],
-          ${
-        rows.map((e) => e.chat == null ? null : JSON.stringify(e.chat))
-      }::text[],
-          ${rows.map((e) => e.summary ?? null)}::text[],
-          ${rows.map((e) => e.model_name ?? null)}::text[],
-          ${rows.map((e) => e.timestamp)}::bigint[],
-          ${rows.map((e) => e.received_at)}::bigint[],
-          ${rows.map((e) => e.priority)}::smallint[],
-          ${rows.map((e) => e.event_id ?? null)}::text[],
-          ${agents}::text[])
-          WITH ORDINALITY AS i(a, s, t, p, c, su, m, ts, r, pr, e, ag, ord)
-        ORDER BY ord
-        ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
-        RETURNING id, event_id`;
+      >(INSERT_SQL, columns as postgres.ParameterOrJSON<never>[], {
+        prepare: true,
+      });
       // Rows are numbered in input order (ORDER BY ord under the insert lock).
       const ids = inserted.map((r) => r.id).sort((a, b) => a - b);
       const stored = new Set(
@@ -306,11 +308,11 @@ export class PostgresStore implements EventStore {
         const found = await this.#sql<Row[]>`
           SELECT ${this.#sql.unsafe(LIST_COLUMNS)} FROM events
           WHERE event_id = ANY(${existing}::text[])`;
-        for (const row of found) known.set(row.event_id!, toEvent(row));
+        for (const row of found) known.set(String(row.event_id), toEvent(row));
       }
       const results: InsertResult[] = new Array(events.length);
       let next = 0;
-      fresh.forEach((i, k) => {
+      fresh.forEach((i) => {
         const e = events[i];
         if (e.event_id != null && !stored.has(e.event_id)) {
           const event = known.get(e.event_id);
@@ -320,23 +322,7 @@ export class PostgresStore implements EventStore {
           results[i] = { duplicate: true, event };
           return;
         }
-        results[i] = {
-          duplicate: false,
-          event: {
-            id: ids[next++],
-            source_app: e.source_app,
-            session_id: e.session_id,
-            hook_event_type: e.hook_event_type,
-            payload: e.payload,
-            timestamp: e.timestamp,
-            received_at: e.received_at,
-            priority: e.priority,
-            model_name: e.model_name ?? null,
-            summary: e.summary ?? null,
-            event_id: e.event_id ?? null,
-            agent_id: agents[k],
-          },
-        };
+        results[i] = { duplicate: false, event: storedEvent(ids[next++], e) };
       });
       dupOf.forEach((first, i) => {
         if (first !== null) {
@@ -367,9 +353,7 @@ export class PostgresStore implements EventStore {
   get(id: number): Promise<StoredEvent | null> {
     return this.#timed("get", async () => {
       const [row] = await this.#sql<Row[]>`
-        SELECT ${
-        this.#sql.unsafe(LIST_COLUMNS)
-      }, chat FROM events WHERE id = ${id}`;
+        SELECT ${this.#sql.unsafe(ALL_COLUMNS)} FROM events WHERE id = ${id}`;
       return row ? toEvent(row) : null;
     });
   }

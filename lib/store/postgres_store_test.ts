@@ -18,7 +18,15 @@ async function freshStore(): Promise<PostgresStore> {
 
 storeSuite("postgres", async () => {
   const store = await freshStore();
-  return { store, cleanup: () => store.close() };
+  return {
+    store,
+    columns: async () =>
+      (await store.sql<{ name: string }[]>`
+        SELECT column_name AS name FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name = 'events'`)
+        .map((c) => c.name),
+    cleanup: () => store.close(),
+  };
 }, { ignore });
 
 /** Collects a feed and resolves once it has seen `count` events. */

@@ -12,7 +12,16 @@ import { dirname } from "node:path";
 import { mkdirSync } from "node:fs";
 import type { StoredEvent } from "../../common/events.ts";
 import { migrate } from "./sqlite_migrate.ts";
-import { agentIdOf, recentFilters, type Row, toEvent } from "./event_rows.ts";
+import {
+  ALL_COLUMNS,
+  INSERT_COLUMNS,
+  LIST_COLUMNS,
+  recentFilters,
+  type Row,
+  rowValues,
+  storedEvent,
+  toEvent,
+} from "./event_rows.ts";
 import type {
   ClassifiedEvent,
   EventStore,
@@ -53,10 +62,6 @@ export const EVENT_MIGRATIONS: readonly string[] = [
    CREATE INDEX events_type_id ON events (hook_event_type, id);`,
 ];
 
-/** The columns served in lists and on the stream (everything but `chat`). */
-const LIST_COLUMNS =
-  "id, source_app, session_id, hook_event_type, payload, summary, model_name, timestamp, received_at, priority, event_id, agent_id";
-
 /** Options for {@linkcode SqliteStore.open}. */
 export interface SqliteOptions {
   /** Build without the query indexes (benchmarks of the guide's "10× with indexes"). */
@@ -85,9 +90,8 @@ export class SqliteStore implements EventStore {
 
   private constructor(readonly db: DatabaseSync, readonly path: string) {
     this.#insert = db.prepare(
-      `INSERT INTO events (source_app, session_id, hook_event_type, payload, chat, summary,
-         model_name, timestamp, received_at, priority, event_id, agent_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO events (${INSERT_COLUMNS.map((c) => `"${c}"`).join(", ")})
+       VALUES (${INSERT_COLUMNS.map(() => "?").join(", ")})
        ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
        RETURNING id`,
     );
@@ -95,7 +99,7 @@ export class SqliteStore implements EventStore {
       `SELECT ${LIST_COLUMNS} FROM events WHERE event_id = ?`,
     );
     this.#get = db.prepare(
-      `SELECT ${LIST_COLUMNS}, chat FROM events WHERE id = ?`,
+      `SELECT ${ALL_COLUMNS} FROM events WHERE id = ?`,
     );
     this.#bucket = db.prepare(
       `SELECT ${LIST_COLUMNS} FROM events WHERE priority = ? AND +timestamp >= ?
@@ -158,39 +162,11 @@ export class SqliteStore implements EventStore {
       this.db.exec("BEGIN IMMEDIATE");
       try {
         for (const e of events) {
-          const agentId = agentIdOf(e.payload);
-          const row = this.#insert.get(
-            e.source_app,
-            e.session_id,
-            e.hook_event_type,
-            JSON.stringify(e.payload),
-            e.chat == null ? null : JSON.stringify(e.chat),
-            e.summary ?? null,
-            e.model_name ?? null,
-            e.timestamp,
-            e.received_at,
-            e.priority,
-            e.event_id ?? null,
-            agentId,
-          ) as { id: number } | undefined;
+          const row = this.#insert.get(...rowValues(e)) as
+            | { id: number }
+            | undefined;
           if (row) {
-            results.push({
-              duplicate: false,
-              event: {
-                id: row.id,
-                source_app: e.source_app,
-                session_id: e.session_id,
-                hook_event_type: e.hook_event_type,
-                payload: e.payload,
-                timestamp: e.timestamp,
-                received_at: e.received_at,
-                priority: e.priority,
-                model_name: e.model_name ?? null,
-                summary: e.summary ?? null,
-                event_id: e.event_id ?? null,
-                agent_id: agentId,
-              },
-            });
+            results.push({ duplicate: false, event: storedEvent(row.id, e) });
           } else {
             const existing = this.#byEventId.get(
               e.event_id ?? null,

@@ -6,6 +6,12 @@ storeSuite("sqlite", async () => {
   const store = SqliteStore.open(`${dir}/events.db`);
   return {
     store,
+    columns: () =>
+      Promise.resolve(
+        (store.db.prepare("PRAGMA table_info(events)").all() as {
+          name: string;
+        }[]).map((c) => c.name),
+      ),
     cleanup: async () => {
       await store.close();
       await Deno.remove(dir, { recursive: true });

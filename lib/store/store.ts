@@ -42,10 +42,12 @@ export interface ExpiredCount {
   regular: number;
 }
 
-/** An event classified and ready to insert. */
+/** An event classified, its derived fields set (`lib/ingest/derive.ts`), ready to insert. */
 export interface ClassifiedEvent extends NewEvent {
   priority: 0 | 1;
   received_at: number;
+  /** From the hook input inside subagents; stored as given (null when absent). */
+  agent_id?: string | null;
 }
 
 /** Persistence for hook events. Every method is safe to call while others run. */

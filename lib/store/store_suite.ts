@@ -7,12 +7,15 @@
 import assert from "node:assert/strict";
 import type { StoredEvent } from "../../common/events.ts";
 import type { ClassifiedEvent, EventStore } from "./store.ts";
+import { INSERT_COLUMNS } from "./event_rows.ts";
 
 /** A fresh, empty store and how to dispose of it. */
 export interface SuiteStore {
   store: EventStore;
   /** Closes the store (if still open) and removes what it created. */
   cleanup(): Promise<void>;
+  /** The columns of the store's `events` table, read from the database itself. */
+  columns(): Promise<string[]>;
 }
 
 /** Options for {@linkcode storeSuite}. */
@@ -62,15 +65,16 @@ export function storeSuite(
 ): void {
   const test = (
     behaviour: string,
-    fn: (store: EventStore) => Promise<void>,
+    fn: (store: EventStore, made: SuiteStore) => Promise<void>,
   ) =>
     Deno.test({
       name: `${name} store - ${behaviour}`,
       ignore: options.ignore ?? false,
       fn: async () => {
-        const { store, cleanup } = await factory();
+        const made = await factory();
+        const { store, cleanup } = made;
         try {
-          await fn(store);
+          await fn(store, made);
         } finally {
           await cleanup();
         }
@@ -97,6 +101,7 @@ export function storeSuite(
           agent_id: "agent-7",
           nested: { n: [1, "ü"] },
         },
+        agent_id: "agent-7",
         chat: [{ role: "user", content: "héllo <b>" }],
         summary: "ran ls",
         model_name: "claude-x",
@@ -123,6 +128,57 @@ export function storeSuite(
     }
     assert.equal(await store.maxId(), stored[2].id);
     assert.deepEqual(await store.insertBatch([]), []);
+  });
+
+  test(
+    "the events table has a column for every stored field and no other",
+    async (_, made) => {
+      assert.deepEqual(
+        (await made.columns()).sort(),
+        ["id", ...INSERT_COLUMNS].sort(),
+      );
+    },
+  );
+
+  test("every stored field round-trips through insert, get, lists, snapshot and duplicates", async (store) => {
+    const now = Date.now();
+    const full: Required<ClassifiedEvent> = {
+      source_app: "app-ü",
+      session_id: "session-1",
+      hook_event_type: "SubagentStop",
+      payload: { agent_id: "agent-9", nested: { n: [1, "ü", null] } },
+      timestamp: now - 1,
+      received_at: now,
+      priority: 1,
+      model_name: "claude-x",
+      summary: "stopped <b>",
+      chat: [{ role: "user", content: "héllo" }],
+      event_id: "round-trip-1",
+      agent_id: "agent-9",
+    };
+    assert.deepEqual(
+      Object.keys(full).sort(),
+      [...INSERT_COLUMNS].sort(),
+      "the test sets every field",
+    );
+    const [inserted] = await store.insertBatch([full]);
+    const { chat, ...listed } = full;
+    const expected = { id: inserted.event.id, ...listed };
+    assert.deepEqual(inserted, { duplicate: false, event: expected });
+    assert.deepEqual(await store.get(expected.id), { ...expected, chat });
+    assert.deepEqual(await store.recent({ limit: 1 }), [expected]);
+    assert.deepEqual(await store.since(0, 1), [expected]);
+    const snapshot = await store.snapshot({
+      now,
+      priorityLimit: 1,
+      regularLimit: 1,
+      priorityRetentionMs: HOUR,
+      regularRetentionMs: HOUR,
+    });
+    assert.deepEqual(snapshot, { priority: [expected], regular: [] });
+    assert.deepEqual(await store.insertBatch([full]), [
+      { duplicate: true, event: expected },
+    ]);
   });
 
   test("a batch is all or nothing", async (store) => {

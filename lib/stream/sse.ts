@@ -5,29 +5,12 @@
  */
 import type { StoredEvent } from "../../common/events.ts";
 import type { Snapshot } from "../store/store.ts";
+import { streamView } from "../store/event_rows.ts";
 
 const encoder = new TextEncoder();
 
 /** Bytes of the priority metadata in one event frame (`"priority":1,`). */
 export const PRIORITY_METADATA_BYTES = '"priority":1,'.length;
-
-/** The event as it travels on the stream: everything but the (possibly large) chat. */
-export function streamView(event: StoredEvent): Omit<StoredEvent, "chat"> {
-  return {
-    id: event.id,
-    priority: event.priority,
-    source_app: event.source_app,
-    session_id: event.session_id,
-    hook_event_type: event.hook_event_type,
-    timestamp: event.timestamp,
-    received_at: event.received_at,
-    model_name: event.model_name ?? null,
-    summary: event.summary ?? null,
-    event_id: event.event_id ?? null,
-    agent_id: event.agent_id ?? null,
-    payload: event.payload,
-  };
-}
 
 /** One `event` frame carrying `id:` so `Last-Event-ID` can resume after it. */
 export function encodeEventFrame(event: StoredEvent): Uint8Array {
