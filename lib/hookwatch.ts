@@ -7,9 +7,10 @@
 import { type Classifier, createClassifier } from "../common/classify.ts";
 import { DEFAULT_CAPS } from "../common/buckets.ts";
 import type { Config } from "./base/config.ts";
-import type { NewEvent, StoredEvent } from "../common/events.ts";
+import type { NewEvent } from "../common/events.ts";
 import type { EventStore, InsertResult, SnapshotQuery } from "./store/store.ts";
 import { GroupCommitter } from "./ingest/group_commit.ts";
+import { CommitFeed } from "./store/commit_feed.ts";
 import { deriveFields } from "./ingest/derive.ts";
 import { Broadcaster } from "./stream/broadcaster.ts";
 import { RetentionSweeper } from "./store/retention.ts";
@@ -32,6 +33,8 @@ export interface Hookwatch {
   readonly store: EventStore;
   readonly classify: Classifier;
   readonly committer: GroupCommitter;
+  /** Every committed event, once, in id order (any replica's with PostgreSQL). */
+  readonly feed: CommitFeed;
   readonly broadcaster: Broadcaster;
   /** Per-session aggregates (hook events and Claude Code telemetry). */
   readonly sessions: SessionTracker;
@@ -72,21 +75,12 @@ export function createHookwatch(
     heartbeatMs: config.heartbeatMs,
   });
   const sessions = SessionTracker.forStore(store);
-  const fromStore = typeof store.listen === "function";
-  const committer = new GroupCommitter(store, {
-    onCommitted: (events: StoredEvent[]) => {
-      recordCommitted(events);
-      if (!fromStore) sessions.observe(events);
-      if (!fromStore) broadcaster.publish(events);
-    },
-  });
-  if (fromStore) {
-    // Every replica's commits, so each replica's session counts and states are complete.
-    store.listen!((events) => {
-      sessions.observe(events);
-      broadcaster.publish(events);
-    });
-  }
+  // Counters count what this replica stored (so sums over replicas are right): they follow
+  // its own commits. Everything else follows the feed: every replica's commits.
+  const committer = new GroupCommitter(store, { onCommitted: recordCommitted });
+  const feed = new CommitFeed(store);
+  feed.observe((events) => sessions.observe(events));
+  feed.observe((events) => broadcaster.publish(events));
   const sweeper = new RetentionSweeper(store, {
     priorityMs: config.retentionPriorityMs,
     regularMs: config.retentionRegularMs,
@@ -107,6 +101,7 @@ export function createHookwatch(
     store,
     classify,
     committer,
+    feed,
     broadcaster,
     sessions,
     sweeper,

@@ -87,6 +87,7 @@ export class SqliteStore implements EventStore {
   readonly #maxId: StatementSync;
   readonly #expired: StatementSync;
   readonly #recent = new Map<string, StatementSync>();
+  #onCommitted: ((events: StoredEvent[]) => void) | null = null;
 
   private constructor(readonly db: DatabaseSync, readonly path: string) {
     this.#insert = db.prepare(
@@ -179,6 +180,8 @@ export class SqliteStore implements EventStore {
         if (this.db.isTransaction) this.db.exec("ROLLBACK");
         throw error;
       }
+      const fresh = results.filter((r) => !r.duplicate).map((r) => r.event);
+      if (fresh.length > 0) this.#onCommitted?.(fresh);
       return results;
     }));
   }
@@ -263,6 +266,12 @@ export class SqliteStore implements EventStore {
       priority: Number(this.#expired.run(1, priorityBefore, batchSize).changes),
       regular: Number(this.#expired.run(0, regularBefore, batchSize).changes),
     })));
+  }
+
+  /** Feeds `onEvents` this store's commits, in id order, right after each `COMMIT`. */
+  listen(onEvents: (events: StoredEvent[]) => void): void {
+    if (this.#onCommitted) throw new Error("already listening");
+    this.#onCommitted = onEvents;
   }
 
   ping(): Promise<void> {

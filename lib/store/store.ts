@@ -81,11 +81,12 @@ export interface EventStore {
     batchSize: number,
   ): Promise<ExpiredCount>;
   /**
-   * Optional: a feed of every event committed by any replica sharing the database, in id order
-   * (PostgreSQL LISTEN/NOTIFY). When present, the broadcaster is fed from it instead of from
-   * this process's insert results.
+   * Starts the committed-events feed: every newly stored event (duplicates left out), once and
+   * in id order, after its transaction committed. SQLite feeds its own commits; PostgreSQL
+   * every replica's sharing the database (LISTEN/NOTIFY). Call once; `lib/store/commit_feed.ts`
+   * fans it out.
    */
-  listen?(onEvents: (events: StoredEvent[]) => void): Promise<void> | void;
+  listen(onEvents: (events: StoredEvent[]) => void): Promise<void> | void;
   /** A round trip to the database; throws when it is unreachable. */
   ping(): Promise<void>;
   /** Optional: connection pool size and connections busy now (PostgreSQL), for metrics. */

@@ -199,7 +199,7 @@ export class Broadcaster {
   }
 
   /** Queues committed events (in id order) for every client. */
-  publish(events: StoredEvent[]): void {
+  publish(events: readonly StoredEvent[]): void {
     if (this.#pending.length === 0) this.#pendingSince = performance.now();
     for (const event of events) {
       const bytes = encodeEventFrame(event);
