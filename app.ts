@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { Deps } from "./lib/hookwatch.ts";
-import { EventValidationError } from "./lib/events.ts";
+import { EventValidationError } from "./common/events.ts";
 import { requireToken } from "./routes/auth.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { streamRoutes } from "./routes/stream.ts";
@@ -20,7 +20,7 @@ import { dashboardRoutes } from "./routes/dashboard.tsx";
 import { corsFor, securityHeaders } from "./routes/security.ts";
 import { bodyTimeout, streamLimits } from "./routes/limits.ts";
 import { loginRoutes } from "./routes/login.ts";
-import { asStoreUnavailable } from "./lib/store_errors.ts";
+import { asStoreUnavailable } from "./lib/store/store_errors.ts";
 import type { Metrics } from "./otel/setup.ts";
 
 /** Builds the app around a running {@linkcode Deps}; `/metrics` and client metrics need `metrics`. */

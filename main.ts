@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { ConfigError, loadConfig } from "./lib/config.ts";
-import { openStore } from "./lib/open_store.ts";
+import { ConfigError, loadConfig } from "./lib/base/config.ts";
+import { openStore } from "./lib/store/open_store.ts";
 import { createHookwatch } from "./lib/hookwatch.ts";
 import { createApp } from "./app.ts";
 import { type Metrics, setupMetrics } from "./otel/setup.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { CORE_HOOK_TYPES, createClassifier } from "../lib/classify.ts";
+import { CORE_HOOK_TYPES, createClassifier } from "../common/classify.ts";
 import {
   fmt,
   parseArgs,

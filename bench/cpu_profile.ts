@@ -38,6 +38,7 @@ export function area(url: string, name: string): string {
   if (name === "(garbage collector)") return "GC";
   if (name === "(program)") return "runtime (native)";
   if (url.includes("/lib/")) return "hookwatch lib/";
+  if (url.includes("/common/")) return "hookwatch common/";
   if (url.includes("/routes/") || url.endsWith("/app.ts")) {
     return "hookwatch routes/";
   }

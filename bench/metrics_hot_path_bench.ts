@@ -1,15 +1,15 @@
 /**
  * What instrumentation costs per ingested event on the hot path, bound to the real SDK vs the
  * no-op instruments (`HOOKWATCH_METRICS=off`): `deno bench -A bench/metrics_hot_path_bench.ts`.
- * One POST /events records: classification time, the commit counters (otel/record.ts), the
+ * One POST /events records: classification time, the commit counters (lib/ingest/record.ts), the
  * batch size, the insert query time and the broadcast latency.
  *
  * @module
  */
-import { instruments } from "../otel/instruments.ts";
-import { recordCommitted } from "../otel/record.ts";
+import { instruments } from "../lib/base/instruments.ts";
+import { recordCommitted } from "../lib/ingest/record.ts";
 import { setupMetrics } from "../otel/setup.ts";
-import type { StoredEvent } from "../lib/events.ts";
+import type { StoredEvent } from "../common/events.ts";
 
 const EVENTS = 1000;
 const noop = { ...instruments };

@@ -8,11 +8,14 @@
  * @module
  */
 import protobuf from "protobufjs";
-import descriptor from "../lib/otlp_proto.json" with { type: "json" };
-import { decodeLogs } from "../lib/otlp.ts";
-import { type ClaudeEvent, claudeEventOf } from "../lib/claude_telemetry.ts";
-import { SessionTracker } from "../lib/sessions.ts";
-import { SqliteStore } from "../lib/sqlite_store.ts";
+import descriptor from "../lib/sessions/otlp_proto.json" with { type: "json" };
+import { decodeLogs } from "../lib/sessions/otlp.ts";
+import {
+  type ClaudeEvent,
+  claudeEventOf,
+} from "../lib/sessions/claude_telemetry.ts";
+import { SessionTracker } from "../lib/sessions/sessions.ts";
+import { SqliteStore } from "../lib/store/sqlite_store.ts";
 import { logBodies } from "../tests/fixtures/otlp/fixtures.ts";
 
 // 100 records: the fixture's api_request record repeated with distinct sequence numbers.

@@ -16,8 +16,8 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
-import { SqliteStore } from "../lib/sqlite_store.ts";
-import { createClassifier } from "../lib/classify.ts";
+import { SqliteStore } from "../lib/store/sqlite_store.ts";
+import { createClassifier } from "../common/classify.ts";
 import { bodiesFor, INGEST_CASES } from "./ingest_bench.ts";
 import { populate, snapshotQuery } from "./query_bench.ts";
 import { fanoutRun } from "./fanout_bench.ts";

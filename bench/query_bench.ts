@@ -10,9 +10,9 @@
  *
  * @module
  */
-import { SqliteStore } from "../lib/sqlite_store.ts";
-import { createClassifier } from "../lib/classify.ts";
-import type { RecentQuery, SnapshotQuery } from "../lib/store.ts";
+import { SqliteStore } from "../lib/store/sqlite_store.ts";
+import { createClassifier } from "../common/classify.ts";
+import type { RecentQuery, SnapshotQuery } from "../lib/store/store.ts";
 import {
   fmt,
   hookPayloads,

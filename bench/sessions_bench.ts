@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { SessionTracker } from "../lib/sessions.ts";
-import { SqliteStore } from "../lib/sqlite_store.ts";
-import type { StoredEvent } from "../lib/events.ts";
+import { SessionTracker } from "../lib/sessions/sessions.ts";
+import { SqliteStore } from "../lib/store/sqlite_store.ts";
+import type { StoredEvent } from "../common/events.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "hookwatch-bench-sessions-" });
 const store = SqliteStore.open(`${dir}/bench.db`);

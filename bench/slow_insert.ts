@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { SqliteStore } from "../lib/sqlite_store.ts";
-import type { ClassifiedEvent } from "../lib/store.ts";
+import { SqliteStore } from "../lib/store/sqlite_store.ts";
+import type { ClassifiedEvent } from "../lib/store/store.ts";
 
 const ms = Number(Deno.env.get("HOOKWATCH_SLOW_INSERT_MS") ?? 0);
 if (ms > 0) {

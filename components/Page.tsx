@@ -1,12 +1,12 @@
 import type { Signal } from "@preact/signals";
-import type { StoredEvent } from "../lib/events.ts";
+import type { StoredEvent } from "../common/events.ts";
 import type {
   Filters as FilterValues,
   Lane,
   NeedsItem,
   View,
-} from "../lib/rows.ts";
-import type { FilterChoices } from "../workers/protocol.ts";
+} from "../common/rows.ts";
+import type { FilterChoices } from "../common/worker_protocol.ts";
 import type { FeedData } from "../islands/Feed.tsx";
 import Drawer from "../islands/Drawer.tsx";
 import Feed from "../islands/Feed.tsx";
@@ -15,7 +15,7 @@ import Lanes from "../islands/Lanes.tsx";
 import NeedsYou from "../islands/NeedsYou.tsx";
 import PulseChart from "../islands/PulseChart.tsx";
 import SessionCosts from "../islands/SessionCosts.tsx";
-import type { SessionSummary } from "../lib/sessions.ts";
+import type { SessionSummary } from "../common/sessions.ts";
 import StatusBar from "../islands/StatusBar.tsx";
 import ViewSwitch from "../islands/ViewSwitch.tsx";
 

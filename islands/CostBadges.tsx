@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
-import type { StoredEvent } from "../lib/events.ts";
-import type { PromptSummary } from "../lib/sessions.ts";
+import type { StoredEvent } from "../common/events.ts";
+import type { PromptSummary } from "../common/sessions.ts";
 import { sessionCosts, tokenCount, totalTokens, usd } from "./session_costs.ts";
 
 /** A session lane's cost and tokens, once Claude Code telemetry reported any. */

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Signal } from "@preact/signals";
-import type { StoredEvent } from "../lib/events.ts";
+import type { StoredEvent } from "../common/events.ts";
 import { clock } from "./format.ts";
 import { PromptCost } from "./CostBadges.tsx";
 

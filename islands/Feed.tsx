@@ -1,8 +1,8 @@
 import { Component } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Signal } from "@preact/signals";
-import { mergeNewestFirst } from "../lib/buckets.ts";
-import type { FeedRow, View } from "../lib/rows.ts";
+import { mergeNewestFirst } from "../common/buckets.ts";
+import type { FeedRow, View } from "../common/rows.ts";
 import { live } from "./live.ts";
 import { endSwitch, recordLatency } from "./monitor.ts";
 import { clock, shortId } from "./format.ts";

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import type { Signal } from "@preact/signals";
-import type { Filters as FilterValues, View } from "../lib/rows.ts";
-import type { FilterChoices } from "../workers/protocol.ts";
+import type { Filters as FilterValues, View } from "../common/rows.ts";
+import type { FilterChoices } from "../common/worker_protocol.ts";
 import { choices as liveChoices, tell } from "./live.ts";
 import { shortId } from "./format.ts";
 

@@ -1,4 +1,4 @@
-import type { Lane } from "../lib/rows.ts";
+import type { Lane } from "../common/rows.ts";
 import { lanes as liveLanes } from "./live.ts";
 import { clock, shortId } from "./format.ts";
 import { LaneCost } from "./CostBadges.tsx";

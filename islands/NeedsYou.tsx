@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Signal } from "@preact/signals";
-import type { NeedsItem } from "../workers/protocol.ts";
+import type { NeedsItem } from "../common/worker_protocol.ts";
 import { needs as liveNeeds } from "./live.ts";
 import { clock, shortId } from "./format.ts";
 

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { Pulse } from "../workers/protocol.ts";
+import type { Pulse } from "../common/worker_protocol.ts";
 import { pulse as livePulse } from "./live.ts";
 
 const WINDOWS = [1, 3, 5, 10];

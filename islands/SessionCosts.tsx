@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import type { SessionSummary } from "../lib/sessions.ts";
+import type { SessionSummary } from "../common/sessions.ts";
 import {
   applySessions,
   sessionCosts,

@@ -1,4 +1,4 @@
-import type { Connection } from "../workers/protocol.ts";
+import type { Connection } from "../common/worker_protocol.ts";
 import { fps, live, memory } from "./live.ts";
 import { megabytes } from "./format.ts";
 

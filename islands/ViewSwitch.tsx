@@ -1,5 +1,5 @@
 import type { Signal } from "@preact/signals";
-import type { View } from "../lib/rows.ts";
+import type { View } from "../common/rows.ts";
 import { live } from "./live.ts";
 import { startSwitch } from "./monitor.ts";
 

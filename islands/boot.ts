@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { hydrateIslands } from "../lib/islands.ts";
+import { hydrateIslands } from "../common/islands.ts";
 import { islands } from "./mod.ts";
 import {
   arrivalSamples,

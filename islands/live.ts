@@ -6,14 +6,14 @@
  * @module
  */
 import { batch, signal } from "@preact/signals";
-import type { FeedRow, Filters, Lane, NeedsItem } from "../lib/rows.ts";
+import type { FeedRow, Filters, Lane, NeedsItem } from "../common/rows.ts";
 import type {
   ArrivalStats,
   FilterChoices,
   LiveUpdate,
   Pulse,
   ToWorker,
-} from "../workers/protocol.ts";
+} from "../common/worker_protocol.ts";
 
 /** What the page passes the client entry (in `<body data-hw-config>`). */
 export interface ClientConfig {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { IslandRegistry } from "../lib/islands.ts";
+import type { IslandRegistry } from "../common/islands.ts";
 import Drawer from "./Drawer.tsx";
 import Feed from "./Feed.tsx";
 import Filters from "./Filters.tsx";

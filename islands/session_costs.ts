@@ -7,7 +7,7 @@
  * @module
  */
 import { effect, signal } from "@preact/signals";
-import type { SessionSummary } from "../lib/sessions.ts";
+import type { SessionSummary } from "../common/sessions.ts";
 import { live } from "./live.ts";
 
 /** Sessions by id; empty on the server. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { SessionSummary } from "../lib/sessions.ts";
+import type { SessionSummary } from "../common/sessions.ts";
 import {
   applySessions,
   sessionCosts,

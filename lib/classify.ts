@@ -1,57 +1,7 @@
 /**
- * Priority classification: the one function the server (stored column, metrics) and the
- * browser worker both use, so an event is never priority in one place and regular in another.
+ * Moved to `common/classify.ts` (it runs on both sides); this re-export keeps `hooks/` working
+ * until its imports point there.
  *
  * @module
  */
-
-/** The hook event types that are priority unless `PRIORITY_EVENT_TYPES` says otherwise. */
-export const DEFAULT_PRIORITY_TYPES: readonly string[] = Object.freeze([
-  "UserPromptSubmit",
-  "Notification",
-  "PermissionRequest",
-  "Elicitation",
-  "Stop",
-  "StopFailure",
-  "SubagentStop",
-  "PostToolUseFailure",
-]);
-
-/** The twelve core Claude Code hook event types. */
-export const CORE_HOOK_TYPES: readonly string[] = Object.freeze([
-  "SessionStart",
-  "SessionEnd",
-  "UserPromptSubmit",
-  "PreToolUse",
-  "PostToolUse",
-  "PostToolUseFailure",
-  "PermissionRequest",
-  "Notification",
-  "SubagentStart",
-  "SubagentStop",
-  "Stop",
-  "PreCompact",
-]);
-
-/** Decides whether a hook event type is priority. */
-export type Classifier = (hookEventType: string) => boolean;
-
-/**
- * Builds a classifier for a set of priority types; every other type, known or not, is regular.
- *
- * @example
- * ```ts
- * const isPriority = createClassifier();
- * isPriority("Stop"); // true
- * isPriority("PreToolUse"); // false
- * ```
- */
-export function createClassifier(
-  priorityTypes: Iterable<string> = DEFAULT_PRIORITY_TYPES,
-): Classifier {
-  const set = new Set(priorityTypes);
-  return (hookEventType) => set.has(hookEventType);
-}
-
-/** The default classifier. */
-export const isPriority: Classifier = createClassifier();
+export * from "../common/classify.ts";

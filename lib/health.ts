@@ -3,10 +3,10 @@
  *
  * @module
  */
-import type { Classifier } from "./classify.ts";
-import type { EventStore } from "./store.ts";
-import type { StreamStats } from "./broadcaster.ts";
-import type { StoreUnavailableError } from "./store_errors.ts";
+import type { Classifier } from "../common/classify.ts";
+import type { EventStore } from "./store/store.ts";
+import type { StreamStats } from "./stream/broadcaster.ts";
+import type { StoreUnavailableError } from "./store/store_errors.ts";
 
 /** One check's verdict. */
 export type CheckStatus = "healthy" | "degraded" | "unhealthy";

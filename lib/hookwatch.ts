@@ -4,27 +4,26 @@
  *
  * @module
  */
-import { type Classifier, createClassifier } from "./classify.ts";
-import type { Config } from "./config.ts";
-import type { NewEvent, StoredEvent } from "./events.ts";
-import type { EventStore, InsertResult, SnapshotQuery } from "./store.ts";
-import { GroupCommitter } from "./group_commit.ts";
-import { Broadcaster } from "./broadcaster.ts";
-import { RetentionSweeper } from "./retention.ts";
+import { type Classifier, createClassifier } from "../common/classify.ts";
+import { DEFAULT_CAPS } from "../common/buckets.ts";
+import type { Config } from "./base/config.ts";
+import type { NewEvent } from "../common/events.ts";
+import type { EventStore, InsertResult, SnapshotQuery } from "./store/store.ts";
+import { GroupCommitter } from "./ingest/group_commit.ts";
+import { CommitFeed } from "./store/commit_feed.ts";
+import { deriveFields } from "./ingest/derive.ts";
+import { SessionModels } from "./ingest/session_models.ts";
+import { Broadcaster } from "./stream/broadcaster.ts";
+import { RetentionSweeper } from "./store/retention.ts";
 import { checkHealth, type HealthReport } from "./health.ts";
-import { SHUTDOWN_FRAME } from "./sse.ts";
-import { asStoreUnavailable, StoreUnavailableError } from "./store_errors.ts";
-import { SessionTracker } from "./sessions.ts";
-import { SessionModels } from "./session_models.ts";
-import { instruments } from "../otel/instruments.ts";
-import { recordCommitted } from "../otel/record.ts";
-
-/** Bucket caps from the product contract. */
-export const BUCKET_LIMITS = Object.freeze({
-  priority: 200,
-  regular: 100,
-  display: 250,
-});
+import { SHUTDOWN_FRAME } from "./stream/sse.ts";
+import {
+  asStoreUnavailable,
+  StoreUnavailableError,
+} from "./store/store_errors.ts";
+import { SessionTracker } from "./sessions/sessions.ts";
+import { instruments } from "./base/instruments.ts";
+import { recordCommitted } from "./ingest/record.ts";
 
 /** How long a failed write keeps health unhealthy when no write succeeds meanwhile. */
 export const WRITE_FAILURE_HOLD_MS = 30_000;
@@ -35,6 +34,8 @@ export interface Hookwatch {
   readonly store: EventStore;
   readonly classify: Classifier;
   readonly committer: GroupCommitter;
+  /** Every committed event, once, in id order (any replica's with PostgreSQL). */
+  readonly feed: CommitFeed;
   readonly broadcaster: Broadcaster;
   /** Per-session aggregates (hook events and Claude Code telemetry). */
   readonly sessions: SessionTracker;
@@ -75,24 +76,14 @@ export function createHookwatch(
     heartbeatMs: config.heartbeatMs,
   });
   const sessions = SessionTracker.forStore(store);
+  // Counters count what this replica stored (so sums over replicas are right): they follow
+  // its own commits. Everything else follows the feed: every replica's commits.
+  const committer = new GroupCommitter(store, { onCommitted: recordCommitted });
+  const feed = new CommitFeed(store);
   const models = new SessionModels();
-  const fromStore = typeof store.listen === "function";
-  const committer = new GroupCommitter(store, {
-    onCommitted: (events: StoredEvent[]) => {
-      recordCommitted(events);
-      if (!fromStore) models.observe(events);
-      if (!fromStore) sessions.observe(events);
-      if (!fromStore) broadcaster.publish(events);
-    },
-  });
-  if (fromStore) {
-    // Every replica's commits, so each replica's session counts and states are complete.
-    store.listen!((events) => {
-      models.observe(events);
-      sessions.observe(events);
-      broadcaster.publish(events);
-    });
-  }
+  feed.observe((events) => models.observe(events));
+  feed.observe((events) => sessions.observe(events));
+  feed.observe((events) => broadcaster.publish(events));
   const sweeper = new RetentionSweeper(store, {
     priorityMs: config.retentionPriorityMs,
     regularMs: config.retentionRegularMs,
@@ -113,6 +104,7 @@ export function createHookwatch(
     store,
     classify,
     committer,
+    feed,
     broadcaster,
     sessions,
     sweeper,
@@ -121,13 +113,7 @@ export function createHookwatch(
     },
     ingest(events) {
       const start = performance.now();
-      const received_at = Date.now();
-      const classified = events.map((e) => ({
-        ...e,
-        model_name: e.model_name ?? models.get(e.session_id),
-        priority: classify(e.hook_event_type) ? 1 as const : 0 as const,
-        received_at,
-      }));
+      const classified = deriveFields(events, classify, Date.now(), models);
       instruments.classificationDuration.record(
         (performance.now() - start) / 1000 / Math.max(1, events.length),
       );
@@ -147,8 +133,8 @@ export function createHookwatch(
     snapshotQuery() {
       return {
         now: Date.now(),
-        priorityLimit: BUCKET_LIMITS.priority,
-        regularLimit: BUCKET_LIMITS.regular,
+        priorityLimit: DEFAULT_CAPS.priority,
+        regularLimit: DEFAULT_CAPS.regular,
         priorityRetentionMs: config.retentionPriorityMs,
         regularRetentionMs: config.retentionRegularMs,
       };

@@ -40,13 +40,13 @@ import {
 } from "@opentelemetry/exporter-prometheus";
 import { OTLPMetricExporter as OtlpJsonExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { OTLPMetricExporter as OtlpProtoExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
-import { bindInstruments, instruments } from "./instruments.ts";
-import { type Config, ConfigError } from "../lib/config.ts";
+import { bindInstruments, instruments } from "../lib/base/instruments.ts";
+import { type Config, ConfigError } from "../lib/base/config.ts";
 import { memoryUsage } from "../lib/health.ts";
 import {
   type ClientEntry,
   ClientMetricsRegistry,
-} from "../lib/client_metrics.ts";
+} from "../lib/ingest/client_metrics.ts";
 
 /** The stream figures the gauges read (a subset of the broadcaster's `StreamStats`). */
 export interface StreamGaugeStats {
@@ -274,7 +274,7 @@ function clientProducer(
 }
 
 /**
- * Builds the pipeline and binds `otel/instruments.ts` to it. With `config.metricsEnabled` false
+ * Builds the pipeline and binds `lib/base/instruments.ts` to it. With `config.metricsEnabled` false
  * nothing is bound: the instruments stay no-op and {@linkcode Metrics.scrape} returns null.
  *
  * @throws {ConfigError} for a bad `OTEL_*` value.

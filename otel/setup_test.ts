@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { setupMetrics } from "./setup.ts";
-import { instruments } from "./instruments.ts";
+import { instruments } from "../lib/base/instruments.ts";
 import {
   ClientMetricsRegistry,
   parseClientReport,
-} from "../lib/client_metrics.ts";
-import { ConfigError } from "../lib/config.ts";
+} from "../lib/ingest/client_metrics.ts";
+import { ConfigError } from "../lib/base/config.ts";
 import { parseExposition, sampleValue } from "../tests/helpers/exposition.ts";
 import {
   IGNORE_WITHOUT_PROMTOOL,

@@ -3,8 +3,8 @@ import {
   ClientMetricsError,
   type ClientMetricsRegistry,
   parseClientReport,
-} from "../lib/client_metrics.ts";
-import { EventValidationError } from "../lib/events.ts";
+} from "../lib/ingest/client_metrics.ts";
+import { EventValidationError } from "../common/events.ts";
 import { limitBody, parseJson, readText } from "./body.ts";
 
 /** Largest client metrics body, bytes: a report is a few hundred. */

@@ -5,8 +5,12 @@ import { signal } from "@preact/signals";
 import { renderToString } from "preact-render-to-string";
 import { fileURLToPath } from "node:url";
 import type { Deps } from "../lib/hookwatch.ts";
-import { displayRegularCount, mergeNewestFirst } from "../lib/buckets.ts";
-import { renderWithIslands } from "../lib/islands.ts";
+import {
+  DEFAULT_CAPS,
+  displayRegularCount,
+  mergeNewestFirst,
+} from "../common/buckets.ts";
+import { renderWithIslands } from "../common/islands.ts";
 import {
   buildLanes,
   eventFilter,
@@ -15,8 +19,8 @@ import {
   needsList,
   toRow,
   type View,
-} from "../lib/rows.ts";
-import type { StoredEvent } from "../lib/events.ts";
+} from "../common/rows.ts";
+import type { StoredEvent } from "../common/events.ts";
 import { islands } from "../islands/mod.ts";
 import { DashboardPage } from "../components/Page.tsx";
 import type { ClientConfig } from "../islands/live.ts";
@@ -35,27 +39,14 @@ export interface BuildManifest {
   css: string;
 }
 
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "worker-src 'self'",
-  "connect-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join("; ");
-
-/** Cross-origin isolation (for measureUserAgentSpecificMemory) and a CSP with no inline script. */
+/**
+ * Cross-origin isolation (for measureUserAgentSpecificMemory); the CSP and the other hardening
+ * headers come from `securityHeaders()` in routes/security.ts, like every answer's.
+ */
 function isolate(c: Context): void {
   c.header("cross-origin-opener-policy", "same-origin");
   c.header("cross-origin-embedder-policy", "require-corp");
   c.header("cross-origin-resource-policy", "same-origin");
-  c.header("content-security-policy", CSP);
-  c.header("x-content-type-options", "nosniff");
-  c.header("referrer-policy", "no-referrer");
 }
 
 const TYPES: Record<string, string> = {
@@ -177,7 +168,7 @@ export function dashboardRoutes(hw: Deps): Hono {
           counts={{
             priority: snapshot.priority.length,
             regular: snapshot.regular.length,
-            display: Math.min(250, all.length),
+            display: Math.min(DEFAULT_CAPS.display, all.length),
           }}
           lanes={buildLanes(mergeNewestFirst(priority, regular))}
           needs={needsList(latestPerSession(all.filter(accept)).values())}

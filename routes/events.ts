@@ -7,8 +7,8 @@ import {
   type NewEvent,
   validateEvent,
   validateHookEventType,
-} from "../lib/events.ts";
-import type { RecentQuery } from "../lib/store.ts";
+} from "../common/events.ts";
+import type { RecentQuery } from "../lib/store/store.ts";
 import { limitBody, parseJson, readText } from "./body.ts";
 
 /** Largest `limit` on `/events/recent`. */

@@ -11,8 +11,11 @@ import {
   type OtlpEncoding,
   readBody,
   STATUS_CODE,
-} from "../lib/otlp.ts";
-import { receiveLogs, receiveMetrics } from "../lib/telemetry_ingest.ts";
+} from "../lib/sessions/otlp.ts";
+import {
+  receiveLogs,
+  receiveMetrics,
+} from "../lib/sessions/telemetry_ingest.ts";
 
 /** Options for {@linkcode otlpRoutes}. */
 export interface OtlpOptions {

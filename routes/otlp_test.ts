@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { loadConfig } from "../lib/config.ts";
+import { loadConfig } from "../lib/base/config.ts";
 import { createHookwatch } from "../lib/hookwatch.ts";
-import { SqliteStore } from "../lib/sqlite_store.ts";
-import { decodeStatus } from "../lib/otlp.ts";
+import { SqliteStore } from "../lib/store/sqlite_store.ts";
+import { decodeStatus } from "../lib/sessions/otlp.ts";
 import { otlpRoutes } from "./otlp.ts";
 import { metricsBody } from "../tests/fixtures/otlp/fixtures.ts";
 

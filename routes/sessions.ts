@@ -1,11 +1,8 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Deps } from "../lib/hookwatch.ts";
-import {
-  SESSION_SORTS,
-  type SessionQuery,
-  type SessionState,
-} from "../lib/sessions.ts";
+import type { SessionState } from "../common/sessions.ts";
+import { SESSION_SORTS, type SessionQuery } from "../lib/sessions/sessions.ts";
 
 /** Largest `limit` on `GET /sessions`. */
 export const SESSIONS_LIMIT_MAX = 1000;

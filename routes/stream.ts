@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Deps } from "../lib/hookwatch.ts";
-import type { StreamFilter } from "../lib/broadcaster.ts";
-import { openEventStream } from "../lib/live_stream.ts";
+import type { StreamFilter } from "../lib/stream/broadcaster.ts";
+import { openEventStream } from "../lib/stream/live_stream.ts";
 
 function parseLastId(value: string | undefined): number | null {
   if (value === undefined || value === "") return null;

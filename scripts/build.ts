@@ -12,7 +12,8 @@ import { createHash } from "node:crypto";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const OUT = `${ROOT}static/build/`;
-const INPUT_DIRS = ["lib", "islands", "workers", "components"];
+// Everything the bundles can reach (tests/house_test.ts holds them to these folders).
+const INPUT_DIRS = ["common", "islands", "workers"];
 const INPUT_FILES = [
   "deno.json",
   "deno.lock",

@@ -4,10 +4,9 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const COPIED = [
-  "lib",
+  "common",
   "islands",
   "workers",
-  "components",
   "scripts/build.ts",
   "static/dashboard.css",
   "deno.json",

@@ -1,5 +1,5 @@
 /**
- * Regenerates `lib/otlp_proto.json`, the protobufjs descriptor of the OTLP logs and metrics
+ * Regenerates `lib/sessions/otlp_proto.json`, the protobufjs descriptor of the OTLP logs and metrics
  * export services, from a checkout of github.com/open-telemetry/opentelemetry-proto
  * (Apache-2.0), plus `google.rpc.Status` for error answers.
  *
@@ -37,6 +37,6 @@ const json = {
   ...root.toJSON({ keepComments: false }),
 };
 await Deno.writeTextFile(
-  new URL("../lib/otlp_proto.json", import.meta.url),
+  new URL("../lib/sessions/otlp_proto.json", import.meta.url),
   JSON.stringify(json) + "\n",
 );

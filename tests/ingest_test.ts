@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { postJson, sampleEvent, startServer } from "./helpers/server.ts";
-import { CORE_HOOK_TYPES, isPriority } from "../lib/classify.ts";
+import { CORE_HOOK_TYPES, isPriority } from "../common/classify.ts";
 
 Deno.test("ingest - POST /events stores, classifies and answers the stored event", async () => {
   const server = await startServer();

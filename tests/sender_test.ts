@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { ROOT, startServer, type TestServer } from "./helpers/server.ts";
 import { DEFAULT_DEADLINE_MS } from "../hooks/send_event.ts";
-import { CORE_HOOK_TYPES, isPriority } from "../lib/classify.ts";
+import { CORE_HOOK_TYPES, isPriority } from "../common/classify.ts";
 
 const SENDER = fileURLToPath(
   new URL("../hooks/send_event.ts", import.meta.url),

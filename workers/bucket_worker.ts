@@ -6,14 +6,14 @@
  *
  * @module
  */
-import { createClassifier } from "../lib/classify.ts";
+import { createClassifier } from "../common/classify.ts";
 import {
   type BucketRetention,
   displayRegularCount,
   DualBuckets,
   mergeNewestFirst,
   newestFirst,
-} from "../lib/buckets.ts";
+} from "../common/buckets.ts";
 import {
   buildLanes,
   eventFilter,
@@ -28,7 +28,7 @@ import {
   sessionKey,
   type StreamEvent,
   toRow,
-} from "../lib/rows.ts";
+} from "../common/rows.ts";
 import type {
   ArrivalStats,
   Connection,
@@ -36,8 +36,8 @@ import type {
   InitMessage,
   LiveUpdate,
   ToWorker,
-} from "./protocol.ts";
-import type { SessionSummary } from "../lib/sessions.ts";
+} from "../common/worker_protocol.ts";
+import type { SessionSummary } from "../common/sessions.ts";
 
 interface Held {
   id: number;

@@ -1,0 +1,319 @@
+/**
+ * The dashboard's compact view of an event: one feed row, its one-line description, the
+ * filters, the "needs you" rule and per-session lanes. Shared by the server's first paint and
+ * the browser worker so both show the same thing.
+ *
+ * @module
+ */
+import type { StoredEvent } from "./events.ts";
+import { waitsForUser } from "./hook_types.ts";
+
+/** An event as it travels on the stream (no chat). */
+export type StreamEvent = Omit<StoredEvent, "chat">;
+
+/** One feed row: what the main thread needs to draw an event. */
+export interface FeedRow {
+  id: number;
+  app: string;
+  session: string;
+  /** `agent_id` inside subagents. */
+  agent: string | null;
+  type: string;
+  /** 1 for priority. */
+  p: 0 | 1;
+  /** The event's timestamp, ms. */
+  ts: number;
+  /** Server arrival time, ms. */
+  rx: number;
+  model: string | null;
+  /** One line: the summary or the most telling payload field. */
+  text: string;
+}
+
+/** The dashboard's filters; empty strings match everything. */
+export interface Filters {
+  app: string;
+  session: string;
+  type: string;
+  /** Free text, matched case-insensitively. */
+  q: string;
+}
+
+/** No filter. */
+export const NO_FILTERS: Readonly<Filters> = Object.freeze({
+  app: "",
+  session: "",
+  type: "",
+  q: "",
+});
+
+/** Which bucket a view shows. */
+export type View = "all" | "priority" | "regular";
+
+/** Longest row text kept. */
+export const TEXT_LIMIT = 160;
+
+function str(value: unknown): string | null {
+  return typeof value === "string" && value.length > 0 ? value : null;
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > TEXT_LIMIT ? `${flat.slice(0, TEXT_LIMIT - 1)}…` : flat;
+}
+
+/** The most telling field of a hook payload, as one line of plain text. */
+export function describeEvent(event: StreamEvent): string {
+  if (event.summary) return oneLine(event.summary);
+  if (event.hook_event_type === "MessageDisplay") {
+    return oneLine(foldedText(event));
+  }
+  const p = event.payload ?? {};
+  if (Array.isArray(p.tool_calls)) {
+    const names = p.tool_calls.map((c) =>
+      str((c as Record<string, unknown> | null)?.tool_name) ?? "?"
+    );
+    return oneLine(
+      `${names.length} tool call${names.length === 1 ? "" : "s"}: ${
+        names.join(", ")
+      }`,
+    );
+  }
+  const message = str(p.message);
+  if (message) return oneLine(message);
+  const tool = str(p.tool_name);
+  if (tool) {
+    const input = (p.tool_input ?? {}) as Record<string, unknown>;
+    const detail = str(input.command) ?? str(input.file_path) ??
+      str(input.pattern) ?? str(input.url) ?? str(input.description) ??
+      str(input.prompt) ?? str(input.query);
+    const error = str(p.error);
+    return oneLine(
+      [tool, detail, error ? `— ${error}` : null].filter(Boolean).join(" "),
+    );
+  }
+  const text = str(p.prompt) ??
+    str(p.last_assistant_message) ?? str(p.error) ?? str(p.reason) ??
+    str(p.source) ?? str(p.title) ?? "";
+  return oneLine(text);
+}
+
+/**
+ * The key under which the feed folds an event into one row with others: `MessageDisplay` events
+ * (Claude Code's text as it is shown, several per message) fold by message. Null otherwise.
+ */
+export function foldKey(e: StreamEvent): string | null {
+  if (e.hook_event_type !== "MessageDisplay") return null;
+  const message = str(e.payload?.message_id);
+  return message ? `${e.session_id}\n${e.agent_id ?? ""}\n${message}` : null;
+}
+
+/** The raw text one part of a folded message adds. */
+export function foldedText(e: StreamEvent): string {
+  const p = e.payload ?? {};
+  return str(p.delta) ?? str(p.text) ?? str(p.message) ?? "";
+}
+
+/** The row of a folded message: the newer part's row with the text of every part so far. */
+export function foldRow(row: FeedRow, text: string): FeedRow {
+  return { ...row, text: oneLine(text.slice(-TEXT_LIMIT * 4)) };
+}
+
+/** The feed row of an event. */
+export function toRow(event: StreamEvent): FeedRow {
+  return {
+    id: event.id,
+    app: event.source_app,
+    session: event.session_id,
+    agent: event.agent_id ?? null,
+    type: event.hook_event_type,
+    p: event.priority,
+    ts: event.timestamp,
+    rx: event.received_at,
+    model: event.model_name ?? null,
+    text: describeEvent(event),
+  };
+}
+
+/** Reads filters from URL search parameters (`app`, `session`, `type`, `q`). */
+export function filtersFromParams(params: URLSearchParams): Filters {
+  const get = (key: string) => (params.get(key) ?? "").slice(0, 256);
+  return {
+    app: get("app"),
+    session: get("session"),
+    type: get("type"),
+    q: get("q").trim(),
+  };
+}
+
+/** True when no filter is set. */
+export function noFilters(f: Filters): boolean {
+  return !f.app && !f.session && !f.type && !f.q;
+}
+
+/**
+ * Builds a predicate for the filters. Free text matches the app, session, type, summary, model
+ * and the payload's JSON; `haystack` lets a caller cache that lowercased text per event.
+ */
+export function eventFilter(
+  filters: Filters,
+  haystack: (event: StreamEvent) => string = searchText,
+): (event: StreamEvent) => boolean {
+  const q = filters.q.toLowerCase();
+  return (e) =>
+    (!filters.app || e.source_app === filters.app) &&
+    (!filters.session || e.session_id === filters.session) &&
+    (!filters.type || e.hook_event_type === filters.type) &&
+    (!q || haystack(e).includes(q));
+}
+
+/** Lowercased text that free-text search looks in (payload JSON capped at 8 kB). */
+export function searchText(e: StreamEvent): string {
+  let payload = "";
+  try {
+    payload = JSON.stringify(e.payload ?? {}).slice(0, 8192);
+  } catch { /* cyclic values cannot arrive over JSON */ }
+  return [
+    e.source_app,
+    e.session_id,
+    e.agent_id ?? "",
+    e.hook_event_type,
+    e.summary ?? "",
+    e.model_name ?? "",
+    payload,
+  ].join("\n").toLowerCase();
+}
+
+/** True when this event, as a session's latest, means the agent waits for its user. */
+export function needsUser(e: StreamEvent): boolean {
+  return waitsForUser(e.hook_event_type, e.payload);
+}
+
+/** A session waiting on its user. */
+export interface NeedsItem {
+  key: string;
+  id: number;
+  app: string;
+  session: string;
+  type: string;
+  text: string;
+  ts: number;
+}
+
+/** The key of an event's session: app and session id. */
+export function sessionKey(e: StreamEvent): string {
+  return sessionKeyOf(e.source_app, e.session_id);
+}
+
+function sessionKeyOf(app: string, session: string): string {
+  return `${app}\u0000${session}`;
+}
+
+/**
+ * The "needs you" list from each session's latest event (any order): sessions waiting on their
+ * user, most recent first.
+ */
+export function needsList(
+  latestPerSession: Iterable<StreamEvent>,
+  limit = 20,
+): NeedsItem[] {
+  const out: NeedsItem[] = [];
+  for (const e of latestPerSession) {
+    if (!needsUser(e)) continue;
+    out.push({
+      key: sessionKey(e),
+      id: e.id,
+      app: e.source_app,
+      session: e.session_id,
+      type: e.hook_event_type,
+      text: describeEvent(e),
+      ts: e.timestamp,
+    });
+  }
+  return out.sort((a, b) => b.id - a.id).slice(0, limit);
+}
+
+/** Each session's newest event among `events`. */
+export function latestPerSession(
+  events: Iterable<StreamEvent>,
+): Map<string, StreamEvent> {
+  const latest = new Map<string, StreamEvent>();
+  for (const e of events) {
+    const key = sessionKey(e);
+    const seen = latest.get(key);
+    if (!seen || seen.id < e.id) latest.set(key, e);
+  }
+  return latest;
+}
+
+/** One agent's recent events inside a session lane: newest first, `[id, type, priority]`. */
+export interface LaneTrack {
+  /** The subagent's `agent_id`; null for the session's main agent. */
+  agent: string | null;
+  marks: [number, string, 0 | 1][];
+}
+
+/** A session's recent activity, for the lanes: one track per agent. */
+export interface Lane {
+  key: string;
+  app: string;
+  session: string;
+  /** Distinct subagents seen in the window. */
+  agents: number;
+  lastType: string;
+  lastAt: number;
+  /** The main agent first, then the most recently active subagents. */
+  tracks: LaneTrack[];
+}
+
+/** Most lanes shown, tracks per lane and marks per track. */
+export const LANE_LIMITS = Object.freeze({ lanes: 12, tracks: 3, marks: 24 });
+
+/** Groups newest-first rows into per-session lanes, most recently active first. */
+export function buildLanes(rowsNewestFirst: readonly FeedRow[]): Lane[] {
+  const lanes = new Map<
+    string,
+    Lane & { agentSet: Set<string>; byAgent: Map<string | null, LaneTrack> }
+  >();
+  for (const r of rowsNewestFirst) {
+    const key = sessionKeyOf(r.app, r.session);
+    let lane = lanes.get(key);
+    if (!lane) {
+      if (lanes.size >= LANE_LIMITS.lanes) continue;
+      lane = {
+        key,
+        app: r.app,
+        session: r.session,
+        agents: 0,
+        lastType: r.type,
+        lastAt: r.ts,
+        tracks: [],
+        agentSet: new Set(),
+        byAgent: new Map(),
+      };
+      lanes.set(key, lane);
+    }
+    if (r.agent) lane.agentSet.add(r.agent);
+    let track = lane.byAgent.get(r.agent);
+    if (!track) {
+      // The main agent always gets a track; subagents while there is room.
+      if (r.agent !== null && lane.byAgent.size >= LANE_LIMITS.tracks) continue;
+      track = { agent: r.agent, marks: [] };
+      lane.byAgent.set(r.agent, track);
+      lane.tracks.push(track);
+    }
+    if (track.marks.length < LANE_LIMITS.marks) {
+      track.marks.push([r.id, r.type, r.p]);
+    }
+  }
+  return [...lanes.values()].map((
+    { agentSet, byAgent: _, tracks, ...lane },
+  ) => ({
+    ...lane,
+    agents: agentSet.size,
+    tracks: [
+      ...tracks.filter((t) => t.agent === null),
+      ...tracks.filter((t) => t.agent !== null),
+    ],
+  }));
+}

@@ -1,0 +1,210 @@
+/**
+ * Configuration from the environment, validated once at start-up: a bad value stops the
+ * process with a message naming the variable.
+ *
+ * @module
+ */
+import { DEFAULT_PRIORITY_TYPES } from "../../common/classify.ts";
+import { DEFAULT_RETENTION } from "../../common/buckets.ts";
+
+/** hookwatch's configuration. */
+export interface Config {
+  port: number;
+  host: string;
+  /** `sqlite:<path>` / a plain path for SQLite, or `postgres://…`. */
+  databaseUrl: string;
+  token: string | null;
+  /** Separate token for `/metrics`; falls back to `token`. */
+  metricsToken: string | null;
+  priorityEventTypes: string[];
+  retentionPriorityMs: number;
+  retentionRegularMs: number;
+  otlpEndpoint: string | null;
+  /** Largest accepted body for one event, bytes. */
+  maxBodyBytes: number;
+  /** Largest accepted batch body, bytes. */
+  maxBatchBytes: number;
+  /** Most events in one batch. */
+  maxBatchEvents: number;
+  /** Bytes a stream client may fall behind before it is disconnected. */
+  streamClientQueueBytes: number;
+  /** How many missed events a resuming client gets replayed before it gets a fresh snapshot. */
+  streamReplayLimit: number;
+  heartbeatMs: number;
+  /** A request body must arrive whole within this many milliseconds (slow-loris guard). */
+  bodyTimeoutMs: number;
+  /** Most open streams in all (503 beyond). */
+  streamMaxClients: number;
+  /** Most open streams from one client address (429 beyond). */
+  streamMaxClientsPerIp: number;
+  /** Browser origins allowed by CORS; empty allows none beyond same-origin. */
+  corsOrigins: string[];
+  /** false turns instrumentation off (`HOOKWATCH_METRICS=off`), for measuring its cost. */
+  metricsEnabled: boolean;
+}
+
+/** A configuration value that cannot be used; `variable` names it. */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/;
+const UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1e3,
+  m: 60e3,
+  h: 3600e3,
+  d: 86400e3,
+};
+
+/**
+ * Parses a duration such as `24h`, `90m`, `30s`, `500ms` or plain milliseconds.
+ *
+ * @example
+ * ```ts
+ * parseDuration("4h", "RETENTION_REGULAR"); // 14400000
+ * ```
+ */
+export function parseDuration(value: string, variable: string): number {
+  const match = DURATION.exec(value.trim());
+  if (!match) {
+    throw new ConfigError(
+      variable,
+      `"${value}" is not a duration such as 24h, 90m or 30s`,
+    );
+  }
+  const ms = Number(match[1]) * UNIT_MS[match[2] ?? "ms"];
+  if (ms <= 0) throw new ConfigError(variable, "must be greater than zero");
+  return ms;
+}
+
+function integer(
+  env: Record<string, string | undefined>,
+  variable: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[variable];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(
+      variable,
+      `"${raw}" is not a whole number from ${min} to ${max}`,
+    );
+  }
+  return value;
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? "").split(",").map((s) => s.trim()).filter((s) =>
+    s.length > 0
+  );
+}
+
+/**
+ * Reads and validates the configuration.
+ *
+ * @throws {ConfigError} naming the first bad variable.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): Config {
+  const host = env.HOST?.trim() || "127.0.0.1";
+  if (!/^[A-Za-z0-9.:\-\[\]]+$/.test(host)) {
+    throw new ConfigError("HOST", `"${host}" is not a host name or address`);
+  }
+  const databaseUrl = env.DATABASE_URL?.trim() || "sqlite:./data/hookwatch.db";
+  if (
+    !/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl) &&
+    !databaseUrl.endsWith(".db")
+  ) {
+    throw new ConfigError(
+      "DATABASE_URL",
+      "must be sqlite:<path>, a path ending in .db, or postgres://…",
+    );
+  }
+  const priorityEventTypes = env.PRIORITY_EVENT_TYPES === undefined
+    ? [...DEFAULT_PRIORITY_TYPES]
+    : list(env.PRIORITY_EVENT_TYPES);
+  for (const type of priorityEventTypes) {
+    if (!/^[A-Za-z][A-Za-z0-9_.:-]*$/.test(type)) {
+      throw new ConfigError(
+        "PRIORITY_EVENT_TYPES",
+        `"${type}" is not a hook event name`,
+      );
+    }
+  }
+  const otlp = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || null;
+  if (otlp !== null && !URL.canParse(otlp)) {
+    throw new ConfigError(
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+      `"${otlp}" is not a URL`,
+    );
+  }
+  const token = env.HOOKWATCH_TOKEN || null;
+  if (token !== null && token.length < 8) {
+    throw new ConfigError("HOOKWATCH_TOKEN", "must be at least 8 characters");
+  }
+  const metricsFlag = (env.HOOKWATCH_METRICS ?? "on").toLowerCase();
+  if (!["on", "off", "true", "false", "1", "0"].includes(metricsFlag)) {
+    throw new ConfigError(
+      "HOOKWATCH_METRICS",
+      `"${env.HOOKWATCH_METRICS}" is not on or off`,
+    );
+  }
+  return {
+    port: integer(env, "PORT", 4000, 0, 65535),
+    host,
+    databaseUrl,
+    token,
+    metricsToken: env.HOOKWATCH_METRICS_TOKEN || token,
+    priorityEventTypes,
+    retentionPriorityMs: env.RETENTION_PRIORITY === undefined
+      ? DEFAULT_RETENTION.priority
+      : parseDuration(env.RETENTION_PRIORITY, "RETENTION_PRIORITY"),
+    retentionRegularMs: env.RETENTION_REGULAR === undefined
+      ? DEFAULT_RETENTION.regular
+      : parseDuration(env.RETENTION_REGULAR, "RETENTION_REGULAR"),
+    otlpEndpoint: otlp,
+    maxBodyBytes: integer(
+      env,
+      "MAX_BODY_BYTES",
+      4 * 1024 * 1024,
+      1024,
+      256 * 1024 * 1024,
+    ),
+    maxBatchBytes: integer(
+      env,
+      "MAX_BATCH_BYTES",
+      32 * 1024 * 1024,
+      1024,
+      1024 * 1024 * 1024,
+    ),
+    maxBatchEvents: integer(env, "MAX_BATCH_EVENTS", 10_000, 1, 1_000_000),
+    streamClientQueueBytes: integer(
+      env,
+      "STREAM_CLIENT_QUEUE_BYTES",
+      4 * 1024 * 1024,
+      64 * 1024,
+      1024 * 1024 * 1024,
+    ),
+    streamReplayLimit: integer(env, "STREAM_REPLAY_LIMIT", 5_000, 1, 1_000_000),
+    heartbeatMs: integer(env, "STREAM_HEARTBEAT_MS", 15_000, 100, 3_600_000),
+    bodyTimeoutMs: integer(env, "BODY_TIMEOUT_MS", 30_000, 100, 3_600_000),
+    streamMaxClients: integer(env, "STREAM_MAX_CLIENTS", 2_000, 1, 1_000_000),
+    streamMaxClientsPerIp: integer(
+      env,
+      "STREAM_MAX_CLIENTS_PER_IP",
+      1_000,
+      1,
+      1_000_000,
+    ),
+    corsOrigins: list(env.CORS_ORIGINS),
+    metricsEnabled: ["on", "true", "1"].includes(metricsFlag),
+  };
+}

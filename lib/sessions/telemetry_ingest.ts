@@ -1,0 +1,193 @@
+/**
+ * What happens to decoded Claude Code telemetry: `api_request` and `api_error` records become
+ * timeline events (stored like hook events, `payload.source: "otel"`), every record and metric
+ * point updates the session aggregates, the changed sessions go out as `session` stream
+ * frames, and new spend reaches the Prometheus counters.
+ *
+ * @module
+ */
+import type { NewEvent } from "../../common/events.ts";
+import type { OtlpDataPoint, OtlpLogRecord, PartialSuccess } from "./otlp.ts";
+import {
+  type ClaudeEvent,
+  claudeEventOf,
+  usageOf,
+  type UsagePoint,
+} from "./claude_telemetry.ts";
+import {
+  type Changes,
+  encodeSessionFrame,
+  type SessionTracker,
+} from "./sessions.ts";
+import { recordSpend } from "./claude_spend.ts";
+import { instruments } from "../base/instruments.ts";
+
+/** What telemetry needs from the running domain (the wiring in `lib/hookwatch.ts` has it). */
+export interface TelemetryDeps {
+  /** Stores timeline events as hook events are stored. */
+  ingest(events: NewEvent[]): Promise<unknown>;
+  readonly sessions: SessionTracker;
+  readonly broadcaster: {
+    publishFrame(bytes: Uint8Array, sourceApp: string | null): void;
+  };
+}
+
+/** Claude Code events shown in the timeline. */
+export const TIMELINE_EVENTS: ReadonlySet<string> = new Set([
+  "api_request",
+  "api_error",
+]);
+
+const TIMELINE_FIELDS = [
+  "model",
+  "cost_usd",
+  "duration_ms",
+  "input_tokens",
+  "output_tokens",
+  "cache_read_tokens",
+  "cache_creation_tokens",
+  "speed",
+  "error",
+  "status_code",
+  "attempt",
+];
+
+function summaryOf(e: ClaudeEvent): string {
+  if (e.name === "api_error") {
+    return `${e.model ?? "API"} error ${e.attributes.status_code ?? ""}: ${
+      String(e.attributes.error ?? "").slice(0, 200)
+    }`.trim();
+  }
+  return `${e.model ?? "API"} $${
+    e.costUsd.toFixed(4)
+  } · ${e.tokens.input} in / ${e.tokens.output} out / ${e.tokens.cacheRead} cache read`;
+}
+
+/**
+ * The timeline event of a Claude Code event: `hook_event_type` `claude_code.<name>`, its
+ * request figures in the payload, and an `event_id` from the record so a retried export is
+ * not stored twice.
+ */
+export function timelineEvent(
+  e: ClaudeEvent,
+  sourceApp: string,
+  now: number,
+): NewEvent {
+  const payload: Record<string, unknown> = {
+    source: "otel",
+    event_name: `claude_code.${e.name}`,
+    prompt_id: e.promptId,
+  };
+  for (const field of TIMELINE_FIELDS) {
+    if (e.attributes[field] !== undefined) payload[field] = e.attributes[field];
+  }
+  return {
+    source_app: sourceApp,
+    session_id: e.sessionId,
+    hook_event_type: `claude_code.${e.name}`,
+    payload,
+    timestamp: e.time > now + 60_000 ? now : e.time,
+    model_name: e.model,
+    summary: summaryOf(e),
+    chat: null,
+    event_id: `otel:${e.key}`,
+  };
+}
+
+function partial(
+  rejected: number,
+  reasons: Map<string, number>,
+): PartialSuccess {
+  return {
+    rejected,
+    errorMessage: [...reasons].slice(0, 5).map(([reason, n]) =>
+      n > 1 ? `${reason} (${n})` : reason
+    ).join("; "),
+  };
+}
+
+function publish(hw: TelemetryDeps, changes: Changes): void {
+  recordSpend(changes.spend);
+  for (const id of changes.sessions) {
+    const summary = hw.sessions.summary(id);
+    if (summary) {
+      hw.broadcaster.publishFrame(
+        encodeSessionFrame(summary),
+        summary.source_app,
+      );
+    }
+  }
+}
+
+/** Takes in the log records of one export; returns what was rejected and why. */
+export async function receiveLogs(
+  hw: TelemetryDeps,
+  records: readonly OtlpLogRecord[],
+  now: number,
+): Promise<PartialSuccess> {
+  const events: ClaudeEvent[] = [];
+  const reasons = new Map<string, number>();
+  for (const record of records) {
+    const event = claudeEventOf(record, now);
+    if ("reason" in event) {
+      reasons.set(event.reason, (reasons.get(event.reason) ?? 0) + 1);
+    } else {
+      events.push(event);
+    }
+  }
+  // Timeline first, aggregates second: both are idempotent, so an export retried after a
+  // failure between them completes both without counting anything twice.
+  const timeline = events.filter((e) => TIMELINE_EVENTS.has(e.name));
+  if (timeline.length > 0) {
+    await hw.ingest(timeline.map((e) =>
+      timelineEvent(
+        e,
+        hw.sessions.summary(e.sessionId)?.source_app ?? "claude-code",
+        now,
+      )
+    ));
+  }
+  const changes = hw.sessions.recordClaudeEvents(events, now);
+  publish(hw, changes);
+  const rejected = records.length - events.length;
+  const count = instruments.otlpItemsTotal;
+  count.add(changes.fresh.length, { signal: "logs", outcome: "accepted" });
+  count.add(events.length - changes.fresh.length, {
+    signal: "logs",
+    outcome: "duplicate",
+  });
+  count.add(rejected, { signal: "logs", outcome: "rejected" });
+  return partial(rejected, reasons);
+}
+
+/**
+ * Takes in the metric points of one export (`skipped`: histogram and summary points, which
+ * are not read); returns what was rejected and why.
+ */
+export function receiveMetrics(
+  hw: TelemetryDeps,
+  points: readonly OtlpDataPoint[],
+  skipped: number,
+  now: number,
+): PartialSuccess {
+  const usage: UsagePoint[] = [];
+  const reasons = new Map<string, number>();
+  let ignored = 0;
+  for (const point of points) {
+    const u = usageOf(point);
+    if (u === null) ignored++;
+    else if ("reason" in u) {
+      reasons.set(u.reason, (reasons.get(u.reason) ?? 0) + 1);
+    } else usage.push(u);
+  }
+  if (skipped > 0) {
+    reasons.set("histograms and summaries are not read", skipped);
+  }
+  publish(hw, hw.sessions.recordUsage(usage, now));
+  const rejected = points.length - usage.length - ignored + skipped;
+  const count = instruments.otlpItemsTotal;
+  count.add(usage.length, { signal: "metrics", outcome: "accepted" });
+  count.add(ignored, { signal: "metrics", outcome: "ignored" });
+  count.add(rejected, { signal: "metrics", outcome: "rejected" });
+  return partial(rejected, reasons);
+}

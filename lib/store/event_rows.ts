@@ -1,0 +1,125 @@
+/**
+ * An event's stored fields, written down once: the columns, how each is written and read back,
+ * and the stream's view of an event. Both SQL stores build their statements from
+ * {@linkcode EVENT_FIELDS}; the DDL lives in each store's migrations (append one there when a
+ * field is added here: `event_rows_test.ts` fails until both tables have the column).
+ *
+ * @module
+ */
+import type { StoredEvent } from "../../common/events.ts";
+import type { ClassifiedEvent, RecentQuery } from "./store.ts";
+
+/** How one field is stored. */
+interface Field {
+  /** PostgreSQL type of the column (the array cast of the batch insert). */
+  pg: "text" | "bigint" | "smallint";
+  /** Stored as JSON text. */
+  json?: true;
+  /** May be absent from an event: stored and served as null. */
+  nullable?: true;
+  /** Left out of lists and the stream (can be large); only `get` reads it. */
+  detailOnly?: true;
+}
+
+/**
+ * Every stored field but `id`, in the order the stream serves them. Adding a field: add it here
+ * (and to the event types in `common/events.ts`), then one migration per store.
+ */
+export const EVENT_FIELDS = {
+  priority: { pg: "smallint" },
+  source_app: { pg: "text" },
+  session_id: { pg: "text" },
+  hook_event_type: { pg: "text" },
+  timestamp: { pg: "bigint" },
+  received_at: { pg: "bigint" },
+  model_name: { pg: "text", nullable: true },
+  summary: { pg: "text", nullable: true },
+  event_id: { pg: "text", nullable: true },
+  agent_id: { pg: "text", nullable: true },
+  payload: { pg: "text", json: true },
+  chat: { pg: "text", json: true, nullable: true, detailOnly: true },
+} as const satisfies Record<
+  Exclude<keyof StoredEvent, "id">,
+  Field
+>;
+
+type FieldName = keyof typeof EVENT_FIELDS;
+const ENTRIES = Object.entries(EVENT_FIELDS) as [FieldName, Field][];
+
+/** The stored columns but `id`, in insert order. */
+export const INSERT_COLUMNS: readonly FieldName[] = ENTRIES.map(([n]) => n);
+
+/** PostgreSQL type of each of {@linkcode INSERT_COLUMNS}. */
+export const PG_TYPES: readonly string[] = ENTRIES.map(([, f]) => f.pg);
+
+const LISTED = ENTRIES.filter(([, f]) => !f.detailOnly).map(([n]) => n);
+
+/** The columns served in lists and on the stream, quoted (`timestamp` is a keyword). */
+export const LIST_COLUMNS: string = ["id", ...LISTED].map((c) => `"${c}"`)
+  .join(", ");
+
+/** {@linkcode LIST_COLUMNS} and the detail-only ones (`get`). */
+export const ALL_COLUMNS: string = ["id", ...INSERT_COLUMNS].map((c) =>
+  `"${c}"`
+)
+  .join(", ");
+
+/** An `events` row as the drivers return it (JSON fields as text). */
+export type Row = Record<string, string | number | null>;
+
+/** The column values of an event, in {@linkcode INSERT_COLUMNS} order. */
+export function rowValues(e: ClassifiedEvent): (string | number | null)[] {
+  return ENTRIES.map(([name, f]) => {
+    const value = e[name];
+    if (value === undefined || value === null) return null;
+    return f.json ? JSON.stringify(value) : value as string | number;
+  });
+}
+
+/** The stored event an insert of `e` produced (what a later read returns, without chat). */
+export function storedEvent(id: number, e: ClassifiedEvent): StoredEvent {
+  const event: Record<string, unknown> = { id };
+  for (const name of LISTED) {
+    const f: Field = EVENT_FIELDS[name];
+    event[name] = f.nullable ? e[name] ?? null : e[name];
+  }
+  return event as unknown as StoredEvent;
+}
+
+/** A row read back as an event; `chat` only when the row carries it. */
+export function toEvent(row: Row): StoredEvent {
+  const event: Record<string, unknown> = { id: row.id };
+  for (const [name, f] of ENTRIES) {
+    const value = row[name];
+    if (value === undefined) continue;
+    event[name] = f.json && value !== null
+      ? JSON.parse(value as string)
+      : value;
+  }
+  event.priority = row.priority === 1 ? 1 : 0;
+  return event as unknown as StoredEvent;
+}
+
+/** The event as it travels on the stream: every listed field (not chat), absent ones null. */
+export function streamView(event: StoredEvent): Omit<StoredEvent, "chat"> {
+  const view: Record<string, unknown> = { id: event.id };
+  for (const name of LISTED) view[name] = event[name] ?? null;
+  return view as unknown as Omit<StoredEvent, "chat">;
+}
+
+/** The equality filters of a {@linkcode RecentQuery} that are set, as column/value pairs. */
+export function recentFilters(query: RecentQuery): [string, string | number][] {
+  const filters: [string, string | number][] = [];
+  for (
+    const column of [
+      "source_app",
+      "session_id",
+      "hook_event_type",
+      "priority",
+    ] as const
+  ) {
+    const value = query[column];
+    if (value !== undefined) filters.push([column, value]);
+  }
+  return filters;
+}

@@ -1,0 +1,312 @@
+/**
+ * Live fan-out to stream clients. Each event's frame is encoded once; frames are coalesced and
+ * written as one chunk per client per flush, with the flush interval growing with the number of
+ * clients (immediate for a few, up to 50 ms for a thousand). Each client has a bounded queue: one
+ * that falls further behind is disconnected (it resumes by id), so a slow or stalled reader never
+ * grows memory or delays the others.
+ *
+ * @module
+ */
+import type { StoredEvent } from "../../common/events.ts";
+import {
+  concat,
+  encodeEventFrame,
+  HEARTBEAT_FRAME,
+  PRIORITY_METADATA_BYTES,
+} from "./sse.ts";
+import { instruments } from "../base/instruments.ts";
+
+/** Which events a client wants. */
+export interface StreamFilter {
+  source_app?: string;
+  priority?: 0 | 1;
+}
+
+interface Frame {
+  event: StoredEvent;
+  bytes: Uint8Array;
+}
+
+/** The stream filter: the one test of whether a client wants an event (live, replay, snapshot). */
+export function matches(filter: StreamFilter, event: StoredEvent): boolean {
+  return (filter.source_app === undefined ||
+    filter.source_app === event.source_app) &&
+    (filter.priority === undefined || filter.priority === event.priority);
+}
+
+/** One connected stream; obtain it from {@linkcode Broadcaster.open}. */
+export class StreamClient {
+  readonly stream: ReadableStream<Uint8Array>;
+  readonly filter: StreamFilter;
+  readonly key: string;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #held: Frame[] | null = [];
+  #closed = false;
+  #catchUpBytes = 0;
+  readonly #limit: number;
+  readonly #onGone: (client: StreamClient, dropped: boolean) => void;
+
+  constructor(
+    filter: StreamFilter,
+    limit: number,
+    onGone: (client: StreamClient, dropped: boolean) => void,
+  ) {
+    this.filter = filter;
+    this.key = filter.source_app === undefined && filter.priority === undefined
+      ? ""
+      : JSON.stringify([filter.source_app ?? null, filter.priority ?? null]);
+    this.#limit = limit;
+    this.#onGone = onGone;
+    this.stream = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.#controller = controller;
+        },
+        cancel: () => this.#gone(false),
+      },
+      new ByteLengthQueuingStrategy({ highWaterMark: limit }),
+    );
+  }
+
+  /** Bytes written but not yet taken by the connection. */
+  get queuedBytes(): number {
+    return this.#closed
+      ? 0
+      : Math.max(0, this.#limit - (this.#controller.desiredSize ?? 0));
+  }
+
+  /** True until the client has been sent its snapshot or replay. */
+  get catchingUp(): boolean {
+    return this.#held !== null;
+  }
+
+  /**
+   * Writes raw bytes; drops the client when its queue is already over the bound. While catching
+   * up (snapshot, replay, then the frames held meanwhile) nothing is dropped: those bytes are
+   * bounded by the replay limit and count against the bound only once the reader has taken them.
+   */
+  write(bytes: Uint8Array): void {
+    if (this.#closed) return;
+    if (this.#held !== null) {
+      this.#catchUpBytes += bytes.byteLength;
+      this.#controller.enqueue(bytes);
+      return;
+    }
+    // Catch-up bytes still queued are allowed on top of the bound (they shrink as they are read).
+    this.#catchUpBytes = Math.min(this.#catchUpBytes, this.queuedBytes);
+    // Over the bound before this write: the client is not keeping up. (Checked before, not
+    // after, so one frame larger than the bound still goes to a client that reads.)
+    if ((this.#controller.desiredSize ?? 0) + this.#catchUpBytes < 0) {
+      this.#controller.error(new Error("stream client fell too far behind"));
+      this.#gone(true);
+      return;
+    }
+    this.#controller.enqueue(bytes);
+  }
+
+  hold(frame: Frame): void {
+    if (this.#held && matches(this.filter, frame.event)) this.#held.push(frame);
+  }
+
+  /** Ends catching up: sends the live frames held meanwhile that come after `afterId`. */
+  goLive(afterId: number): void {
+    const held = this.#held ?? [];
+    this.#held = null;
+    const due = held.filter((f) => f.event.id > afterId).map((f) => f.bytes);
+    if (due.length > 0 && !this.#closed) {
+      const chunk = concat(due);
+      this.#catchUpBytes += chunk.byteLength;
+      this.#controller.enqueue(chunk);
+    }
+  }
+
+  /** Closes the stream, optionally after a last frame. */
+  close(last?: Uint8Array): void {
+    if (this.#closed) return;
+    if (last) this.#controller.enqueue(last);
+    this.#controller.close();
+    this.#gone(false);
+  }
+
+  #gone(dropped: boolean): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#held = null;
+    this.#onGone(this, dropped);
+  }
+}
+
+/** Options for {@linkcode Broadcaster}. */
+export interface BroadcasterOptions {
+  /** Bytes a client may have queued before it is dropped. */
+  queueBytes: number;
+  heartbeatMs: number;
+}
+
+/** Stream figures for health and metrics. */
+export interface StreamStats {
+  connections: number;
+  queueBytes: number;
+  droppedTotal: number;
+  /** Bytes of priority metadata ÷ bytes of event frames. */
+  overheadRatio: number;
+  framesTotal: number;
+}
+
+/**
+ * Fans committed events out to every stream client.
+ *
+ * @example
+ * ```ts
+ * const broadcaster = new Broadcaster({ queueBytes: 4 << 20, heartbeatMs: 15_000 });
+ * const client = broadcaster.open({});
+ * client.goLive(0);
+ * broadcaster.publish(storedEvents);
+ * ```
+ */
+export class Broadcaster {
+  readonly #clients = new Set<StreamClient>();
+  readonly #options: BroadcasterOptions;
+  #pending: Frame[] = [];
+  #pendingSince = 0;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #heartbeat: ReturnType<typeof setInterval> | null = null;
+  #dropped = 0;
+  #frameBytes = 0;
+  #frames = 0;
+
+  constructor(options: BroadcasterOptions) {
+    this.#options = options;
+  }
+
+  /** Registers a client; it holds live frames until {@linkcode StreamClient.goLive}. */
+  open(filter: StreamFilter = {}): StreamClient {
+    const client = new StreamClient(
+      filter,
+      this.#options.queueBytes,
+      (gone, dropped) => {
+        this.#clients.delete(gone);
+        if (dropped) {
+          this.#dropped++;
+          instruments.sseClientsDroppedTotal.add(1);
+        }
+        if (this.#clients.size === 0) this.#stopHeartbeat();
+      },
+    );
+    this.#clients.add(client);
+    this.#startHeartbeat();
+    return client;
+  }
+
+  /** Queues committed events (in id order) for every client. */
+  publish(events: readonly StoredEvent[]): void {
+    if (this.#pending.length === 0) this.#pendingSince = performance.now();
+    for (const event of events) {
+      const bytes = encodeEventFrame(event);
+      this.#pending.push({ event, bytes });
+      this.#frameBytes += bytes.byteLength;
+      this.#frames++;
+    }
+    if (this.#clients.size === 0) {
+      this.#pending = [];
+      return;
+    }
+    const interval = this.flushInterval();
+    if (interval === 0) this.flush();
+    else this.#timer ??= setTimeout(() => this.flush(), interval);
+  }
+
+  /**
+   * Sends a frame that is not a stored event (e.g. `session`, without `id:`) to every live
+   * client that has no `source_app` filter or the same `sourceApp`, after the event frames
+   * already queued.
+   */
+  publishFrame(bytes: Uint8Array, sourceApp: string | null = null): void {
+    this.flush();
+    for (const client of [...this.#clients]) {
+      const app = client.filter.source_app;
+      if (client.catchingUp || (app !== undefined && app !== sourceApp)) {
+        continue;
+      }
+      client.write(bytes);
+    }
+  }
+
+  /** Milliseconds between flushes for the current number of clients. */
+  flushInterval(): number {
+    const n = this.#clients.size;
+    return n <= 16 ? 0 : Math.min(50, Math.ceil(n / 20));
+  }
+
+  /** Writes everything pending: one chunk per client. */
+  flush(): void {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    const frames = this.#pending;
+    if (frames.length === 0) return;
+    this.#pending = [];
+    let all: Uint8Array | null = null;
+    const byKey = new Map<string, Uint8Array | null>();
+    for (const client of [...this.#clients]) {
+      if (client.catchingUp) {
+        for (const frame of frames) client.hold(frame);
+        continue;
+      }
+      let chunk: Uint8Array | null | undefined;
+      if (client.key === "") {
+        chunk = all ??= concat(frames.map((f) => f.bytes));
+      } else {
+        chunk = byKey.get(client.key);
+        if (chunk === undefined) {
+          const mine = frames.filter((f) => matches(client.filter, f.event))
+            .map((f) => f.bytes);
+          chunk = mine.length > 0 ? concat(mine) : null;
+          byKey.set(client.key, chunk);
+        }
+      }
+      if (chunk) client.write(chunk);
+    }
+    instruments.sseBroadcastLatency.record(
+      (performance.now() - this.#pendingSince) / 1000,
+    );
+  }
+
+  /** Closes every stream (shutdown), sending `last` first. */
+  closeAll(last?: Uint8Array): void {
+    this.flush();
+    for (const client of [...this.#clients]) client.close(last);
+    this.#stopHeartbeat();
+  }
+
+  stats(): StreamStats {
+    let queueBytes = 0;
+    for (const client of this.#clients) queueBytes += client.queuedBytes;
+    return {
+      connections: this.#clients.size,
+      queueBytes,
+      droppedTotal: this.#dropped,
+      overheadRatio: this.#frameBytes === 0
+        ? 0
+        : (this.#frames * PRIORITY_METADATA_BYTES) / this.#frameBytes,
+      framesTotal: this.#frames,
+    };
+  }
+
+  #startHeartbeat(): void {
+    if (this.#heartbeat !== null) return;
+    this.#heartbeat = setInterval(() => {
+      for (const client of [...this.#clients]) {
+        if (!client.catchingUp) client.write(HEARTBEAT_FRAME);
+      }
+    }, this.#options.heartbeatMs);
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Opening one live stream: snapshot (or replay after `Last-Event-ID`), then live frames, with no
+ * gap and no duplicate between the two.
+ *
+ * The client is registered with the broadcaster *before* the store is read, so every event
+ * committed meanwhile is held; after the snapshot or replay up to id N is written, the held
+ * frames with ids above N follow.
+ *
+ * @module
+ */
+import { type Broadcaster, matches, type StreamFilter } from "./broadcaster.ts";
+import { encodeEventFrame, encodeSnapshotFrame, RETRY_FRAME } from "./sse.ts";
+import type { EventStore, Snapshot, SnapshotQuery } from "../store/store.ts";
+import type { StoredEvent } from "../../common/events.ts";
+
+/** What a new stream asks for. */
+export interface OpenStreamOptions {
+  /** Resume after this id; null for a fresh snapshot. */
+  lastEventId: number | null;
+  filter: StreamFilter;
+  /** Most missed events replayed; beyond it the client gets a fresh snapshot. */
+  replayLimit: number;
+  snapshotQuery: () => SnapshotQuery;
+}
+
+/**
+ * Opens a stream for one client and returns its body.
+ *
+ * @example
+ * ```ts
+ * const body = await openEventStream(store, broadcaster, {
+ *   lastEventId: null, filter: {}, replayLimit: 5000, snapshotQuery: () => query,
+ * });
+ * ```
+ */
+export async function openEventStream(
+  store: EventStore,
+  broadcaster: Broadcaster,
+  options: OpenStreamOptions,
+): Promise<ReadableStream<Uint8Array>> {
+  const client = broadcaster.open(options.filter);
+  const wanted = (e: StoredEvent) => matches(options.filter, e);
+  try {
+    client.write(RETRY_FRAME);
+    if (options.lastEventId !== null) {
+      const missed = await store.since(
+        options.lastEventId,
+        options.replayLimit + 1,
+      );
+      if (missed.length <= options.replayLimit) {
+        const frames = missed.filter(wanted).map(encodeEventFrame);
+        for (const frame of frames) client.write(frame);
+        client.goLive(missed.at(-1)?.id ?? options.lastEventId);
+        return client.stream;
+      }
+    }
+    const maxId = await store.maxId();
+    const snapshot = await store.snapshot(options.snapshotQuery());
+    const upTo = (e: StoredEvent) => e.id <= maxId && wanted(e);
+    const view: Snapshot = {
+      priority: snapshot.priority.filter(upTo),
+      regular: snapshot.regular.filter(upTo),
+    };
+    client.write(encodeSnapshotFrame(view, maxId));
+    client.goLive(maxId);
+    return client.stream;
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Server-Sent Events frames, encoded once per event and shared by every client.
+ *
+ * @module
+ */
+import type { StoredEvent } from "../../common/events.ts";
+import type { Snapshot } from "../store/store.ts";
+import { streamView } from "../store/event_rows.ts";
+
+const encoder = new TextEncoder();
+
+/** Bytes of the priority metadata in one event frame (`"priority":1,`). */
+export const PRIORITY_METADATA_BYTES = '"priority":1,'.length;
+
+/** One `event` frame carrying `id:` so `Last-Event-ID` can resume after it. */
+export function encodeEventFrame(event: StoredEvent): Uint8Array {
+  return encoder.encode(
+    `id: ${event.id}\nevent: event\ndata: ${
+      JSON.stringify(streamView(event))
+    }\n\n`,
+  );
+}
+
+/** The `snapshot` frame; its id is the highest id the snapshot accounts for. */
+export function encodeSnapshotFrame(
+  snapshot: Snapshot,
+  lastId: number,
+): Uint8Array {
+  const data = JSON.stringify({
+    priority: snapshot.priority.map(streamView),
+    regular: snapshot.regular.map(streamView),
+  });
+  return encoder.encode(`id: ${lastId}\nevent: snapshot\ndata: ${data}\n\n`);
+}
+
+/** The first bytes of every stream: the reconnect delay the browser should use. */
+export const RETRY_FRAME: Uint8Array = encoder.encode("retry: 2000\n\n");
+
+/** Keeps proxies and browsers from closing an idle stream. */
+export const HEARTBEAT_FRAME: Uint8Array = encoder.encode(": heartbeat\n\n");
+
+/** Sent before the server closes streams on shutdown: reconnect soon. */
+export const SHUTDOWN_FRAME: Uint8Array = encoder.encode(
+  "retry: 500\n: server restarting\n\n",
+);
+
+/** Joins chunks into one buffer (one write per client per flush). */
+export function concat(chunks: Uint8Array[], total?: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(
+    total ?? chunks.reduce((n, c) => n + c.byteLength, 0),
+  );
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
