@@ -15,6 +15,7 @@ import {
   startFakeAnthropic,
 } from "./helpers/fake_anthropic.ts";
 import {
+  cancelledHooks,
   CLAUDE_CODE_VERSION,
   hookDebugLines,
   installClaude,
@@ -382,10 +383,13 @@ async function report(
 ): Promise<string> {
   const parts = [title];
   for (const [r, problems] of found) {
+    const cancelled = await cancelledHooks(r.debugFile);
     parts.push(
       `run ${r.n} (session ${r.sessionId}, ${
         Math.round(r.result.wallMs)
-      } ms):\n  ${problems.join("\n  ")}`,
+      } ms; the CLI cancelled ${
+        cancelled.length ? cancelled.join(", ") : "no hook"
+      }):\n  ${problems.join("\n  ")}`,
     );
   }
   const first = [...found.keys()][0];

@@ -263,3 +263,12 @@ export async function hookDebugLines(debugFile: string): Promise<string> {
     )
     .join("\n");
 }
+
+/**
+ * The hooks the CLI cancelled, from a `--debug-file` (`Hook Stop (Stop) cancelled:`): the
+ * async hooks still running when print mode ended its turn, which it SIGTERMs.
+ */
+export async function cancelledHooks(debugFile: string): Promise<string[]> {
+  const text = await Deno.readTextFile(debugFile).catch(() => "");
+  return [...text.matchAll(/Hook (\S+) \((\w+)\) cancelled/g)].map((m) => m[1]);
+}
