@@ -9,7 +9,9 @@ import { DEFAULT_CAPS } from "../common/buckets.ts";
 import type { Config } from "./base/config.ts";
 import type { NewEvent } from "../common/events.ts";
 import type { EventStore, InsertResult, SnapshotQuery } from "./store/store.ts";
+import { DatabaseSync } from "node:sqlite";
 import { GroupCommitter } from "./ingest/group_commit.ts";
+import { SqliteStore } from "./store/sqlite_store.ts";
 import { CommitFeed } from "./store/commit_feed.ts";
 import { deriveFields } from "./ingest/derive.ts";
 import { SessionModels } from "./ingest/session_models.ts";
@@ -56,6 +58,23 @@ export interface Hookwatch {
 /** Deps is what route factories receive. */
 export type Deps = Hookwatch;
 
+/** Options for {@linkcode createHookwatch}. */
+export interface HookwatchOptions {
+  /** Run the retention sweeper (default true). */
+  sweep?: boolean;
+  /** Where the session aggregates live; default {@linkcode sessionsDatabase}. */
+  sessionsDb?: DatabaseSync;
+}
+
+/**
+ * The database the session aggregates live in: the SQLite store's own connection (one file,
+ * one transaction log), or, beside PostgreSQL, an in-memory one per process until sessions
+ * have PostgreSQL tables.
+ */
+export function sessionsDatabase(store: EventStore): DatabaseSync {
+  return store instanceof SqliteStore ? store.db : new DatabaseSync(":memory:");
+}
+
 /**
  * Builds the domain around an open store.
  *
@@ -68,14 +87,16 @@ export type Deps = Hookwatch;
 export function createHookwatch(
   config: Config,
   store: EventStore,
-  options: { sweep?: boolean } = {},
+  options: HookwatchOptions = {},
 ): Hookwatch {
   const classify = createClassifier(config.priorityEventTypes);
   const broadcaster = new Broadcaster({
     queueBytes: config.streamClientQueueBytes,
     heartbeatMs: config.heartbeatMs,
   });
-  const sessions = SessionTracker.forStore(store);
+  const sessions = new SessionTracker(
+    options.sessionsDb ?? sessionsDatabase(store),
+  );
   // Counters count what this replica stored (so sums over replicas are right): they follow
   // its own commits. Everything else follows the feed: every replica's commits.
   const committer = new GroupCommitter(store, { onCommitted: recordCommitted });

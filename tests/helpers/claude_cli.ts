@@ -70,6 +70,8 @@ export type ClaudeInstall = { path: string; error?: undefined } | {
 };
 
 let installing: Promise<ClaudeInstall> | null = null;
+/** The longest an install may take (the package is about 70 MB). */
+const INSTALL_TIMEOUT_MS = 300_000;
 
 /**
  * Installs the pinned CLI (once; later calls and runs reuse the cache) and returns the binary's
@@ -92,8 +94,9 @@ async function doInstall(): Promise<ClaudeInstall> {
   try {
     await Deno.writeTextFile(`${tmp}/package.json`, '{"private":true}\n');
     let out: Deno.CommandOutput;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      out = await new Deno.Command("npm", {
+      const npm = new Deno.Command("npm", {
         args: [
           "install",
           "--ignore-scripts",
@@ -101,6 +104,8 @@ async function doInstall(): Promise<ClaudeInstall> {
           "--no-audit",
           "--no-fund",
           "--loglevel=error",
+          "--fetch-retries=1",
+          "--fetch-timeout=60000",
           "--prefix",
           tmp,
           `@anthropic-ai/claude-code@${CLAUDE_CODE_VERSION}`,
@@ -109,9 +114,18 @@ async function doInstall(): Promise<ClaudeInstall> {
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
-      }).output();
+      }).spawn();
+      // A registry that never answers must not hang the suite.
+      timer = setTimeout(() => {
+        try {
+          npm.kill("SIGKILL");
+        } catch { /* already gone */ }
+      }, INSTALL_TIMEOUT_MS);
+      out = await npm.output();
     } catch (error) {
       return { error: `cannot run npm: ${(error as Error).message}` };
+    } finally {
+      clearTimeout(timer);
     }
     if (!out.success) {
       return {
