@@ -4,9 +4,11 @@
  * rounds, with no hooks, with native http hooks, and with the installed command hooks, each
  * against hookwatch up, down (nothing listening) and hanging (accepts, never answers).
  *
- * Per case: the median wall time of the run, and in how many runs every Stop, SubagentStop and
- * SessionEnd was kept: stored by hookwatch (up), or waiting in the hook's spool to be replayed
- * (down, hanging).
+ * Per case: the median wall time of the run; the median time from the end of the turn (from
+ * `--debug-file`) to the exit, and in how many runs the CLI cancelled an async hook still
+ * running then (a cancel often costs the run about 1.5 s, which the wall time on a busy machine
+ * hides); and in how many runs every Stop, SubagentStop and SessionEnd was kept: stored by
+ * hookwatch (up), or waiting in the hook's spool to be replayed (down, hanging).
  *
  * Usage: `deno run -A bench/claude_cli_bench.ts [--rounds 5] [--out bench/results/claude_cli.json]`
  *
@@ -25,6 +27,7 @@ import {
 } from "./lib.ts";
 import { startFakeAnthropic } from "../tests/helpers/fake_anthropic.ts";
 import {
+  cancelledHooks,
   CLAUDE_CODE_VERSION,
   installClaude,
   runClaude,
@@ -216,6 +219,10 @@ async function storedTypes(
 interface RunRecord {
   round: number;
   wall_ms: number;
+  /** From the end of the turn (`--debug-file`) to the exit. */
+  after_turn_ms: number;
+  /** The hooks the CLI cancelled at the end of the turn. */
+  cancelled: string[];
   kept: boolean;
   missing: string[];
 }
@@ -244,15 +251,26 @@ try {
         ? hanging.url
         : deadUrl();
       await writeSettings(project, home, c.hooks, url);
+      const debugFile = `${root}/debug.txt`;
       const run = await runClaude({
         binary,
         prompt: PROMPT,
         cwd: project,
         home,
         apiUrl: api.url,
+        debugFile,
         args: ["--output-format", "json"],
         timeoutMs: 180_000,
       });
+      const exitedAt = Date.now();
+      const debug = await Deno.readTextFile(debugFile).catch(() => "");
+      const turnEnd = debug.split("\n").findLast((l) =>
+        /\[engine\] turn \d+ end/.test(l)
+      );
+      const afterTurn = turnEnd
+        ? exitedAt - Date.parse(turnEnd.slice(0, 24))
+        : NaN;
+      const cancelled = await cancelledHooks(debugFile);
       let sessionId = "";
       try {
         sessionId = JSON.parse(run.stdout).session_id ?? "";
@@ -288,11 +306,17 @@ try {
       results.get(c.name)!.push({
         round,
         wall_ms: Math.round(run.wallMs),
+        after_turn_ms: afterTurn,
+        cancelled,
         kept: c.hooks !== "none" && missing.length === 0,
         missing: c.hooks === "none" ? [] : missing,
       });
       console.log(
-        `round ${round + 1} ${c.name}: ${Math.round(run.wallMs)} ms${
+        `round ${round + 1} ${c.name}: ${
+          Math.round(run.wallMs)
+        } ms, exit ${afterTurn} ms after the turn${
+          cancelled.length ? ` (cancelled ${cancelled.join(", ")})` : ""
+        }${
           c.hooks === "none"
             ? ""
             : missing.length
@@ -317,12 +341,16 @@ const rows: (string | number)[][] = [];
 for (const c of CASES) {
   const runs = results.get(c.name)!;
   const wall: Summary = summarize(runs.map((r) => r.wall_ms));
+  const afterTurn: Summary = summarize(runs.map((r) => r.after_turn_ms));
+  const cancelledRuns = runs.filter((r) => r.cancelled.length > 0).length;
   const kept = runs.filter((r) => r.kept).length;
   cases[c.name] = {
     hooks: c.hooks,
     server: c.server,
     wall_ms: wall,
     added_ms: Math.round(wall.median - baseline),
+    after_turn_ms: afterTurn,
+    cancelled_runs: cancelledRuns,
     kept_runs: c.hooks === "none" ? null : kept,
     runs,
   };
@@ -332,12 +360,23 @@ for (const c of CASES) {
     fmt(wall.min, 0),
     fmt(wall.max, 0),
     c.hooks === "none" ? "—" : `${Math.round(wall.median - baseline)}`,
+    fmt(afterTurn.median, 0),
+    `${cancelledRuns}/${runs.length}`,
     c.hooks === "none" ? "—" : `${kept}/${runs.length}`,
   ]);
 }
 printTable(
   `claude -p wall time (ms), ${rounds} rounds; kept = every Stop, SubagentStop and SessionEnd stored once (up) or spooled (down, hanging)`,
-  ["case", "median", "min", "max", "added", "kept"],
+  [
+    "case",
+    "median",
+    "min",
+    "max",
+    "added",
+    "exit after turn",
+    "cancelled",
+    "kept",
+  ],
   rows,
 );
 await Deno.writeTextFile(

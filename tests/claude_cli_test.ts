@@ -412,8 +412,6 @@ Deno.test({
   name:
     "claude cli - native http hooks: every hook event stored, subagent events carry agent_id, cost joined from telemetry",
   ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     const server = await startServer();
     const api = await startFakeAnthropic();
@@ -517,8 +515,6 @@ Deno.test({
   name:
     `claude cli - installed command hooks: every core event of ${RUNS} runs stored exactly once, Stop, SubagentStop and SessionEnd included`,
   ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     const server = await startServer();
     const api = await startFakeAnthropic();
@@ -575,8 +571,6 @@ Deno.test({
   name:
     "claude cli - hookwatch down during a run, then back: the down run's events, Stop and SessionEnd included, stored exactly once",
   ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     // A port nothing listens on: hookwatch's own, right after it stopped.
     const first = await startServer();
