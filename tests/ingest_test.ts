@@ -366,28 +366,28 @@ Deno.test("ingest - concurrent POSTs are all acknowledged and stored once", asyn
 });
 
 Deno.test("ingest - an event without a model gets its session's last known model (http hooks carry none)", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
-    const first = await postJson(`${server.url}/hooks/my-repo`, {
+    const first = await server.postJson(`${server.url}/hooks/my-repo`, {
       hook_event_name: "SessionStart",
       session_id: "s-model",
     });
     assert.equal(first.status, 204);
-    await postJson(
+    await server.postJson(
       `${server.url}/events`,
       sampleEvent({ session_id: "s-model", model_name: "claude-opus-4-5" }),
     );
-    const http = await postJson(`${server.url}/hooks/my-repo`, {
+    const http = await server.postJson(`${server.url}/hooks/my-repo`, {
       hook_event_name: "Stop",
       session_id: "s-model",
     });
     assert.equal(http.status, 204);
-    const other = await postJson(
+    const other = await server.postJson(
       `${server.url}/events`,
       sampleEvent({ session_id: "s-other" }),
     );
     assert.equal(other.body.model_name, null);
-    const events = await (await fetch(
+    const events = await (await server.fetch(
       `${server.url}/events/recent?session_id=s-model`,
     )).json();
     const byType = Object.fromEntries(
@@ -400,6 +400,6 @@ Deno.test("ingest - an event without a model gets its session's last known model
       Stop: "claude-opus-4-5",
     });
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
