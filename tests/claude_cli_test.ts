@@ -374,6 +374,23 @@ async function settle(
   return found;
 }
 
+/** The files under the hook's spool directory, with their sizes. */
+async function spoolFiles(dir: string, prefix = ""): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      const path = `${dir}/${e.name}`;
+      if (e.isDirectory) {
+        out.push(...await spoolFiles(path, `${prefix}${e.name}/`));
+      } else {
+        const size = await Deno.stat(path).then((s) => s.size, () => -1);
+        out.push(`${prefix}${e.name} (${size} bytes)`);
+      }
+    }
+  } catch { /* no spool */ }
+  return out;
+}
+
 /** A failure message that explains itself: what is wrong, the CLI's hook lines, the logs. */
 async function report(
   title: string,
@@ -404,6 +421,12 @@ async function report(
     () => "",
   );
   if (senderLog) parts.push(`sender.log:\n${senderLog.slice(-3000)}`);
+  const left = await spoolFiles(sb.spool);
+  parts.push(
+    `left in the spool (${sb.spool}): ${
+      left.length ? `\n  ${left.join("\n  ")}` : "nothing"
+    }`,
+  );
   parts.push(`hookwatch output (tail):\n${server.output().slice(-2000)}`);
   return parts.join("\n\n");
 }
