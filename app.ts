@@ -20,6 +20,7 @@ import { dashboardRoutes } from "./routes/dashboard.tsx";
 import { corsFor, securityHeaders } from "./routes/security.ts";
 import { bodyTimeout, streamLimits } from "./routes/limits.ts";
 import { loginRoutes } from "./routes/login.ts";
+import { requestLog } from "./routes/request_log.ts";
 import { asStoreUnavailable } from "./lib/store_errors.ts";
 import type { Metrics } from "./otel/setup.ts";
 
@@ -27,6 +28,7 @@ import type { Metrics } from "./otel/setup.ts";
 export function createApp(hw: Deps, metrics?: Metrics): Hono {
   const app = new Hono();
   app.use(requestId());
+  app.use(requestLog());
   app.use(securityHeaders());
   app.use(corsFor(hw.config.corsOrigins));
   app.use(bodyTimeout(hw.config.bodyTimeoutMs));
@@ -45,21 +47,12 @@ export function createApp(hw: Deps, metrics?: Metrics): Hono {
     }
     const unavailable = asStoreUnavailable(error);
     if (unavailable) {
-      console.error(
-        `request ${
-          c.get("requestId")
-        } ${c.req.method} ${c.req.path}: ${unavailable.message}`,
-      );
       return c.json(
         { error: unavailable.message, request_id: c.get("requestId") },
         503,
         { "retry-after": "5" },
       );
     }
-    console.error(
-      `request ${c.get("requestId")} ${c.req.method} ${c.req.path} failed:`,
-      error,
-    );
     return c.json(
       { error: "internal error", request_id: c.get("requestId") },
       500,

@@ -17,6 +17,7 @@ import { asStoreUnavailable, StoreUnavailableError } from "./store_errors.ts";
 import { SessionTracker } from "./sessions.ts";
 import { instruments } from "../otel/instruments.ts";
 import { recordCommitted } from "../otel/record.ts";
+import { log } from "./log.ts";
 
 /** Bucket caps from the product contract. */
 export const BUCKET_LIMITS = Object.freeze({
@@ -89,10 +90,14 @@ export function createHookwatch(
       broadcaster.publish(events);
     });
   }
-  const sweeper = new RetentionSweeper(store, {
-    priorityMs: config.retentionPriorityMs,
-    regularMs: config.retentionRegularMs,
-  });
+  const sweeper = new RetentionSweeper(
+    store,
+    {
+      priorityMs: config.retentionPriorityMs,
+      regularMs: config.retentionRegularMs,
+      intervalMs: config.retentionSweepIntervalMs,
+    },
+  );
   if (options.sweep !== false) sweeper.start();
   let closing = false;
   let writeFailure: { error: StoreUnavailableError; at: number } | null = null;
@@ -127,11 +132,20 @@ export function createHookwatch(
         (performance.now() - start) / 1000 / Math.max(1, events.length),
       );
       return committer.submit(classified).then((results) => {
+        if (writeFailure !== null) {
+          log.info("storage writes recovered", { store: store.kind });
+        }
         writeFailure = null;
         return results;
       }, (error) => {
         const unavailable = asStoreUnavailable(error);
         if (!unavailable) throw error;
+        if (writeFailure === null) {
+          log.error("storage writes failing", {
+            store: store.kind,
+            error: unavailable.message,
+          });
+        }
         writeFailure = { error: unavailable, at: Date.now() };
         throw unavailable;
       });

@@ -30,6 +30,7 @@ import type {
   SnapshotQuery,
 } from "./store.ts";
 import { instruments } from "../otel/instruments.ts";
+import { errorFields, log } from "./log.ts";
 
 /** The NOTIFY channel carrying `<first_id>,<last_id>` of each committed insert. */
 export const EVENTS_CHANNEL = "hookwatch_events";
@@ -149,6 +150,12 @@ export async function migratePostgres(
       await tx.unsafe(migrations[version]);
     }
     if (current < migrations.length) {
+      log.info("migration applied", {
+        store: "postgres",
+        component,
+        from_version: current,
+        version: migrations.length,
+      });
       await tx`INSERT INTO schema_migrations (component, version)
         VALUES (${component}, ${migrations.length})
         ON CONFLICT (component) DO UPDATE SET version = excluded.version`;
@@ -510,10 +517,7 @@ export class PostgresStore implements EventStore {
       }
     } catch (error) {
       if (this.#closed) return;
-      console.error(
-        "hookwatch: reading the event feed failed, retrying:",
-        error,
-      );
+      log.error("reading the event feed failed, retrying", errorFields(error));
       this.#retry ??= setTimeout(() => {
         this.#retry = null;
         this.#feed = this.#feed.then(() => this.#pull(onEvents, true));

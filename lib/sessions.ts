@@ -16,6 +16,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { StoredEvent } from "./events.ts";
 import type { EventStore } from "./store.ts";
 import { migrate } from "./sqlite_migrate.ts";
+import { errorFields, log } from "./log.ts";
 import {
   type ClaudeEvent,
   pointTime,
@@ -476,7 +477,7 @@ export class SessionTracker {
       this.recordHookEvents(events);
       this.#prune(Date.now());
     } catch (error) {
-      console.error("hookwatch: session aggregates not updated:", error);
+      log.error("session aggregates not updated", errorFields(error));
     }
   }
 

@@ -77,7 +77,7 @@ export async function startServer(
     const decoder = new TextDecoder();
     for await (const chunk of stream) {
       text += decoder.decode(chunk, { stream: true });
-      const match = /hookwatch listening on (http:\/\/\S+)/.exec(text);
+      const match = /listening on (http:\/\/[^\s"]+)/.exec(text);
       if (match) resolveUrl(match[1]);
     }
   };
