@@ -9,6 +9,7 @@ import { createHookwatch } from "./lib/hookwatch.ts";
 import { createApp } from "./app.ts";
 import { type Metrics, setupMetrics } from "./otel/setup.ts";
 import { log, urlPassword } from "./lib/log.ts";
+import { ensureArchiveDir } from "./lib/archive.ts";
 
 async function main(): Promise<void> {
   let config;
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
       streamStats: () => hw.broadcaster.stats(),
       pool: () => hw.store.poolStats?.() ?? null,
     });
+    if (config.archiveDir) await ensureArchiveDir(config.archiveDir);
     store = await openStore(config.databaseUrl);
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -18,6 +18,7 @@ import { SessionTracker } from "./sessions.ts";
 import { instruments } from "../otel/instruments.ts";
 import { recordCommitted } from "../otel/record.ts";
 import { log } from "./log.ts";
+import { archivingStore } from "./archive.ts";
 
 /** Bucket caps from the product contract. */
 export const BUCKET_LIMITS = Object.freeze({
@@ -91,7 +92,7 @@ export function createHookwatch(
     });
   }
   const sweeper = new RetentionSweeper(
-    store,
+    config.archiveDir ? archivingStore(store, config.archiveDir) : store,
     {
       priorityMs: config.retentionPriorityMs,
       regularMs: config.retentionRegularMs,

@@ -28,6 +28,8 @@ export interface StartOptions {
   port?: number;
   /** Milliseconds to wait for "listening". */
   timeoutMs?: number;
+  /** A module to run before main.ts (`deno run --preload`), e.g. a fault injector. */
+  preload?: string;
 }
 
 /** The repository root. */
@@ -56,7 +58,12 @@ export async function startServer(
 ): Promise<TestServer> {
   const dbPath = options.dbPath ?? `${await tempDir()}/hookwatch.db`;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts"],
+    args: [
+      "run",
+      "-A",
+      ...(options.preload ? ["--preload", options.preload] : []),
+      "main.ts",
+    ],
     cwd: ROOT,
     env: {
       PORT: String(options.port ?? 0),
