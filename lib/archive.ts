@@ -313,11 +313,13 @@ export class Archiver implements Pick<EventStore, "deleteExpired"> {
     regularBefore: number,
     batchSize: number,
   ): Promise<ExpiredCount> {
-    const done = await this.#source.exclusive(async () => {
+    const done = await this.#source.exclusive(async (source) => {
       const archived = await this.#scan();
+      const bucket = (priority: 0 | 1, before: number) =>
+        this.#bucket(source, priority, before, batchSize, archived);
       return {
-        priority: await this.#bucket(1, priorityBefore, batchSize, archived),
-        regular: await this.#bucket(0, regularBefore, batchSize, archived),
+        priority: await bucket(1, priorityBefore),
+        regular: await bucket(0, regularBefore),
       };
     });
     return done ?? { priority: 0, regular: 0 };
@@ -341,6 +343,7 @@ export class Archiver implements Pick<EventStore, "deleteExpired"> {
   }
 
   async #bucket(
+    source: ArchiveSource,
     priority: 0 | 1,
     before: number,
     batchSize: number,
@@ -352,7 +355,7 @@ export class Archiver implements Pick<EventStore, "deleteExpired"> {
     let previous = NaN;
     let repeats = 0;
     while (true) {
-      const oldest = await this.#source.oldest(priority, cutoff);
+      const oldest = await source.oldest(priority, cutoff);
       if (oldest === null) break;
       const hour = Math.floor(oldest / HOUR_MS) * HOUR_MS;
       // The same hour again means rows were not deleted (locked elsewhere) or keep arriving
@@ -365,16 +368,22 @@ export class Archiver implements Pick<EventStore, "deleteExpired"> {
       const known = archived.get(key);
       if (known !== undefined) {
         // Already in a file (a crash or failed delete after writing it): finish the delete.
-        deleted += await this.#delete(priority, hour, end, known, batchSize);
+        deleted += await deleteUpTo(
+          source,
+          priority,
+          hour,
+          end,
+          known,
+          batchSize,
+        );
       }
-      const range = await this.#source.idRange(priority, hour, end);
+      const range = await source.idRange(priority, hour, end);
       if (range === null) continue;
       // Archived rows that could not be deleted yet (locked by another replica's delete).
       if (known !== undefined && range.hi <= known) break;
       const file = archiveFileName({ bucket, hour, lastId: range.hi });
       const start = performance.now();
       let events = 0;
-      const source = this.#source;
       const bytes = await writeDurably(
         this.#dir,
         file,
@@ -402,7 +411,8 @@ export class Archiver implements Pick<EventStore, "deleteExpired"> {
       );
       archived.set(key, range.hi);
       this.written.push({ file, events, bytes });
-      const removed = await this.#delete(
+      const removed = await deleteUpTo(
+        source,
         priority,
         hour,
         end,
@@ -422,27 +432,23 @@ export class Archiver implements Pick<EventStore, "deleteExpired"> {
     }
     return deleted;
   }
+}
 
-  async #delete(
-    priority: 0 | 1,
-    from: number,
-    to: number,
-    upTo: number,
-    batchSize: number,
-  ): Promise<number> {
-    let total = 0;
-    while (true) {
-      const n = await this.#source.deleteUpTo(
-        priority,
-        from,
-        to,
-        upTo,
-        batchSize,
-      );
-      total += n;
-      if (n < batchSize) return total;
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
+/** Deletes the bucket-hour's rows up to `upTo` in batches, yielding between them. */
+async function deleteUpTo(
+  source: ArchiveSource,
+  priority: 0 | 1,
+  from: number,
+  to: number,
+  upTo: number,
+  batchSize: number,
+): Promise<number> {
+  let total = 0;
+  while (true) {
+    const n = await source.deleteUpTo(priority, from, to, upTo, batchSize);
+    total += n;
+    if (n < batchSize) return total;
+    await new Promise((resolve) => setTimeout(resolve, 0));
   }
 }
 

@@ -47,10 +47,11 @@ export const ROW_COLUMNS: readonly (keyof FullRow)[] = [
 /** What the archiver and the importer need from a store. */
 export interface ArchiveSource {
   /**
-   * Runs `work` as the only archiver of the database (PostgreSQL: a session advisory lock);
-   * resolves null without running it when another replica is archiving.
+   * Runs `work` as the only archiver of the database (PostgreSQL: a session advisory lock, and
+   * `work` gets a source on that one connection); resolves null without running it when another
+   * replica is archiving.
    */
-  exclusive<T>(work: () => Promise<T>): Promise<T | null>;
+  exclusive<T>(work: (source: ArchiveSource) => Promise<T>): Promise<T | null>;
   /** The oldest `timestamp` in the bucket before `before`, or null. */
   oldest(priority: 0 | 1, before: number): Promise<number | null>;
   /** Smallest and largest id of the bucket's rows with `from ≤ timestamp < to`, or null. */
@@ -89,8 +90,10 @@ class SqliteArchiveSource implements ArchiveSource {
     this.#db = db;
   }
 
-  exclusive<T>(work: () => Promise<T>): Promise<T | null> {
-    return work(); // one process owns a SQLite database
+  exclusive<T>(
+    work: (source: ArchiveSource) => Promise<T>,
+  ): Promise<T | null> {
+    return work(this); // one process owns a SQLite database
   }
 
   oldest(priority: 0 | 1, before: number): Promise<number | null> {
@@ -192,14 +195,17 @@ class PostgresArchiveSource implements ArchiveSource {
     this.#sql = sql;
   }
 
-  async exclusive<T>(work: () => Promise<T>): Promise<T | null> {
+  async exclusive<T>(
+    work: (source: ArchiveSource) => Promise<T>,
+  ): Promise<T | null> {
+    // Every archive query on the locked connection: a pool of one cannot starve.
     const session = await this.#sql.reserve();
     try {
       const [{ locked }] = await session<{ locked: boolean }[]>`
         SELECT pg_try_advisory_lock(${LOCK_CLASS}, ${LOCK_ARCHIVE}) AS locked`;
       if (!locked) return null;
       try {
-        return await work();
+        return await work(new PostgresArchiveSource(session));
       } finally {
         await session`SELECT pg_advisory_unlock(${LOCK_CLASS}, ${LOCK_ARCHIVE})`;
       }

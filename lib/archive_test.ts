@@ -163,18 +163,20 @@ function archiveSuite(name: string, factory: Factory, ignore = false) {
 
         // The rows are written, then deleting them fails once (e.g. the database is locked).
         let calls = 0;
-        const flaky: ArchiveSource = {
-          exclusive: (work) => source.exclusive(work),
-          oldest: (...a) => source.oldest(...a),
-          idRange: (...a) => source.idRange(...a),
-          page: (...a) => source.page(...a),
-          importRows: (rows) => source.importRows(rows),
+        const failing = (inner: ArchiveSource): ArchiveSource => ({
+          exclusive: (work) =>
+            inner.exclusive((locked) => work(failing(locked))),
+          oldest: (...a) => inner.oldest(...a),
+          idRange: (...a) => inner.idRange(...a),
+          page: (...a) => inner.page(...a),
+          importRows: (rows) => inner.importRows(rows),
           deleteUpTo: (...a) => {
             // Call 1 finishes part 1 (nothing left); call 2 follows writing part 2.
             if (++calls === 2) throw new Error("database is locked");
-            return source.deleteUpTo(...a);
+            return inner.deleteUpTo(...a);
           },
-        };
+        });
+        const flaky = failing(source);
         await assert.rejects(
           new Archiver(flaky, dir).deleteExpired(NOW - 24 * HOUR, 0, 2),
           /locked/,
@@ -272,7 +274,8 @@ const pgIgnored = postgresIgnored();
 async function postgresStore() {
   const { PostgresStore } = await import("./postgres_store.ts");
   const url = await (await sharedCluster()).createDatabase();
-  return await PostgresStore.connect(url, { poolSize: 4 });
+  // A pool of one: the archiver must not wait for a connection it holds itself.
+  return await PostgresStore.connect(url, { poolSize: 1 });
 }
 
 archiveSuite("postgres", async () => {
@@ -287,8 +290,8 @@ Deno.test({
   fn: async () => {
     const { PostgresStore } = await import("./postgres_store.ts");
     const url = await (await sharedCluster()).createDatabase();
-    const a = await PostgresStore.connect(url, { poolSize: 2 });
-    const b = await PostgresStore.connect(url, { poolSize: 2 });
+    const a = await PostgresStore.connect(url, { poolSize: 1 });
+    const b = await PostgresStore.connect(url, { poolSize: 1 });
     const dir = await Deno.makeTempDir();
     try {
       await a.insertBatch(
