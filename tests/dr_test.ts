@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { postJson, ROOT, sampleEvent, startServer } from "./helpers/server.ts";
 import { openSse } from "./helpers/sse.ts";
+import { PG_BIN, postgresIgnored, sharedCluster } from "./helpers/postgres.ts";
 
 /** Runs `deno task <task> <arg>` against `dbPath`; returns exit code and output. */
 async function task(task: string, arg: string, dbPath: string) {
@@ -190,4 +191,82 @@ Deno.test("backup - a PostgreSQL DATABASE_URL is pointed to pg_dump/pg_restore, 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name:
+    "disaster recovery postgres - the README's pg_dump (online) and pg_restore into an empty database bring every event back with its id; ids and streams continue",
+  ignore: postgresIgnored(),
+  fn: async () => {
+    const cluster = await sharedCluster();
+    const url = await cluster.createDatabase();
+    const dir = await Deno.makeTempDir({ prefix: "hookwatch-dr-" });
+    try {
+      const server = await startServer({ env: { DATABASE_URL: url } });
+      const acknowledged: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await postJson(
+          `${server.url}/events/batch`,
+          Array.from(
+            { length: 20 },
+            (_, j) => sampleEvent({ event_id: `pg-${i}-${j}` }),
+          ),
+        );
+        assert.equal(res.status, 200);
+        acknowledged.push(...res.body.events.map((e: { id: number }) => e.id));
+      }
+      const dump = `${dir}/hookwatch.dump`;
+      const pgDump = await new Deno.Command(`${PG_BIN}/pg_dump`, {
+        args: ["--format=custom", `--file=${dump}`, url],
+        stderr: "piped",
+      }).output();
+      assert.equal(pgDump.code, 0, new TextDecoder().decode(pgDump.stderr));
+      await server.kill();
+
+      const fresh = await cluster.createDatabase();
+      const pgRestore = await new Deno.Command(`${PG_BIN}/pg_restore`, {
+        args: ["--no-owner", `--dbname=${fresh}`, dump],
+        stderr: "piped",
+      }).output();
+      assert.equal(
+        pgRestore.code,
+        0,
+        new TextDecoder().decode(pgRestore.stderr),
+      );
+
+      const again = await startServer({ env: { DATABASE_URL: fresh } });
+      try {
+        const recent =
+          await (await fetch(`${again.url}/events/recent?limit=1000`))
+            .json();
+        assert.deepEqual(
+          recent.map((e: { id: number }) => e.id).sort((a: number, b: number) =>
+            a - b
+          ),
+          acknowledged,
+        );
+        const sse = await openSse(`${again.url}/stream`, {
+          "last-event-id": String(acknowledged.at(-3)),
+        });
+        try {
+          const replay = await sse.until((f) => f.length === 2);
+          assert.deepEqual(
+            replay.map((f) => Number(f.id)),
+            acknowledged.slice(-2),
+          );
+          const next = await postJson(`${again.url}/events`, sampleEvent());
+          assert.equal(next.status, 200);
+          assert.ok(next.body.id > acknowledged.at(-1)!, "ids continue");
+          const [live] = await sse.until((f) => f.length === 1);
+          assert.equal(Number(live.id), next.body.id);
+        } finally {
+          await sse.close();
+        }
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
