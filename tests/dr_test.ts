@@ -68,7 +68,10 @@ Deno.test("disaster recovery - back up under ingest, SIGKILL, delete the databas
         }
       }
     });
-    await new Promise((r) => setTimeout(r, 300));
+    // Some acknowledged first (bounded: a loaded machine is slow, not stuck).
+    for (let i = 0; i < 100 && acknowledged.size < 50; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const beforeBackup = new Map(acknowledged);
     const started = performance.now();
     const backup = task("backup", backupPath, dbPath);
@@ -82,7 +85,7 @@ Deno.test("disaster recovery - back up under ingest, SIGKILL, delete the databas
       afterBackup > duringBackup,
       "hookwatch kept acknowledging events while the backup ran",
     );
-    assert.ok(beforeBackup.size > 20, `${beforeBackup.size} acknowledged`);
+    assert.ok(beforeBackup.size >= 50, `${beforeBackup.size} acknowledged`);
 
     const refused = await task("restore", backupPath, dbPath);
     assert.equal(refused.code, 1);
