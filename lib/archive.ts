@@ -299,8 +299,6 @@ const encoder = new TextEncoder();
 export class Archiver implements Pick<EventStore, "deleteExpired"> {
   readonly #source: ArchiveSource;
   readonly #dir: string;
-  /** Files written since start (name, events, compressed bytes). */
-  readonly written: { file: string; events: number; bytes: number }[] = [];
 
   constructor(source: ArchiveSource, dir: string) {
     this.#source = source;
@@ -410,7 +408,6 @@ export class Archiver implements Pick<EventStore, "deleteExpired"> {
         })(),
       );
       archived.set(key, range.hi);
-      this.written.push({ file, events, bytes });
       const removed = await deleteUpTo(
         source,
         priority,
