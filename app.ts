@@ -21,6 +21,7 @@ import { dashboardRoutes } from "./routes/dashboard.tsx";
 import { corsFor, securityHeaders } from "./routes/security.ts";
 import { bodyTimeout, streamLimits } from "./routes/limits.ts";
 import { loginRoutes } from "./routes/login.ts";
+import { requestLog } from "./routes/request_log.ts";
 import { asStoreUnavailable } from "./lib/store/store_errors.ts";
 import type { Metrics } from "./otel/setup.ts";
 
@@ -49,11 +50,6 @@ export const answerError: ErrorHandler = (thrown, c) => {
         headers,
       );
     }
-    console.error(
-      `request ${
-        c.get("requestId")
-      } ${c.req.method} ${c.req.path}: ${error.message}`,
-    );
     return c.json(
       { error: error.message, request_id: c.get("requestId") },
       error.status,
@@ -67,10 +63,6 @@ export const answerError: ErrorHandler = (thrown, c) => {
     if (error.status === 401) headers["www-authenticate"] = "Bearer";
     return c.json({ error: error.message }, error.status, headers);
   }
-  console.error(
-    `request ${c.get("requestId")} ${c.req.method} ${c.req.path} failed:`,
-    error,
-  );
   return c.json(
     { error: "internal error", request_id: c.get("requestId") },
     500,
@@ -81,6 +73,7 @@ export const answerError: ErrorHandler = (thrown, c) => {
 export function createApp(hw: Deps, metrics?: Metrics): Hono {
   const app = new Hono();
   app.use(requestId());
+  app.use(requestLog());
   app.use(securityHeaders());
   app.use(corsFor(hw.config.corsOrigins));
   app.use(bodyTimeout(hw.config.bodyTimeoutMs));

@@ -299,7 +299,7 @@ export async function startHookwatch(
         DATABASE_URL: `sqlite:${dbPath}`,
         ...options.env,
       },
-      listening: /hookwatch listening on (http:\/\/\S+)/,
+      listening: /listening on (http:\/\/[^\s"]+)/,
     },
   );
   return {

@@ -26,6 +26,8 @@ import {
 import { SessionTracker } from "./sessions/sessions.ts";
 import { instruments } from "./base/instruments.ts";
 import { recordCommitted } from "./ingest/record.ts";
+import { log } from "./base/log.ts";
+import { archivingStore } from "./store/archive.ts";
 
 /** How long a failed write keeps health unhealthy when no write succeeds meanwhile. */
 export const WRITE_FAILURE_HOLD_MS = 30_000;
@@ -105,10 +107,14 @@ export function createHookwatch(
   feed.observe((events) => models.observe(events));
   feed.observe((events) => sessions.observe(events));
   feed.observe((events) => broadcaster.publish(events));
-  const sweeper = new RetentionSweeper(store, {
-    priorityMs: config.retentionPriorityMs,
-    regularMs: config.retentionRegularMs,
-  });
+  const sweeper = new RetentionSweeper(
+    config.archiveDir ? archivingStore(store, config.archiveDir) : store,
+    {
+      priorityMs: config.retentionPriorityMs,
+      regularMs: config.retentionRegularMs,
+      intervalMs: config.retentionSweepIntervalMs,
+    },
+  );
   if (options.sweep !== false) sweeper.start();
   let closing = false;
   let writeFailure: { error: StoreUnavailableError; at: number } | null = null;
@@ -139,11 +145,20 @@ export function createHookwatch(
         (performance.now() - start) / 1000 / Math.max(1, events.length),
       );
       return committer.submit(classified).then((results) => {
+        if (writeFailure !== null) {
+          log.info("storage writes recovered", { store: store.kind });
+        }
         writeFailure = null;
         return results;
       }, (error) => {
         const unavailable = asStoreUnavailable(error);
         if (!unavailable) throw error;
+        if (writeFailure === null) {
+          log.error("storage writes failing", {
+            store: store.kind,
+            error: unavailable.message,
+          });
+        }
         writeFailure = { error: unavailable, at: Date.now() };
         throw unavailable;
       });

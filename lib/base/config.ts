@@ -6,6 +6,12 @@
  */
 import { DEFAULT_PRIORITY_TYPES } from "../../common/classify.ts";
 import { DEFAULT_RETENTION } from "../../common/buckets.ts";
+import {
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+} from "./log.ts";
 
 /** hookwatch's configuration. */
 export interface Config {
@@ -41,6 +47,14 @@ export interface Config {
   corsOrigins: string[];
   /** false turns instrumentation off (`HOOKWATCH_METRICS=off`), for measuring its cost. */
   metricsEnabled: boolean;
+  /** `LOG_FORMAT`: `text` (default) or `json` lines. */
+  logFormat: LogFormat;
+  /** `LOG_LEVEL`: records below it are dropped. */
+  logLevel: LogLevel;
+  /** `HOOKWATCH_ARCHIVE_DIR`: expired events are archived here before deletion; null deletes. */
+  archiveDir: string | null;
+  /** `RETENTION_SWEEP_INTERVAL`: time between retention sweeps. */
+  retentionSweepIntervalMs: number;
 }
 
 /** A configuration value that cannot be used; `variable` names it. */
@@ -100,6 +114,23 @@ function integer(
   return value;
 }
 
+function oneOf<T extends string>(
+  env: Record<string, string | undefined>,
+  variable: string,
+  values: readonly T[],
+  fallback: T,
+): T {
+  const raw = env[variable]?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return fallback;
+  if (!(values as readonly string[]).includes(raw)) {
+    throw new ConfigError(
+      variable,
+      `"${env[variable]}" is not one of ${values.join(", ")}`,
+    );
+  }
+  return raw as T;
+}
+
 function list(raw: string | undefined): string[] {
   return (raw ?? "").split(",").map((s) => s.trim()).filter((s) =>
     s.length > 0
@@ -157,6 +188,18 @@ export function loadConfig(
       `"${env.HOOKWATCH_METRICS}" is not on or off`,
     );
   }
+  const logFormat = oneOf(env, "LOG_FORMAT", LOG_FORMATS, "text");
+  const logLevel = oneOf(env, "LOG_LEVEL", LOG_LEVELS, "info");
+  const retentionSweepIntervalMs = parseDuration(
+    env.RETENTION_SWEEP_INTERVAL ?? "60s",
+    "RETENTION_SWEEP_INTERVAL",
+  );
+  if (retentionSweepIntervalMs < 100) {
+    throw new ConfigError(
+      "RETENTION_SWEEP_INTERVAL",
+      "must be at least 100ms",
+    );
+  }
   return {
     port: integer(env, "PORT", 4000, 0, 65535),
     host,
@@ -206,5 +249,9 @@ export function loadConfig(
     ),
     corsOrigins: list(env.CORS_ORIGINS),
     metricsEnabled: ["on", "true", "1"].includes(metricsFlag),
+    logFormat,
+    logLevel,
+    archiveDir: env.HOOKWATCH_ARCHIVE_DIR?.trim() || null,
+    retentionSweepIntervalMs,
   };
 }

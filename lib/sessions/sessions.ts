@@ -32,6 +32,7 @@ export {
   SESSION_SORTS,
   type SessionQuery,
 } from "./schema.ts";
+import { errorFields, log } from "../base/log.ts";
 export { OTEL_TYPE_PREFIX } from "./fold.ts";
 
 /** Spend that newly counts, for the `claude_cost_usd_total` / `claude_tokens_total` counters. */
@@ -102,7 +103,7 @@ export class SessionTracker {
       this.recordHookEvents(events);
       this.#prune(Date.now());
     } catch (error) {
-      console.error("hookwatch: session aggregates not updated:", error);
+      log.error("session aggregates not updated", errorFields(error));
     }
   }
 

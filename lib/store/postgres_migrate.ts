@@ -6,6 +6,7 @@
  * @module
  */
 import type postgres from "postgres";
+import { log } from "../base/log.ts";
 
 /** The NOTIFY channel carrying `<first_id>,<last_id>` of each committed insert. */
 export const EVENTS_CHANNEL = "hookwatch_events";
@@ -84,6 +85,12 @@ export async function migratePostgres(
       await tx.unsafe(migrations[version]);
     }
     if (current < migrations.length) {
+      log.info("migration applied", {
+        store: "postgres",
+        component,
+        from_version: current,
+        version: migrations.length,
+      });
       await tx`INSERT INTO schema_migrations (component, version)
         VALUES (${component}, ${migrations.length})
         ON CONFLICT (component) DO UPDATE SET version = excluded.version`;

@@ -51,6 +51,7 @@ import type {
   SnapshotQuery,
 } from "./store.ts";
 import { instruments } from "../base/instruments.ts";
+import { errorFields, log } from "../base/log.ts";
 
 /** One array parameter per column, unnested together in input order. */
 const INSERT_SQL = `INSERT INTO events (${
@@ -421,10 +422,7 @@ export class PostgresStore implements EventStore {
       }
     } catch (error) {
       if (this.#closed) return;
-      console.error(
-        "hookwatch: reading the event feed failed, retrying:",
-        error,
-      );
+      log.error("reading the event feed failed, retrying", errorFields(error));
       this.#retry ??= setTimeout(() => {
         this.#retry = null;
         this.#feed = this.#feed.then(() => this.#pull(onEvents, true));
