@@ -56,6 +56,8 @@ function sweeper(store: Pick<EventStore, "deleteExpired">) {
 const rich = (overrides: Partial<ClassifiedEvent>) =>
   event({
     payload: { tool_name: "Bash", agent_id: "agent-7", n: 1.5, deep: [{}] },
+    // Derived once at ingest; a store writes what it is given.
+    agent_id: "agent-7",
     chat: [{ role: "user", content: "hi" }],
     summary: "a summary",
     model_name: "claude-x",
