@@ -16,7 +16,7 @@
  */
 import { ConfigError, loadConfig } from "../lib/config.ts";
 import { openStore } from "../lib/open_store.ts";
-import { ArchiveFormatError, readArchive } from "../lib/archive.ts";
+import { ArchiveFormatError, readArchive } from "../lib/archive_file.ts";
 import { archiveSource } from "../lib/archive_sql.ts";
 import type { FullRow } from "../lib/archive_sql.ts";
 
