@@ -16,7 +16,7 @@
  */
 import { ConfigError, loadConfig } from "../lib/base/config.ts";
 import { openStore } from "../lib/store/open_store.ts";
-import { ArchiveFormatError, readArchive } from "../lib/store/archive.ts";
+import { ArchiveFormatError, readArchive } from "../lib/store/archive_file.ts";
 import { archiveSource } from "../lib/store/archive_sql.ts";
 import type { FullRow } from "../lib/store/archive_sql.ts";
 

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
+import { Archiver } from "./archive.ts";
 import {
   archiveFileName,
-  Archiver,
   parseArchiveFileName,
   readArchive,
   toArchived,
-} from "./archive.ts";
+} from "./archive_file.ts";
 import { type ArchiveSource, archiveSource } from "./archive_sql.ts";
 import { RetentionSweeper } from "./retention.ts";
 import { SqliteStore } from "./sqlite_store.ts";
