@@ -14,6 +14,11 @@ export function limitBody(maxSize: number) {
   });
 }
 
+/** 400 naming a bad query parameter (or body part): `<name> <message>`. */
+export function badParam(name: string, message: string): never {
+  throw new HTTPException(400, { message: `${name} ${message}` });
+}
+
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** The body as text; 400 when it is not UTF-8. */

@@ -8,14 +8,10 @@ import {
   validateHookEventType,
 } from "../common/events.ts";
 import type { RecentQuery } from "../lib/store/store.ts";
-import { limitBody, parseJson, readText } from "./body.ts";
+import { badParam, limitBody, parseJson, readText } from "./body.ts";
 
 /** Largest `limit` on `/events/recent`. */
 export const RECENT_LIMIT_MAX = 1000;
-
-function badParam(name: string, message: string): never {
-  throw new HTTPException(400, { message: `${name} ${message}` });
-}
 
 function parseBatch(
   text: string,

@@ -3,14 +3,11 @@ import { HTTPException } from "hono/http-exception";
 import type { Deps } from "../lib/hookwatch.ts";
 import type { SessionState } from "../common/sessions.ts";
 import { SESSION_SORTS, type SessionQuery } from "../lib/sessions/sessions.ts";
+import { badParam } from "./body.ts";
 
 /** Largest `limit` on `GET /sessions`. */
 export const SESSIONS_LIMIT_MAX = 1000;
 const STATES: SessionState[] = ["working", "waiting", "stopped", "failed"];
-
-function badParam(name: string, message: string): never {
-  throw new HTTPException(400, { message: `${name} ${message}` });
-}
 
 function parseQuery(q: Record<string, string>): SessionQuery {
   const query: SessionQuery = { limit: 100, sort: "last_seen", order: "desc" };

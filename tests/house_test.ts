@@ -110,7 +110,8 @@ Deno.test("house - the domain (lib/) never imports routes/, otel/, Hono, pages o
   assert.deepEqual(broken, []);
 });
 
-Deno.test("house - no two folders import each other, directly or round a loop", () => {
+/** Folder → folders it imports (relative imports of non-test modules). */
+function folderEdges(): Map<string, Set<string>> {
   const edges = new Map<string, Set<string>>();
   for (const { path, imports } of all) {
     const from = folderOf(path);
@@ -122,6 +123,11 @@ Deno.test("house - no two folders import each other, directly or round a loop", 
       edges.get(from)!.add(to);
     }
   }
+  return edges;
+}
+
+Deno.test("house - no two folders import each other, directly or round a loop", () => {
+  const edges = folderEdges();
   const cycles: string[] = [];
   const state = new Map<string, "open" | "done">();
   const visit = (node: string, trail: string[]) => {
@@ -168,4 +174,27 @@ Deno.test("house - the bundle entries reach only common/, islands/, workers/ and
       `${entry} reaches node:*`,
     );
   }
+});
+
+Deno.test("house - docs/ARCHITECTURE.md draws the folder imports there are, arrow for arrow", async () => {
+  const doc = await Deno.readTextFile(join(ROOT, "docs/ARCHITECTURE.md"));
+  const graph = /```mermaid\n([\s\S]*?)```/.exec(doc)?.[1] ?? "";
+  const drawn = new Set(
+    [...graph.matchAll(/^\s*(\w+)(?:\[[^\]]*\])?\s*-->\s*(\w+)/gm)]
+      .map((m) => `${m[1]} --> ${m[2]}`),
+  );
+  // Node ids are folder names with "_" for "/"; main.ts and app.ts are "top". Imports of
+  // common/ are left out of the picture except from the browser folders; from outside lib/,
+  // any lib folder is drawn as lib.
+  const id = (folder: string) =>
+    folder === "(top)" ? "top" : folder.replaceAll("/", "_");
+  const actual = new Set<string>();
+  for (const [from, tos] of folderEdges()) {
+    for (const to of tos) {
+      if (to === "common" && !BROWSER.includes(from)) continue;
+      const target = within(to, ["lib"]) && !within(from, ["lib"]) ? "lib" : to;
+      actual.add(`${id(from)} --> ${id(target)}`);
+    }
+  }
+  assert.deepEqual([...drawn].sort(), [...actual].sort());
 });

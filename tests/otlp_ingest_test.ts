@@ -1,6 +1,7 @@
 /**
- * End to end: Claude Code's own telemetry posted over OTLP/HTTP to a real hookwatch process,
- * joined with hook events per session.
+ * End to end: Claude Code's own telemetry posted over OTLP/HTTP to hookwatch, joined with hook
+ * events per session. In-process (`app.request`) where no socket is needed; a real process for
+ * the metrics pipeline and the OpenTelemetry SDK's own exporters.
  */
 import assert from "node:assert/strict";
 import {
@@ -9,12 +10,8 @@ import {
 } from "@opentelemetry/sdk-logs";
 import { OTLPLogExporter as JsonLogExporter } from "@opentelemetry/exporter-logs-otlp-http";
 import { OTLPLogExporter as ProtoLogExporter } from "@opentelemetry/exporter-logs-otlp-proto";
-import {
-  postJson,
-  sampleEvent,
-  startServer,
-  type TestServer,
-} from "./helpers/server.ts";
+import { sampleEvent, startServer } from "./helpers/server.ts";
+import { startApp, type TestApp } from "./helpers/app.ts";
 import { openSse } from "./helpers/sse.ts";
 import { logBodies, metricsBody } from "./fixtures/otlp/fixtures.ts";
 import { PROMPTS, SESSION_ID, totals } from "./fixtures/otlp/scenario.ts";
@@ -33,14 +30,20 @@ async function gzip(bytes: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
   ).bytes();
 }
 
+/** A hookwatch to talk to: a real process or the in-process app. */
+interface Target {
+  url: string;
+  fetch(input: string, init?: RequestInit): Promise<Response>;
+}
+
 async function post(
-  server: TestServer,
+  server: Target,
   signal: "logs" | "metrics",
   body: Uint8Array | string,
   contentType: string,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: Uint8Array; headers: Headers }> {
-  const res = await fetch(`${server.url}/v1/${signal}`, {
+  const res = await server.fetch(`${server.url}/v1/${signal}`, {
     method: "POST",
     headers: { "content-type": contentType, ...AUTH, ...headers },
     body: body as BodyInit,
@@ -53,8 +56,8 @@ async function post(
 }
 
 // deno-lint-ignore no-explicit-any -- JSON answers
-async function getJson(server: TestServer, path: string): Promise<any> {
-  const res = await fetch(`${server.url}${path}`, { headers: AUTH });
+async function getJson(server: Target, path: string): Promise<any> {
+  const res = await server.fetch(`${server.url}${path}`, { headers: AUTH });
   assert.equal(res.status, 200, `${path} answered ${res.status}`);
   return await res.json();
 }
@@ -73,13 +76,14 @@ const FIXTURE_RETENTION = {
   RETENTION_REGULAR: "87600h",
 };
 
+/** A real hookwatch process: for the metrics pipeline and the SDK's own exporters. */
 async function withServer(
-  run: (server: TestServer) => Promise<void>,
+  run: (server: Target) => Promise<void>,
   env: Record<string, string> = {},
 ): Promise<void> {
   const server = await startServer({ env: { HOOKWATCH_TOKEN: TOKEN, ...env } });
   try {
-    await run(server);
+    await run({ url: server.url, fetch: (input, init) => fetch(input, init) });
   } finally {
     await server.stop();
     await Deno.remove(server.dbPath.replace(/\/[^/]+$/, ""), {
@@ -89,11 +93,24 @@ async function withServer(
   }
 }
 
+/** The app in-process: for what needs no socket. */
+async function withApp(
+  run: (server: TestApp) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const server = await startApp({ HOOKWATCH_TOKEN: TOKEN, ...env });
+  try {
+    await run(server);
+  } finally {
+    await server.close();
+  }
+}
+
 Deno.test("otlp ingest - a protobuf export and its JSON twin give the same aggregates, the sums of the api_request events", async () => {
   const results: unknown[] = [];
   await Promise.all(
     (["json", "protobuf"] as const).map((encoding) =>
-      withServer(async (server) => {
+      withApp(async (server) => {
         const type = encoding === "json" ? JSON_TYPE : PROTO_TYPE;
         for (const body of logBodies(encoding)) {
           // protobuf goes gzip-compressed, as Claude Code's exporter may send it
@@ -225,7 +242,7 @@ Deno.test("otlp ingest - delta metrics and events for the same session do not do
 });
 
 Deno.test("otlp ingest - malformed OTLP gets 400 with a Status body and stores nothing", async () => {
-  await withServer(async (server) => {
+  await withApp(async (server) => {
     const cases: [string | Uint8Array, string, Record<string, string>][] = [
       ["{not json", JSON_TYPE, {}],
       ["[1,2,3]", JSON_TYPE, {}],
@@ -257,7 +274,7 @@ Deno.test("otlp ingest - malformed OTLP gets 400 with a Status body and stores n
     }
     const unsupported = await post(server, "logs", "x", "text/plain");
     assert.equal(unsupported.status, 415);
-    const noToken = await fetch(`${server.url}/v1/logs`, {
+    const noToken = await server.fetch(`${server.url}/v1/logs`, {
       method: "POST",
       headers: { "content-type": JSON_TYPE },
       body: "{}",
@@ -270,7 +287,7 @@ Deno.test("otlp ingest - malformed OTLP gets 400 with a Status body and stores n
 });
 
 Deno.test("otlp ingest - bodies over the limit get 413, before and after inflating", async () => {
-  await withServer(async (server) => {
+  await withApp(async (server) => {
     const big = new Uint8Array(8 * 1024);
     assert.equal((await post(server, "logs", big, PROTO_TYPE)).status, 413);
     const bomb = await gzip(new Uint8Array(64 * 1024));
@@ -316,10 +333,10 @@ function handWritten(records: Record<string, string | number>[]): string {
 }
 
 Deno.test("otlp ingest - hand-written Claude Code events join hook events by session and prompt", async () => {
-  await withServer(async (server) => {
+  await withApp(async (server) => {
     const session = "hand-session-1";
     const prompt = "hand-prompt-1";
-    const stream = await openSse(`${server.url}/stream`, AUTH);
+    const stream = await openSse(`${server.url}/stream`, AUTH, server.fetch);
     try {
       await stream.until((frames) =>
         frames.some((f) => f.event === "snapshot")
@@ -331,7 +348,7 @@ Deno.test("otlp ingest - hand-written Claude Code events join hook events by ses
           ["PermissionRequest", { prompt_id: prompt, tool_name: "Bash" }],
         ] as const
       ) {
-        const res = await postJson(
+        const res = await server.postJson(
           `${server.url}/events`,
           sampleEvent({
             source_app: "repo-hand",
@@ -469,7 +486,7 @@ Deno.test("otlp ingest - the OpenTelemetry JS SDK's exporters deliver to hookwat
 });
 
 Deno.test("otlp ingest - session queries reject bad parameters and unknown sessions", async () => {
-  await withServer(async (server) => {
+  await withApp(async (server) => {
     for (
       const q of [
         "sort=price",
@@ -479,11 +496,13 @@ Deno.test("otlp ingest - session queries reject bad parameters and unknown sessi
         "since=yesterday",
       ]
     ) {
-      const res = await fetch(`${server.url}/sessions?${q}`, { headers: AUTH });
+      const res = await server.fetch(`${server.url}/sessions?${q}`, {
+        headers: AUTH,
+      });
       assert.equal(res.status, 400, q);
       assert.match((await res.json()).error, new RegExp(q.split("=")[0]));
     }
-    const missing = await fetch(`${server.url}/sessions/nope`, {
+    const missing = await server.fetch(`${server.url}/sessions/nope`, {
       headers: AUTH,
     });
     assert.equal(missing.status, 404);
@@ -492,7 +511,7 @@ Deno.test("otlp ingest - session queries reject bad parameters and unknown sessi
 });
 
 Deno.test("otlp ingest - partial success names records that are not Claude Code's", async () => {
-  await withServer(async (server) => {
+  await withApp(async (server) => {
     const res = await post(
       server,
       "metrics",

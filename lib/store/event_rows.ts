@@ -67,44 +67,58 @@ export const ALL_COLUMNS: string = ["id", ...INSERT_COLUMNS].map((c) =>
 /** An `events` row as the drivers return it (JSON fields as text). */
 export type Row = Record<string, string | number | null>;
 
-/** The column values of an event, in {@linkcode INSERT_COLUMNS} order. */
-export function rowValues(e: ClassifiedEvent): (string | number | null)[] {
-  return ENTRIES.map(([name, f]) => {
-    const value = e[name];
-    if (value === undefined || value === null) return null;
-    return f.json ? JSON.stringify(value) : value as string | number;
-  });
+const field = (name: FieldName): Field => EVENT_FIELDS[name];
+
+/**
+ * Compiles `(params) => expression` once. These run per event on the hot path, and an object
+ * literal is about a hundred times cheaper to build than one assembled key by key; the source
+ * is made only of the field names above, never of input.
+ */
+function compile<F>(params: string[], expression: string): F {
+  return new Function(...params, `"use strict"; return ${expression};`) as F;
 }
+
+const write = (n: FieldName) =>
+  field(n).json
+    ? field(n).nullable
+      ? `e.${n} == null ? null : JSON.stringify(e.${n})`
+      : `JSON.stringify(e.${n})`
+    : field(n).nullable
+    ? `e.${n} ?? null`
+    : `e.${n}`;
+const keep = (n: FieldName) =>
+  field(n).nullable ? `${n}: e.${n} ?? null` : `${n}: e.${n}`;
+const read = (n: FieldName) =>
+  n === "priority"
+    ? `priority: row.priority === 1 ? 1 : 0`
+    : field(n).json
+    ? `${n}: row.${n} === null ? null : JSON.parse(row.${n})`
+    : `${n}: row.${n}`;
+
+/** The column values of an event, in {@linkcode INSERT_COLUMNS} order. */
+export const rowValues: (e: ClassifiedEvent) => (string | number | null)[] =
+  compile(["e"], `[${INSERT_COLUMNS.map(write).join(", ")}]`);
 
 /** The stored event an insert of `e` produced (what a later read returns, without chat). */
-export function storedEvent(id: number, e: ClassifiedEvent): StoredEvent {
-  const event: Record<string, unknown> = { id };
-  for (const name of LISTED) {
-    const f: Field = EVENT_FIELDS[name];
-    event[name] = f.nullable ? e[name] ?? null : e[name];
-  }
-  return event as unknown as StoredEvent;
-}
-
-/** A row read back as an event; `chat` only when the row carries it. */
-export function toEvent(row: Row): StoredEvent {
-  const event: Record<string, unknown> = { id: row.id };
-  for (const [name, f] of ENTRIES) {
-    const value = row[name];
-    if (value === undefined) continue;
-    event[name] = f.json && value !== null
-      ? JSON.parse(value as string)
-      : value;
-  }
-  event.priority = row.priority === 1 ? 1 : 0;
-  return event as unknown as StoredEvent;
-}
+export const storedEvent: (id: number, e: ClassifiedEvent) => StoredEvent =
+  compile(["id", "e"], `({ id, ${LISTED.map(keep).join(", ")} })`);
 
 /** The event as it travels on the stream: every listed field (not chat), absent ones null. */
-export function streamView(event: StoredEvent): Omit<StoredEvent, "chat"> {
-  const view: Record<string, unknown> = { id: event.id };
-  for (const name of LISTED) view[name] = event[name] ?? null;
-  return view as unknown as Omit<StoredEvent, "chat">;
+export const streamView: (event: StoredEvent) => Omit<StoredEvent, "chat"> =
+  compile(["e"], `({ id: e.id, ${LISTED.map(keep).join(", ")} })`);
+
+const listedFromRow: (row: Row) => StoredEvent = compile(
+  ["row"],
+  `({ id: row.id, ${LISTED.map(read).join(", ")} })`,
+);
+const fullFromRow: (row: Row) => StoredEvent = compile(
+  ["row"],
+  `({ id: row.id, ${INSERT_COLUMNS.map(read).join(", ")} })`,
+);
+
+/** A row read back as an event; `chat` only when the row carries it (`get`). */
+export function toEvent(row: Row): StoredEvent {
+  return row.chat === undefined ? listedFromRow(row) : fullFromRow(row);
 }
 
 /** The equality filters of a {@linkcode RecentQuery} that are set, as column/value pairs. */

@@ -33,6 +33,28 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+// Console output goes to every app running in this process (they share one console).
+const listeners = new Set<(line: string) => void>();
+const original = { log: console.log, error: console.error };
+
+function listen(listener: (line: string) => void): void {
+  if (listeners.size === 0) {
+    for (const name of ["log", "error"] as const) {
+      console[name] = (...args: unknown[]) => {
+        const line = args.map(String).join(" ") + "\n";
+        for (const l of listeners) l(line);
+        original[name](...args);
+      };
+    }
+  }
+  listeners.add(listener);
+}
+
+function unlisten(listener: (line: string) => void): void {
+  listeners.delete(listener);
+  if (listeners.size === 0) Object.assign(console, original);
+}
+
 /** Starts hookwatch in this process with `env` as its environment (no sweeper). */
 export async function startApp(
   env: Record<string, string> = {},
@@ -45,16 +67,8 @@ export async function startApp(
   );
   const app = createApp(hw);
   let logged = "";
-  const original = { log: console.log, error: console.error };
-  const capture = (write: (...args: unknown[]) => void) =>
-  (
-    ...args: unknown[]
-  ) => {
-    logged += args.map(String).join(" ") + "\n";
-    write(...args);
-  };
-  console.log = capture(original.log);
-  console.error = capture(original.error);
+  const listener = (line: string) => logged += line;
+  listen(listener);
   const url = "http://hookwatch.test";
   const fetch = (input: string | URL | Request, init?: RequestInit) =>
     Promise.resolve(app.request(input, init));
@@ -78,8 +92,7 @@ export async function startApp(
     },
     output: () => logged,
     async close() {
-      console.log = original.log;
-      console.error = original.error;
+      unlisten(listener);
       await hw.close();
       await Deno.remove(dir, { recursive: true });
     },
