@@ -24,6 +24,7 @@ import {
 import { SessionTracker } from "./sessions/sessions.ts";
 import { instruments } from "./base/instruments.ts";
 import { recordCommitted } from "./ingest/record.ts";
+import { Agents, encodeInboxFrame } from "./sessions/agents.ts";
 
 /** How long a failed write keeps health unhealthy when no write succeeds meanwhile. */
 export const WRITE_FAILURE_HOLD_MS = 30_000;
@@ -39,6 +40,8 @@ export interface Hookwatch {
   readonly broadcaster: Broadcaster;
   /** Per-session aggregates (hook events and Claude Code telemetry). */
   readonly sessions: SessionTracker;
+  /** Tool calls, session activity and the attention inbox, in the store. */
+  readonly agents: Agents;
   readonly sweeper: RetentionSweeper;
   /** Classifies, stores (resolving after commit) and broadcasts events, all or nothing. */
   ingest(events: NewEvent[]): Promise<InsertResult[]>;
@@ -84,6 +87,13 @@ export function createHookwatch(
   feed.observe((events) => models.observe(events));
   feed.observe((events) => sessions.observe(events));
   feed.observe((events) => broadcaster.publish(events));
+  const agents = new Agents(store, config.agents, { sweep: options.sweep });
+  feed.observe((events) => agents.observe(events));
+  agents.onChange((items) => {
+    for (const item of items) {
+      broadcaster.publishFrame(encodeInboxFrame(item), item.source_app);
+    }
+  });
   const sweeper = new RetentionSweeper(store, {
     priorityMs: config.retentionPriorityMs,
     regularMs: config.retentionRegularMs,
@@ -107,6 +117,7 @@ export function createHookwatch(
     feed,
     broadcaster,
     sessions,
+    agents,
     sweeper,
     get closing() {
       return closing;
@@ -153,6 +164,7 @@ export function createHookwatch(
       broadcaster.closeAll(SHUTDOWN_FRAME);
       await sweeper.stop();
       sessions.close();
+      await agents.close();
       await store.close();
     },
   };

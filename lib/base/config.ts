@@ -6,6 +6,7 @@
  */
 import { DEFAULT_PRIORITY_TYPES } from "../../common/classify.ts";
 import { DEFAULT_RETENTION } from "../../common/buckets.ts";
+import { type AgentConfig, loadAgentConfig } from "./agent_config.ts";
 
 /** hookwatch's configuration. */
 export interface Config {
@@ -41,6 +42,8 @@ export interface Config {
   corsOrigins: string[];
   /** false turns instrumentation off (`HOOKWATCH_METRICS=off`), for measuring its cost. */
   metricsEnabled: boolean;
+  /** Tool calls, staleness and pattern alerts (`HOOKWATCH_STALE_AFTER` …). */
+  agents: AgentConfig;
 }
 
 /** A configuration value that cannot be used; `variable` names it. */
@@ -206,5 +209,6 @@ export function loadConfig(
     ),
     corsOrigins: list(env.CORS_ORIGINS),
     metricsEnabled: ["on", "true", "1"].includes(metricsFlag),
+    agents: loadAgentConfig(env),
   };
 }
