@@ -43,6 +43,7 @@ import {
   type WriteResult,
 } from "./agent_store.ts";
 import { instruments } from "../base/instruments.ts";
+import { rulesOf } from "./patterns.ts";
 
 /** Longest a committed event waits before it is folded. */
 export const FOLD_DELAY_MS = 50;
@@ -57,6 +58,15 @@ export interface AgentsOptions {
   /** Clock, for tests. */
   now?: () => number;
 }
+
+const ALERT_COUNTERS = [
+  "agentToolFailuresTotal",
+  "agentFailureStreaksTotal",
+  "agentLoopsTotal",
+  "agentBudgetExceededTotal",
+  "agentStaleSessionsTotal",
+  "agentOrphanedToolCallsTotal",
+] as const;
 
 function recordAlerts(result: WriteResult): void {
   if (result.failures > 0) {
@@ -129,6 +139,11 @@ export class Agents {
   ) {
     this.#config = config;
     this.#now = options.now ?? Date.now;
+    // Every series from zero, so the first alert is an increase Prometheus can see.
+    for (const counter of ALERT_COUNTERS) instruments[counter].add(0);
+    for (const rule of rulesOf(config)) {
+      instruments.agentDangerousCommandsTotal.add(0, { rule: rule.name });
+    }
     const sql = (store as { sql?: postgres.Sql }).sql;
     const sqlite = (store as { db?: unknown }).db;
     let migrated: Promise<void>;
