@@ -38,6 +38,7 @@ import type {
   ToWorker,
 } from "../common/worker_protocol.ts";
 import type { SessionSummary } from "../common/sessions.ts";
+import type { InboxItem } from "../common/agents.ts";
 
 interface Held {
   id: number;
@@ -77,6 +78,8 @@ let filters: Filters = { ...NO_FILTERS };
 let source: EventSource | null = null;
 /** `session` frames since the last update, latest per session. */
 const sessionFrames = new Map<string, SessionSummary>();
+/** `inbox` frames since the last update, in arrival order. */
+let inboxFrames: InboxItem[] = [];
 let conn: Connection = "connecting";
 let lastId: number | null = null;
 let attempt = 0;
@@ -292,6 +295,10 @@ function buildUpdate(): LiveUpdate {
     pulseDirty = false;
     pulseSentAt = now;
   }
+  if (inboxFrames.length > 0) {
+    update.inbox = inboxFrames;
+    inboxFrames = [];
+  }
   if (sessionFrames.size > 0) {
     update.sessions = [...sessionFrames.values()];
     sessionFrames.clear();
@@ -350,6 +357,10 @@ function connect(): void {
   es.addEventListener("session", (m) => {
     const s = JSON.parse((m as MessageEvent<string>).data) as SessionSummary;
     sessionFrames.set(s.session_id, s);
+    markDirty();
+  });
+  es.addEventListener("inbox", (m) => {
+    inboxFrames.push(JSON.parse((m as MessageEvent<string>).data));
     markDirty();
   });
   es.addEventListener("error", () => {
