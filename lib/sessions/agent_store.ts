@@ -363,36 +363,81 @@ const RESOLVE_ITEM =
   `UPDATE inbox_items SET status = 'resolved', snoozed_until = NULL,
     updated_at = ?, version = ? WHERE id = ? AND status <> 'resolved'`;
 
-function* writeSession(s: SessionRec): Tx<void> {
-  yield q(
-    UPSERT_SESSION,
-    s.session_id,
-    s.source_app,
-    s.state,
-    s.state_at,
-    s.state_event_at,
-    s.last_event_at,
-    JSON.stringify(s.patterns),
+/** Rows per multi-row statement (13 parameters a row stays far below both databases' limits). */
+const CHUNK = 200;
+
+/** `INSERT … VALUES (…), (…) …` for `rows`, `width` placeholders a row, in chunks. */
+function* insertRows(
+  head: string,
+  tail: string,
+  width: number,
+  rows: SQLInputValue[][],
+): Tx<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const chunk = rows.slice(i, i + CHUNK);
+    const one = `(${new Array(width).fill("?").join(", ")})`;
+    yield q(
+      `${head} VALUES ${chunk.map(() => one).join(", ")} ${tail}`,
+      ...chunk.flat(),
+    );
+  }
+}
+
+function* writeSessions(sessions: SessionRec[]): Tx<void> {
+  const [head, tail] = UPSERT_SESSION.split(" VALUES (?, ?, ?, ?, ?, ?, ?)");
+  yield* insertRows(
+    head,
+    tail,
+    7,
+    sessions.map((s) => [
+      s.session_id,
+      s.source_app,
+      s.state,
+      s.state_at,
+      s.state_event_at,
+      s.last_event_at,
+      JSON.stringify(s.patterns),
+    ]),
   );
 }
 
-function* writeCall(c: CallRec): Tx<void> {
-  yield q(
-    UPSERT_CALL,
-    c.session_id,
-    c.agent,
-    c.tool_use_id,
-    c.tool_name,
-    c.input_summary,
-    c.sig,
-    c.outcome,
-    c.started_at,
-    c.permission_at,
-    c.ended_at,
-    c.tool_ms,
-    c.wait_ms,
-    c.error,
+function* writeCalls(calls: CallRec[]): Tx<void> {
+  const [head, tail] = UPSERT_CALL.split(
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   );
+  yield* insertRows(
+    head,
+    tail,
+    13,
+    calls.map((c) => [
+      c.session_id,
+      c.agent,
+      c.tool_use_id,
+      c.tool_name,
+      c.input_summary,
+      c.sig,
+      c.outcome,
+      c.started_at,
+      c.permission_at,
+      c.ended_at,
+      c.tool_ms,
+      c.wait_ms,
+      c.error,
+    ]),
+  );
+}
+
+/** Rows of `table` whose `column` is one of `values` (and `extra`), in chunks. */
+function* rowsIn(
+  sql: (placeholders: string) => string,
+  values: string[],
+): Tx<Row[]> {
+  const out: Row[] = [];
+  for (let i = 0; i < values.length; i += CHUNK) {
+    const chunk = values.slice(i, i + CHUNK);
+    out.push(...yield q(sql(chunk.map(() => "?").join(", ")), ...chunk));
+  }
+  return out;
 }
 
 function* insertItem(i: ItemRec, now: number, version: number): Tx<void> {
@@ -463,50 +508,87 @@ export function* foldTx(
     if (list) list.push(e);
     else bySession.set(e.session_id, [e]);
   }
+  const ids = [...bySession.keys()];
+  // Loaded for every session of the batch at once: a few statements per batch, not per event.
+  const sessions = new Map(
+    (yield* rowsIn(
+      (in_) => `SELECT * FROM agent_sessions WHERE session_id IN (${in_})`,
+      ids,
+    )).map((r) => [String(r.session_id), sessionRec(r)]),
+  );
+  const calls = new Map<string, CallRec[]>(ids.map((id) => [id, []]));
+  const known = new Set<string>();
+  const addCall = (c: CallRec) => {
+    const key = `${c.session_id}\n${callKey(c.agent, c.tool_use_id)}`;
+    if (known.has(key)) return;
+    known.add(key);
+    calls.get(c.session_id)?.push(c);
+  };
+  for (
+    const r of yield* rowsIn(
+      (in_) =>
+        `SELECT * FROM tool_calls WHERE session_id IN (${in_}) AND outcome = 'running'`,
+      ids,
+    )
+  ) addCall(callRec(r));
+  // Calls an outcome names that are neither running nor started in this batch.
+  const started = new Set<string>();
+  const missing: [string, string, string][] = [];
+  for (const e of todo) {
+    const id = toolUseIdOf(e);
+    if (id === null) continue;
+    const key = `${e.session_id}\n${callKey(e.agent_id ?? "", id)}`;
+    if (e.hook_event_type === "PreToolUse") started.add(key);
+    else if (!started.has(key) && !known.has(key)) {
+      started.add(key);
+      missing.push([e.session_id, e.agent_id ?? "", id]);
+    }
+  }
+  for (let i = 0; i < missing.length; i += CHUNK) {
+    const chunk = missing.slice(i, i + CHUNK);
+    const rows = yield q(
+      `SELECT * FROM tool_calls WHERE ${
+        chunk.map(() => "(session_id = ? AND agent = ? AND tool_use_id = ?)")
+          .join(" OR ")
+      }`,
+      ...chunk.flat(),
+    );
+    for (const r of rows) addCall(callRec(r));
+  }
+  const items = new Map<string, ItemRec[]>(ids.map((id) => [id, []]));
+  for (
+    const r of yield* rowsIn(
+      (in_) =>
+        `SELECT * FROM inbox_items WHERE session_id IN (${in_}) AND status <> 'resolved'`,
+      ids,
+    )
+  ) items.get(String(r.session_id))?.push(itemRec(r));
+
   const nextVersion = version + 1;
   let itemsChanged = false;
+  const dirtySessions: SessionRec[] = [];
+  const dirtyCalls: CallRec[] = [];
+  const newItems: ItemRec[] = [];
+  const resolved: ItemRec[] = [];
   for (const [sessionId, list] of bySession) {
-    const [srow] = yield q(
-      "SELECT * FROM agent_sessions WHERE session_id = ?",
-      sessionId,
+    const work = newWork(
+      sessions.get(sessionId) ?? null,
+      calls.get(sessionId)!,
+      items.get(sessionId)!,
     );
-    const calls = (yield q(
-      "SELECT * FROM tool_calls WHERE session_id = ? AND outcome = 'running'",
-      sessionId,
-    )).map(callRec);
-    const known = new Set(calls.map((c) => callKey(c.agent, c.tool_use_id)));
-    for (const e of list) {
-      const id = toolUseIdOf(e);
-      if (id === null || e.hook_event_type === "PreToolUse") continue;
-      const key = callKey(e.agent_id ?? "", id);
-      if (known.has(key)) continue;
-      known.add(key);
-      const [row] = yield q(
-        "SELECT * FROM tool_calls WHERE session_id = ? AND agent = ? AND tool_use_id = ?",
-        sessionId,
-        e.agent_id ?? "",
-        id,
-      );
-      if (row) calls.push(callRec(row));
-    }
-    const items = (yield q(
-      "SELECT * FROM inbox_items WHERE session_id = ? AND status <> 'resolved'",
-      sessionId,
-    )).map(itemRec);
-    const work = newWork(srow ? sessionRec(srow) : null, calls, items);
     foldSession(work, list, config);
-    if (work.sessionDirty && work.session) yield* writeSession(work.session);
-    for (const c of work.dirtyCalls) yield* writeCall(c);
-    for (const i of work.newItems) yield* insertItem(i, now, nextVersion);
-    for (const i of work.resolved) {
-      yield q(RESOLVE_ITEM, now, nextVersion, i.id);
-    }
-    if (work.newItems.length > 0 || work.resolved.length > 0) {
-      itemsChanged = true;
-    }
+    if (work.sessionDirty && work.session) dirtySessions.push(work.session);
+    dirtyCalls.push(...work.dirtyCalls);
+    newItems.push(...work.newItems);
+    resolved.push(...work.resolved);
     result.raised.push(...work.raised);
     result.failures += work.failures;
   }
+  yield* writeSessions(dirtySessions);
+  yield* writeCalls(dirtyCalls);
+  for (const i of newItems) yield* insertItem(i, now, nextVersion);
+  for (const i of resolved) yield q(RESOLVE_ITEM, now, nextVersion, i.id);
+  itemsChanged = newItems.length > 0 || resolved.length > 0;
   const last = todo[todo.length - 1].id;
   if (itemsChanged) version = nextVersion;
   yield q(
