@@ -387,22 +387,12 @@ function checkLoop(
   }
 }
 
-/**
- * Folds one session's newly committed events (in id order) into `work`.
- *
- * @example
- * ```ts
- * const work = newWork(null, [], []);
- * foldSession(work, events, config);
- * work.dirtyCalls; // the tool calls to write
- * ```
- */
-export function foldSession(
+function foldEvent(
   work: SessionWork,
-  events: readonly StoredEvent[],
+  e: StoredEvent,
   config: AgentConfig,
 ): void {
-  for (const e of events) {
+  {
     const s = touchSession(work, e);
     const p = e.payload ?? {};
     const agent = e.agent_id ?? "";
@@ -606,6 +596,34 @@ export function foldSession(
     // A session that does anything after being idle is no longer idle.
     if (type !== "Notification" && stateOf(e) === "working") {
       resolveWhere(work, (i) => i.kind === "idle");
+    }
+  }
+}
+
+/**
+ * Folds one session's newly committed events (in id order) into `work`.
+ *
+ * @example
+ * ```ts
+ * const work = newWork(null, [], []);
+ * foldSession(work, events, config);
+ * work.dirtyCalls; // the tool calls to write
+ * ```
+ */
+export function foldSession(
+  work: SessionWork,
+  events: readonly StoredEvent[],
+  config: AgentConfig,
+): void {
+  for (const e of events) {
+    try {
+      foldEvent(work, e, config);
+    } catch (error) {
+      // One malformed event must not stop its session's others (nor be retried forever).
+      console.error(
+        `hookwatch: event ${e.id} not folded into its session:`,
+        error,
+      );
     }
   }
 }

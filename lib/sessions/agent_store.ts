@@ -209,7 +209,12 @@ export function postgresAgentDb(sql: postgres.Sql): AgentDb {
       [
         ...await client.unsafe(
           pgText(query.sql),
-          query.params as postgres.ParameterOrJSON<never>[],
+          // PostgreSQL text cannot hold NUL; SQLite can, and keeps it.
+          query.params.map((p) =>
+            typeof p === "string" && p.includes("\0")
+              ? p.replaceAll("\0", "")
+              : p
+          ) as postgres.ParameterOrJSON<never>[],
           { prepare: true },
         ),
       ] as Row[];
@@ -598,6 +603,14 @@ export function* foldTx(
   );
   if (itemsChanged) yield* notify(kind, version);
   return { ...result, version, folded: todo.length, cursor: last };
+}
+
+/** Moves the cursor past an event the fold cannot store; returns the cursor. */
+export function* skipTx(eventId: number): Tx<number> {
+  const [cursor] = yield q(LOCK_CURSOR);
+  const at = Math.max(Number(cursor.last_event_id), eventId);
+  yield q("UPDATE agent_cursor SET last_event_id = ? WHERE id = 1", at);
+  return at;
 }
 
 /**

@@ -36,6 +36,7 @@ import {
   permissionItemTx,
   PG_AGENT_MIGRATIONS,
   postgresAgentDb,
+  skipTx,
   sqliteAgentDb,
   sweepTx,
   type ToolQuery,
@@ -44,6 +45,7 @@ import {
 } from "./agent_store.ts";
 import { instruments } from "../base/instruments.ts";
 import { rulesOf } from "./patterns.ts";
+import { asStoreUnavailable } from "../store/store_errors.ts";
 
 /** Longest a committed event waits before it is folded. */
 export const FOLD_DELAY_MS = 50;
@@ -118,6 +120,8 @@ export class Agents {
   /** Serialises this replica's folds, sweeps and change reads. */
   #chain: Promise<unknown> = Promise.resolve();
   #seenVersion = 0;
+  /** Consecutive failed folds that were not the database being away. */
+  #failures = 0;
   /** Highest event id known folded (by this replica or another). */
   #through = 0;
   #pulling = false;
@@ -219,16 +223,46 @@ export class Agents {
       const result = await this.#db.write(() =>
         foldTx(this.#db.kind, events, this.#config, this.#now())
       );
+      this.#failures = 0;
       recordAlerts(result);
       this.#through = Math.max(this.#through, result.cursor);
       if (result.version > this.#seenVersion) await this.#pullNow();
     } catch (error) {
       if (this.#closed) return;
+      // The database is away: keep everything and retry. Anything else failing three times
+      // is an event the store refuses: fold one by one and step over the ones that fail.
+      if (!asStoreUnavailable(error) && ++this.#failures >= 3) {
+        this.#failures = 0;
+        await this.#foldOneByOne(events);
+        return;
+      }
       console.error("hookwatch: agent sessions not updated, retrying:", error);
       // Kept for the next fold: the cursor makes a retry exactly-once.
       this.#pending = [...events, ...this.#pending].slice(-100_000);
       this.#timer ??= setTimeout(() => void this.flush(), 1000);
     }
+  }
+
+  async #foldOneByOne(events: StoredEvent[]): Promise<void> {
+    for (const e of events) {
+      try {
+        const result = await this.#db.write(() =>
+          foldTx(this.#db.kind, [e], this.#config, this.#now())
+        );
+        recordAlerts(result);
+        this.#through = Math.max(this.#through, result.cursor);
+      } catch (error) {
+        console.error(
+          `hookwatch: event ${e.id} skipped by agent sessions:`,
+          error,
+        );
+        this.#through = Math.max(
+          this.#through,
+          await this.#db.write(() => skipTx(e.id)),
+        );
+      }
+    }
+    await this.#pullNow();
   }
 
   /**

@@ -302,4 +302,52 @@ for (const backend of BACKENDS) {
       }
     },
   });
+
+  Deno.test({
+    name:
+      `agents (${backend.name}) - hostile inputs (deep nesting, NUL, wrong types) never stop the fold`,
+    ignore: backend.ignore,
+    fn: async () => {
+      const db = await backend.fresh();
+      const hw = await start(await db.open());
+      try {
+        let deep: unknown = "x";
+        for (let i = 0; i < 3000; i++) deep = { a: [deep] };
+        await hw.ingest([
+          hook("PreToolUse", 1, {
+            session_id: "h",
+            tool_input: deep,
+            tool_use_id: "deep",
+          }),
+          hook("PreToolUse", 2, {
+            session_id: "h",
+            tool_name: "Bash\0",
+            tool_input: { command: "echo \0 rm -rf / \0" },
+            tool_use_id: "nul\0",
+          }),
+          hook("PostToolUse", 3, {
+            session_id: "h",
+            tool_use_id: 42,
+            duration_ms: "soon",
+          }),
+          hook("PermissionRequest", 4, {
+            session_id: "h",
+            tool_name: { no: 1 },
+          }),
+          hook("PreToolUse", 5, { session_id: "h", tool_use_id: "after" }),
+        ]);
+        const tools = await hw.agents.tools("h", { limit: 10 });
+        assert.deepEqual(
+          tools.map((t) => t.tool_use_id).filter((id) => id !== "deep").map((
+            id,
+          ) => id.replace("\0", "")).sort(),
+          ["after", "nul"],
+        );
+        assert.ok(tools.some((t) => t.tool_use_id === "deep"));
+      } finally {
+        await hw.close();
+        await db.cleanup();
+      }
+    },
+  });
 }

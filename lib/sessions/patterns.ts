@@ -194,13 +194,17 @@ export function inputSummary(input: unknown): string {
   return "";
 }
 
-function stable(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stable).join(",")}]`;
+function stable(value: unknown, depth = 0): string {
+  // Deeper than any real tool input: cut, so hostile nesting cannot exhaust the stack.
+  if (depth > 32) return '"…"';
+  if (Array.isArray(value)) {
+    return `[${value.map((v) => stable(v, depth + 1)).join(",")}]`;
+  }
   if (typeof value === "object" && value !== null) {
     const record = value as Record<string, unknown>;
     return `{${
       Object.keys(record).sort().map((k) =>
-        `${JSON.stringify(k)}:${stable(record[k])}`
+        `${JSON.stringify(k)}:${stable(record[k], depth + 1)}`
       ).join(",")
     }}`;
   }
