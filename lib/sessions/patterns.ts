@@ -19,8 +19,13 @@ export interface DangerRule {
 }
 
 /** Splits a shell command into simple commands (by `;`, `&&`, `||`, `|`, newlines), as words. */
+let lastCommand = "";
+let lastWords: string[][] = [];
 function simpleCommands(command: string): string[][] {
-  return command.split(/\|\||&&|[;|\n]/).map((part) =>
+  // The rules ask in turn about the same command: split it once.
+  if (command === lastCommand) return lastWords;
+  lastCommand = command;
+  return lastWords = command.split(/\|\||&&|[;|\n]/).map((part) =>
     part.trim().split(/\s+/).filter((w) => w.length > 0).map((w) =>
       w.replace(/^["']|["']$/g, "")
     )
@@ -58,6 +63,7 @@ const WRITES =
   /(>>?|\btee\b|\bcp\b|\bmv\b|\brm\b|\bsed\s+-i|\bdd\b|\btruncate\b|\bchmod\b|\bln\b)/;
 
 function writesUnder(command: string, dir: RegExp): boolean {
+  if (!dir.test(command)) return false;
   return command.split(/&&|\|\||[;\n]/).some((part) =>
     WRITES.test(part) && dir.test(part)
   );
@@ -69,7 +75,7 @@ export const DANGEROUS_RULES: readonly DangerRule[] = Object.freeze([
     name: "rm_rf_root",
     description: "rm -rf of / or the home directory",
     test: (command) =>
-      simpleCommands(command).some((words) => {
+      /\brm\b/.test(command) && simpleCommands(command).some((words) => {
         const [name, args] = program(words);
         if (name !== "rm") return false;
         const flags = args.filter((a) => a.startsWith("-")).join("");
@@ -82,7 +88,7 @@ export const DANGEROUS_RULES: readonly DangerRule[] = Object.freeze([
     name: "force_push",
     description: "git push --force to a protected branch",
     test: (command, branches) =>
-      simpleCommands(command).some((words) => {
+      /\bpush\b/.test(command) && simpleCommands(command).some((words) => {
         const [name, args] = program(words);
         if (name !== "git" || !args.includes("push")) return false;
         const rest = args.slice(args.indexOf("push") + 1);
@@ -108,7 +114,7 @@ export const DANGEROUS_RULES: readonly DangerRule[] = Object.freeze([
     name: "chmod_777",
     description: "chmod -R 777",
     test: (command) =>
-      simpleCommands(command).some((words) => {
+      /\bchmod\b/.test(command) && simpleCommands(command).some((words) => {
         const [name, args] = program(words);
         return name === "chmod" &&
           args.some((a) => /^-[a-zA-Z]*R|^--recursive$/.test(a)) &&
