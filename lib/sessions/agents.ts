@@ -50,6 +50,9 @@ import { asStoreUnavailable } from "../store/store_errors.ts";
 /** Longest a committed event waits before it is folded. */
 export const FOLD_DELAY_MS = 50;
 
+/** Events folded per transaction while catching up at start-up. */
+const CATCH_UP_PAGE = 200;
+
 /** Receives inbox items after they changed (raised, resolved, acknowledged, snoozed). */
 export type InboxListener = (items: readonly InboxItem[]) => void;
 
@@ -172,12 +175,14 @@ export class Agents {
       this.#seenVersion = cursor.version;
       this.#through = cursor.lastEventId;
       let after = cursor.lastEventId;
+      // In pages, yielding between them: ingest goes on while a restart catches up.
       while (!this.#closed) {
-        const missed = await store.since(after, 1000);
+        const missed = await store.since(after, CATCH_UP_PAGE);
         if (missed.length === 0) break;
         await this.#foldNow(missed);
         after = missed[missed.length - 1].id;
-        if (missed.length < 1000) break;
+        if (missed.length < CATCH_UP_PAGE) break;
+        await new Promise((resolve) => setTimeout(resolve, 1));
       }
       if (options.sweep !== false && !this.#closed) this.#startSweeper();
     }).catch((error) => {
