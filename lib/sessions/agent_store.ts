@@ -37,6 +37,9 @@ import {
   toolUseIdOf,
 } from "./agent_fold.ts";
 
+/** Sessions not seen for this long are deleted with their tool calls and items (30 days). */
+export const AGENT_RETENTION_MS = 30 * 86_400_000;
+
 /** The NOTIFY channel carrying the inbox version after each change (PostgreSQL). */
 export const AGENTS_CHANNEL = "hookwatch_agents";
 
@@ -472,6 +475,8 @@ export interface WriteResult {
   orphaned: number;
   /** Sessions newly stale. */
   stale: number;
+  /** Sessions deleted for age (sweeps). */
+  pruned?: number;
   /** Events folded (0 when another replica had folded them). */
   folded: number;
   /** Highest event id folded so far. */
@@ -638,9 +643,10 @@ export function* sweepTx(
   };
   let itemsChanged = false;
   const stale = (yield q(
-    `SELECT * FROM agent_sessions WHERE last_event_at < ?
+    `SELECT * FROM agent_sessions WHERE last_event_at < ? AND last_event_at >= ?
        AND state <> 'ended' AND state <> 'stale' LIMIT 1000`,
     now - config.staleAfterMs,
+    now - AGENT_RETENTION_MS,
   )).map(sessionRec);
   for (const s of stale) {
     const was = s.state;
@@ -677,9 +683,11 @@ export function* sweepTx(
   const orphans = yield q(
     `SELECT c.*, s.source_app AS app FROM tool_calls c
        LEFT JOIN agent_sessions s ON s.session_id = c.session_id
-     WHERE c.outcome = 'running' AND c.started_at < ? AND c.permission_at IS NULL
+     WHERE c.outcome = 'running' AND c.started_at < ? AND c.started_at >= ?
+       AND c.permission_at IS NULL
      ORDER BY c.started_at LIMIT 1000`,
     now - config.orphanAfterMs,
+    now - AGENT_RETENTION_MS,
   );
   for (const row of orphans) {
     const c = callRec(row);
@@ -712,6 +720,19 @@ export function* sweepTx(
       result.raised.push({ kind: "orphaned" });
     }
   }
+  // Sessions not seen for AGENT_RETENTION_MS leave with their calls and items.
+  const cutoff = now - AGENT_RETENTION_MS;
+  for (const table of ["tool_calls", "inbox_items"]) {
+    yield q(
+      `DELETE FROM ${table} WHERE session_id IN
+         (SELECT session_id FROM agent_sessions WHERE last_event_at < ?)`,
+      cutoff,
+    );
+  }
+  result.pruned = (yield q(
+    "DELETE FROM agent_sessions WHERE last_event_at < ? RETURNING session_id",
+    cutoff,
+  )).length;
   if (itemsChanged) {
     version = nextVersion;
     yield q("UPDATE agent_cursor SET version = ? WHERE id = 1", version);

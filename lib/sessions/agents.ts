@@ -285,17 +285,22 @@ export class Agents {
   }
 
   /**
-   * Marks stale sessions and orphaned tool calls now; any replica may run it at any time.
+   * Marks stale sessions and orphaned tool calls now, and deletes sessions not seen for
+   * `AGENT_RETENTION_MS` with their calls and items; any replica may run it at any time.
    * Returns how many of each it found.
    */
-  sweep(): Promise<{ stale: number; orphaned: number }> {
+  sweep(): Promise<{ stale: number; orphaned: number; pruned: number }> {
     const run = this.#chain.then(async () => {
       const result = await this.#db.write(() =>
         sweepTx(this.#db.kind, this.#config, this.#now())
       );
       recordAlerts(result);
       if (result.version > this.#seenVersion) await this.#pullNow();
-      return { stale: result.stale, orphaned: result.orphaned };
+      return {
+        stale: result.stale,
+        orphaned: result.orphaned,
+        pruned: result.pruned ?? 0,
+      };
     });
     this.#chain = run.catch(() => {});
     return run;

@@ -258,7 +258,21 @@ for (const backend of BACKENDS) {
           { stale: sa.stale + sb.stale, orphaned: sa.orphaned + sb.orphaned },
           { stale: 1, orphaned: 2 },
         );
-        assert.deepEqual(await a.agents.sweep(), { stale: 0, orphaned: 0 });
+        // A session last seen 31 days ago leaves with its calls.
+        await a.ingest([
+          hook("PreToolUse", Date.now() - 31 * 86_400_000, {
+            session_id: "ancient",
+            tool_use_id: "toolu_old",
+          }),
+        ]);
+        assert.equal((await a.agents.sweep()).pruned, 1);
+        assert.equal(await a.agents.activity("ancient"), null);
+        assert.deepEqual(await b.agents.tools("ancient", { limit: 5 }), []);
+        assert.deepEqual(await a.agents.sweep(), {
+          stale: 0,
+          orphaned: 0,
+          pruned: 0,
+        });
         for (const hw of [a, b]) {
           const items = await hw.agents.inbox({ status: "all", limit: 50 });
           assert.deepEqual(
