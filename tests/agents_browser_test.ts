@@ -186,12 +186,16 @@ Deno.test({
         await hook(server.url, {
           hook_event_name: "Notification",
           notification_type: "idle_prompt",
-          message: "Claude is waiting for your input",
+          message: `Claude is waiting for your input ${XSS}`,
         });
         for (const p of [a.page, b.page]) await waitInbox(p, ["idle"]);
-        assert.match(
-          await b.page.locator(".inbox li").innerText(),
-          /waiting for your input/,
+        assert.ok(
+          (await b.page.locator(".inbox li .text").innerText()).includes(XSS),
+          "the reason shows as text",
+        );
+        assert.equal(
+          await b.page.locator(".inbox img, .inbox script").count(),
+          0,
         );
         await hook(server.url, {
           hook_event_name: "UserPromptSubmit",
@@ -217,6 +221,69 @@ Deno.test({
         await a.close();
         await b.close();
       }
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "agents browser - opted-in browser notifications fire for new inbox items only",
+  ignore: browserMissing,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await ensureBuilt();
+    const server = await startServer();
+    const browser = await launchBrowser();
+    try {
+      await hook(server.url, {
+        hook_event_name: "Notification",
+        notification_type: "idle_prompt",
+        message: "already waiting",
+        session_id: "old-session",
+      });
+      const context = await browser.newContext();
+      await context.grantPermissions(["notifications"], { origin: server.url });
+      const page = await context.newPage();
+      await page.addInitScript(() => {
+        const shown: string[] = [];
+        (globalThis as unknown as { __shown: string[] }).__shown = shown;
+        class Recorder {
+          static permission = "granted";
+          static requestPermission() {
+            return Promise.resolve("granted");
+          }
+          constructor(title: string, options: { body?: string }) {
+            shown.push(`${title} | ${options.body}`);
+          }
+        }
+        Object.defineProperty(globalThis, "Notification", { value: Recorder });
+      });
+      await page.goto(server.url);
+      await page.waitForSelector('.conn[data-conn="live"]');
+      await waitInbox(page, ["idle"]);
+      await page.click(".inbox button.notify");
+      await page.waitForSelector('.inbox button.notify[aria-pressed="true"]');
+      await hook(server.url, {
+        hook_event_name: "PreToolUse",
+        tool_name: "Bash",
+        tool_input: { command: "git push --force origin main" },
+        tool_use_id: "toolu_push",
+      });
+      await waitInbox(page, ["dangerous", "idle"]);
+      await page.waitForFunction(() =>
+        (globalThis as unknown as { __shown: string[] }).__shown.length > 0
+      );
+      const shown = await page.evaluate(() =>
+        (globalThis as unknown as { __shown: string[] }).__shown
+      );
+      assert.deepEqual(shown, [
+        "agents-app: dangerous | git push --force to a protected branch: git push --force origin main",
+      ]);
+      await context.close();
     } finally {
       await browser.close();
       await server.stop();
