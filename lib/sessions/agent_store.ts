@@ -93,6 +93,7 @@ const TABLES = (t: { int: string; real: string; id: string }) => `
   CREATE INDEX inbox_session ON inbox_items (session_id, status);
   CREATE INDEX inbox_version ON inbox_items (version);
   CREATE INDEX inbox_since ON inbox_items (since);
+  CREATE INDEX inbox_event ON inbox_items (event_id);
   CREATE TABLE agent_cursor (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     last_event_id ${t.int} NOT NULL,
@@ -894,6 +895,14 @@ export function* permissionItemTx(
     toolUseId,
   );
   return row ? inboxItemOf(row, now) : null;
+}
+
+/** The items an event raised (e.g. the `permission` item of a `PermissionRequest`). */
+export function* itemsOfEventTx(eventId: number, now: number): Tx<InboxItem[]> {
+  return (yield q(
+    "SELECT * FROM inbox_items WHERE event_id = ? ORDER BY id",
+    eventId,
+  )).map((r) => inboxItemOf(r, now));
 }
 
 /** Items changed after `version`, in version order, and the newest version. */

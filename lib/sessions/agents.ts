@@ -32,6 +32,7 @@ import {
   foldTx,
   type InboxQuery,
   inboxTx,
+  itemsOfEventTx,
   itemTx,
   permissionItemTx,
   PG_AGENT_MIGRATIONS,
@@ -404,6 +405,15 @@ export class Agents {
     return await this.#db.read(() =>
       permissionItemTx(sessionId, agentId, toolUseId, this.#now())
     );
+  }
+
+  /**
+   * The items a stored event raised, once it is folded (waits up to `timeoutMs` for the feed):
+   * how a held `PermissionRequest` finds its `permission` item.
+   */
+  async itemsOfEvent(eventId: number, timeoutMs = 5000): Promise<InboxItem[]> {
+    await this.settled(eventId, timeoutMs);
+    return await this.#db.read(() => itemsOfEventTx(eventId, this.#now()));
   }
 
   /** Acknowledges an item: it leaves the default inbox until it is resolved. */

@@ -180,6 +180,8 @@ for (const backend of BACKENDS) {
           "toolu_01HqV7W9kLmN3pQrStUvWxYz",
         );
         assert.equal(found?.id, permission.id);
+        const raisedBy = await hw.agents.itemsOfEvent(permission.event_id!);
+        assert.deepEqual(raisedBy.map((i) => i.id), [permission.id]);
         const idle = items[0];
         const acked = await hw.agents.ack(idle.id);
         assert.equal(typeof acked === "object" && acked.status, "acked");
