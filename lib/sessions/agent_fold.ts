@@ -279,14 +279,22 @@ function setState(s: SessionRec, e: StoredEvent): void {
   }
 }
 
-function newCall(e: StoredEvent, agent: string, id: string): CallRec {
+/** A new call; `signed`: with the signature loops and permissions are matched by. */
+function newCall(
+  e: StoredEvent,
+  agent: string,
+  id: string,
+  signed = false,
+): CallRec {
   return {
     session_id: e.session_id,
     agent,
     tool_use_id: id,
     tool_name: str(e.payload.tool_name)?.slice(0, 128) ?? "?",
     input_summary: inputSummary(e.payload.tool_input),
-    sig: callSignature(String(e.payload.tool_name ?? ""), e.payload.tool_input),
+    sig: signed
+      ? callSignature(String(e.payload.tool_name ?? ""), e.payload.tool_input)
+      : "",
     outcome: "running",
     started_at: null,
     permission_at: null,
@@ -308,16 +316,17 @@ function callFor(
 ): CallRec | null {
   const id = toolUseIdOf(e);
   if (id !== null) return work.calls.get(callKey(agent, id)) ?? null;
+  const candidates = [...work.calls.values()].filter((c) =>
+    c.agent === agent && c.outcome === "running" &&
+    c.tool_name === e.payload.tool_name
+  );
+  if (candidates.length <= 1) return candidates[0] ?? null;
   const sig = callSignature(
     String(e.payload.tool_name ?? ""),
     e.payload.tool_input,
   );
   let best: CallRec | null = null;
-  for (const c of work.calls.values()) {
-    if (
-      c.agent !== agent || c.outcome !== "running" ||
-      c.tool_name !== e.payload.tool_name
-    ) continue;
+  for (const c of candidates) {
     const better = best === null || (c.sig === sig && best.sig !== sig) ||
       ((c.sig === sig) === (best.sig === sig) &&
         (c.started_at ?? 0) > (best.started_at ?? 0));
@@ -406,10 +415,14 @@ function foldEvent(
         const key = callKey(agent, id);
         let c = work.calls.get(key);
         if (!c) {
-          c = newCall(e, agent, id);
+          c = newCall(e, agent, id, true);
           work.calls.set(key, c);
-        } else {
-          c.tool_name = newCall(e, agent, id).tool_name;
+        } else if (c.sig === "") {
+          // Its outcome came first: the input is the PreToolUse's to say.
+          const fresh = newCall(e, agent, id, true);
+          c.tool_name = fresh.tool_name;
+          c.input_summary = fresh.input_summary || c.input_summary;
+          c.sig = fresh.sig;
         }
         c.started_at = e.timestamp;
         work.dirtyCalls.add(c);

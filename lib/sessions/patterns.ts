@@ -182,7 +182,9 @@ export const SUMMARY_LIMIT = 200;
 
 /** One line of plain text: a string cut to `limit` characters. */
 export function oneLine(text: string, limit = SUMMARY_LIMIT): string {
-  const flat = text.replace(/\s+/g, " ").trim();
+  // Only the start can show: a long input is not scanned whole.
+  const head = text.length > limit * 4 ? text.slice(0, limit * 4) : text;
+  const flat = head.replace(/\s+/g, " ").trim();
   return flat.length > limit ? `${flat.slice(0, limit - 1)}…` : flat;
 }
 
