@@ -15,6 +15,8 @@ import { streamRoutes } from "./routes/stream.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { otlpRoutes } from "./routes/otlp.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
+import { agentRoutes } from "./routes/agents.ts";
+import { inboxRoutes } from "./routes/inbox.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { clientMetricsRoutes } from "./routes/client_metrics.ts";
 import { dashboardRoutes } from "./routes/dashboard.tsx";
@@ -99,5 +101,7 @@ export function createApp(hw: Deps, metrics?: Metrics): Hono {
   app.route("/", dashboardRoutes(hw));
   app.route("/", otlpRoutes(hw));
   app.route("/", sessionRoutes(hw));
+  app.route("/", agentRoutes(hw));
+  app.route("/", inboxRoutes(hw));
   return app;
 }

@@ -34,6 +34,7 @@ import {
   toRow,
 } from "./rows.ts";
 import type { SessionSummary } from "./sessions.ts";
+import type { InboxItem } from "./agents.ts";
 import type {
   Connection,
   FilterChoices,
@@ -121,6 +122,8 @@ export class DashboardState {
   #choicesDirty = true;
   /** `session` frames since the last update, latest per session. */
   readonly #sessions = new Map<string, SessionSummary>();
+  /** `inbox` frames since the last update, in arrival order. */
+  #inbox: InboxItem[] = [];
   readonly #pulseP = new Uint32Array(PULSE_SECONDS);
   readonly #pulseR = new Uint32Array(PULSE_SECONDS);
   #pulseEnd: number;
@@ -201,6 +204,11 @@ export class DashboardState {
   }
 
   /** A `session` frame: sent with the next update. */
+  /** An `inbox` frame: one changed attention item, passed on with the next update. */
+  inboxChanged(item: InboxItem): void {
+    this.#inbox.push(item);
+  }
+
   sessionChanged(summary: SessionSummary): void {
     this.#sessions.set(summary.session_id, summary);
   }
@@ -272,6 +280,10 @@ export class DashboardState {
       };
       this.#pulseDirty = false;
       this.#pulseSentAt = mono;
+    }
+    if (this.#inbox.length > 0) {
+      update.inbox = this.#inbox;
+      this.#inbox = [];
     }
     if (this.#sessions.size > 0) {
       update.sessions = [...this.#sessions.values()];

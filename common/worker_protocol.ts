@@ -9,6 +9,7 @@
  */
 import type { FeedRow, Filters, Lane, NeedsItem } from "./rows.ts";
 import type { SessionSummary } from "./sessions.ts";
+import type { InboxItem } from "./agents.ts";
 
 export type { NeedsItem };
 
@@ -91,4 +92,6 @@ export interface LiveUpdate {
   choices?: FilterChoices;
   /** Sessions whose cost or tokens changed since the last update (`session` frames). */
   sessions?: SessionSummary[];
+  /** Inbox items that changed since the last update (`inbox` frames), oldest change first. */
+  inbox?: InboxItem[];
 }

@@ -12,7 +12,9 @@ import Drawer from "../islands/Drawer.tsx";
 import Feed from "../islands/Feed.tsx";
 import Filters from "../islands/Filters.tsx";
 import Lanes from "../islands/Lanes.tsx";
-import NeedsYou from "../islands/NeedsYou.tsx";
+import Inbox from "../islands/Inbox.tsx";
+import Timeline, { type TimelineData } from "../islands/Timeline.tsx";
+import type { InboxItem } from "../common/agents.ts";
 import PulseChart from "../islands/PulseChart.tsx";
 import SessionCosts from "../islands/SessionCosts.tsx";
 import type { SessionSummary } from "../common/sessions.ts";
@@ -33,6 +35,10 @@ export interface DashboardProps {
   counts: { priority: number; regular: number; display: number };
   lanes: Lane[];
   needs: NeedsItem[];
+  /** The attention inbox ("Needs you"), newest first. */
+  inbox: InboxItem[];
+  /** The session the timeline opens on (the latest active one). */
+  timeline: TimelineData | null;
   choices: FilterChoices;
   hrefs: Record<View, string>;
   view: Signal<View>;
@@ -67,10 +73,11 @@ export function DashboardPage(p: DashboardProps) {
               <ViewSwitch view={p.view} counts={p.counts} hrefs={p.hrefs} />
               <Filters filters={p.filters} choices={p.choices} view={p.view} />
             </div>
+            <Timeline initial={p.timeline} />
             <Feed initial={p.feed} view={p.view} selected={p.selected} />
           </div>
           <div class="side-col">
-            <NeedsYou initial={p.needs} selected={p.selected} />
+            <Inbox initial={p.inbox} />
             <PulseChart minutes={1} />
             <Lanes initial={p.lanes} />
             {p.sessions

@@ -14,6 +14,7 @@ import type {
   Pulse,
   ToWorker,
 } from "../common/worker_protocol.ts";
+import { mergeInbox } from "./inbox_state.ts";
 
 /** What the page passes the client entry (in `<body data-hw-config>`). */
 export interface ClientConfig {
@@ -115,6 +116,7 @@ export function startLive(config: ClientConfig): Worker {
         if (update.choices) choices.value = update.choices;
         if (update.lanes) lanes.value = update.lanes;
         if (update.needs) needs.value = update.needs;
+        if (update.inbox) mergeInbox(update.inbox, true);
         live.value = resolve(update);
       });
     }

@@ -8,10 +8,11 @@ import type { IslandRegistry } from "../common/islands.ts";
 import Drawer from "./Drawer.tsx";
 import Feed from "./Feed.tsx";
 import Filters from "./Filters.tsx";
+import Inbox from "./Inbox.tsx";
 import Lanes from "./Lanes.tsx";
-import NeedsYou from "./NeedsYou.tsx";
 import PulseChart from "./PulseChart.tsx";
 import SessionCosts from "./SessionCosts.tsx";
+import Timeline from "./Timeline.tsx";
 import StatusBar from "./StatusBar.tsx";
 import ViewSwitch from "./ViewSwitch.tsx";
 
@@ -20,10 +21,11 @@ export const islands: IslandRegistry = {
   Drawer,
   Feed,
   Filters,
+  Inbox,
   Lanes,
-  NeedsYou,
   PulseChart,
   SessionCosts,
   StatusBar,
+  Timeline,
   ViewSwitch,
 };

@@ -28,6 +28,7 @@ import { instruments } from "./base/instruments.ts";
 import { recordCommitted } from "./ingest/record.ts";
 import { log } from "./base/log.ts";
 import { archivingStore } from "./store/archive.ts";
+import { Agents, encodeInboxFrame } from "./sessions/agents.ts";
 
 /** How long a failed write keeps health unhealthy when no write succeeds meanwhile. */
 export const WRITE_FAILURE_HOLD_MS = 30_000;
@@ -43,6 +44,8 @@ export interface Hookwatch {
   readonly broadcaster: Broadcaster;
   /** Per-session aggregates (hook events and Claude Code telemetry). */
   readonly sessions: SessionTracker;
+  /** Tool calls, session activity and the attention inbox, in the store. */
+  readonly agents: Agents;
   readonly sweeper: RetentionSweeper;
   /** Classifies, stores (resolving after commit) and broadcasts events, all or nothing. */
   ingest(events: NewEvent[]): Promise<InsertResult[]>;
@@ -107,6 +110,13 @@ export function createHookwatch(
   feed.observe((events) => models.observe(events));
   feed.observe((events) => sessions.observe(events));
   feed.observe((events) => broadcaster.publish(events));
+  const agents = new Agents(store, config.agents, { sweep: options.sweep });
+  feed.observe((events) => agents.observe(events));
+  agents.onChange((items) => {
+    for (const item of items) {
+      broadcaster.publishFrame(encodeInboxFrame(item), item.source_app);
+    }
+  });
   const sweeper = new RetentionSweeper(
     config.archiveDir ? archivingStore(store, config.archiveDir) : store,
     {
@@ -134,6 +144,7 @@ export function createHookwatch(
     feed,
     broadcaster,
     sessions,
+    agents,
     sweeper,
     get closing() {
       return closing;
@@ -189,6 +200,7 @@ export function createHookwatch(
       broadcaster.closeAll(SHUTDOWN_FRAME);
       await sweeper.stop();
       sessions.close();
+      await agents.close();
       await store.close();
     },
   };

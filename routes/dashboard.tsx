@@ -12,6 +12,7 @@ import type { StoredEvent } from "../common/events.ts";
 import { islands } from "../islands/mod.ts";
 import { DashboardPage } from "../components/Page.tsx";
 import type { ClientConfig } from "../islands/live.ts";
+import type { TimelineData } from "../islands/Timeline.tsx";
 
 /** Where `scripts/build.ts` writes hashed bundles and `manifest.json`. */
 export const BUILD_DIR: string = fileURLToPath(
@@ -83,6 +84,23 @@ function parsePositive(
 
 const CHOICES_SHOWN = 500;
 
+/** The timeline the page opens on: the filtered session, else the latest active one. */
+async function firstTimeline(
+  hw: Deps,
+  session: string | null,
+): Promise<TimelineData | null> {
+  const activity = session === null
+    ? (await hw.agents.activities(1))[0] ?? null
+    : await hw.agents.activity(session);
+  const id = session ?? activity?.session_id ?? null;
+  if (id === null) return null;
+  return {
+    session_id: id,
+    activity,
+    tools: await hw.agents.tools(id, { limit: 1000 }),
+  };
+}
+
 /**
  * `GET /`: the dashboard's server-rendered first paint of the dual-bucket snapshot, with its
  * islands; `GET /static/...`: CSS, icons and the hashed client bundles (immutable).
@@ -108,12 +126,15 @@ export function dashboardRoutes(hw: Deps): Hono {
     const filters = filtersFromParams(params);
 
     const query = hw.snapshotQuery();
-    const [snapshot, options, event, manifest] = await Promise.all([
-      hw.store.snapshot(query),
-      hw.store.filterOptions(),
-      eventId === null ? null : hw.store.get(eventId),
-      readManifest(),
-    ]);
+    const [snapshot, options, event, manifest, inbox, timeline] = await Promise
+      .all([
+        hw.store.snapshot(query),
+        hw.store.filterOptions(),
+        eventId === null ? null : hw.store.get(eventId),
+        readManifest(),
+        hw.agents.inbox({ status: "active", limit: 200 }),
+        firstTimeline(hw, filters.session || null),
+      ]);
     // The worker's own state, fed the snapshot: the first paint is what the worker will draw.
     const now = Date.now();
     const state = new DashboardState({
@@ -164,6 +185,8 @@ export function dashboardRoutes(hw: Deps): Hono {
           counts={paint.counts}
           lanes={paint.lanes}
           needs={paint.needs}
+          inbox={inbox}
+          timeline={timeline}
           choices={{
             source_apps: options.source_apps.slice(0, CHOICES_SHOWN),
             session_ids: options.session_ids.slice(0, CHOICES_SHOWN),

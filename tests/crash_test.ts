@@ -301,6 +301,9 @@ Deno.test("crash - a database locked by another process answers 503 quickly and 
       200,
     );
     const lock = new DatabaseSync(server.dbPath);
+    // The server writes in the background too (agent sessions fold 50 ms after a commit):
+    // wait for it like a sqlite3 shell's .timeout would, rather than fail at once.
+    lock.exec("PRAGMA busy_timeout = 5000");
     try {
       lock.exec("BEGIN EXCLUSIVE"); // e.g. a backup or a sqlite3 shell holding the file
       const started = performance.now();

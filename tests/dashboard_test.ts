@@ -136,7 +136,7 @@ Deno.test({
           );
           assert.match(
             await page.locator(".needs").innerText(),
-            /PermissionRequest/,
+            /permission[\s\S]*Bash/,
           );
           // Views and the detail work as plain links without JavaScript.
           await page.click('a[data-view="priority"]');

@@ -103,6 +103,10 @@ function connect(): void {
     state.sessionChanged(s);
     markDirty();
   });
+  es.addEventListener("inbox", (m) => {
+    state.inboxChanged(JSON.parse((m as MessageEvent<string>).data));
+    markDirty();
+  });
   es.addEventListener("error", () => {
     // Reconnect ourselves, from the last id we hold, with backoff (the browser's own retry
     // gives up after a refused connection).

@@ -12,6 +12,7 @@ import {
   type LogFormat,
   type LogLevel,
 } from "./log.ts";
+import { type AgentConfig, loadAgentConfig } from "./agent_config.ts";
 
 /** hookwatch's configuration. */
 export interface Config {
@@ -55,6 +56,8 @@ export interface Config {
   archiveDir: string | null;
   /** `RETENTION_SWEEP_INTERVAL`: time between retention sweeps. */
   retentionSweepIntervalMs: number;
+  /** Tool calls, staleness and pattern alerts (`HOOKWATCH_STALE_AFTER` …). */
+  agents: AgentConfig;
 }
 
 /** A configuration value that cannot be used; `variable` names it. */
@@ -253,5 +256,6 @@ export function loadConfig(
     logLevel,
     archiveDir: env.HOOKWATCH_ARCHIVE_DIR?.trim() || null,
     retentionSweepIntervalMs,
+    agents: loadAgentConfig(env),
   };
 }

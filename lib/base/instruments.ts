@@ -24,6 +24,42 @@ const SECONDS_FAST = [
   2.5,
 ];
 
+/** Agent-session pattern alerts (lib/sessions/agents.ts); counted by the replica that folds. */
+function agentInstruments(meter: Meter) {
+  const counter = (name: string, description: string) =>
+    meter.createCounter(name, { description });
+  return {
+    agentToolFailuresTotal: counter(
+      "agent_tool_failures_total",
+      "Tool calls that failed (PostToolUseFailure)",
+    ),
+    agentFailureStreaksTotal: counter(
+      "agent_failure_streaks_total",
+      "Sessions reaching HOOKWATCH_FAILURE_STREAK consecutive tool failures",
+    ),
+    agentLoopsTotal: counter(
+      "agent_loops_total",
+      "Agents calling the same tool with the same input HOOKWATCH_LOOP_REPEATS times in a row",
+    ),
+    agentDangerousCommandsTotal: counter(
+      "agent_dangerous_commands_total",
+      "Tool calls matching a dangerous-command rule, by rule",
+    ),
+    agentBudgetExceededTotal: counter(
+      "agent_budget_exceeded_total",
+      "Sessions whose Claude Code spend passed HOOKWATCH_SESSION_BUDGET_USD",
+    ),
+    agentStaleSessionsTotal: counter(
+      "agent_stale_sessions_total",
+      "Sessions that went silent for HOOKWATCH_STALE_AFTER while working or waiting",
+    ),
+    agentOrphanedToolCallsTotal: counter(
+      "agent_orphaned_tool_calls_total",
+      "Tool calls with no outcome after HOOKWATCH_ORPHAN_AFTER",
+    ),
+  };
+}
+
 function create(meter: Meter) {
   return {
     eventsTotal: meter.createCounter("events_total", {
@@ -98,6 +134,7 @@ function create(meter: Meter) {
       description:
         "OTLP log records and data points received, by signal and outcome (accepted, duplicate, ignored, rejected)",
     }),
+    ...agentInstruments(meter),
   };
 }
 

@@ -1,0 +1,208 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { InboxItem } from "../common/agents.ts";
+import { live } from "./live.ts";
+import {
+  activeItems,
+  actOn,
+  arrivals,
+  inboxItems,
+  mergeInbox,
+  refreshInbox,
+  timelineSession,
+} from "./inbox_state.ts";
+import { clock, shortId } from "./format.ts";
+
+const OPT_IN = "hookwatch.notify";
+
+const KIND_LABEL: Record<string, string> = {
+  permission: "permission",
+  elicitation: "question",
+  idle: "idle",
+  failure: "failed",
+  failure_streak: "failing",
+  stale: "silent",
+  orphaned: "hanging",
+  loop: "loop",
+  dangerous: "dangerous",
+  budget: "budget",
+};
+
+/**
+ * "Needs you": the attention inbox. Acknowledge (a) and snooze 15 min (s) with the buttons or
+ * the keyboard (↑/↓ or j/k to move, t for the timeline), counts in the page title, opt-in
+ * browser notifications for items new since the page opened.
+ */
+export default function Inbox(props: { initial: InboxItem[] }) {
+  const [now, setNow] = useState(() => Date.now());
+  const [notify, setNotify] = useState(false);
+  const [cursor, setCursor] = useState(0);
+  const [error, setError] = useState<string | null>(null);
+  const list = useRef<HTMLUListElement>(null);
+  const seeded = useRef(false);
+  // Module state is the browser's: on the server every page renders from its props.
+  const browser = typeof document !== "undefined";
+  if (browser && !seeded.current) {
+    seeded.current = true;
+    if (inboxItems.peek().size === 0) mergeInbox(props.initial);
+  }
+  const items = activeItems(
+    browser ? inboxItems.value : new Map(props.initial.map((i) => [i.id, i])),
+    now,
+  );
+  const conn = live.value?.conn;
+
+  useEffect(() => {
+    setNotify(
+      typeof Notification !== "undefined" &&
+        Notification.permission === "granted" &&
+        localStorage.getItem(OPT_IN) === "1",
+    );
+    // Snoozes come due without a frame.
+    const timer = setInterval(() => setNow(Date.now()), 5000);
+    return () => clearInterval(timer);
+  }, []);
+
+  // Frames sent while the stream was away are missed: read the inbox again on (re)connect.
+  useEffect(() => {
+    if (conn === "live") void refreshInbox();
+  }, [conn]);
+
+  useEffect(() => {
+    document.title = items.length > 0
+      ? `(${items.length}) hookwatch`
+      : "hookwatch";
+  }, [items.length]);
+
+  const fresh = arrivals.value;
+  useEffect(() => {
+    if (!notify) return;
+    for (const item of fresh) {
+      // Text only: the Notification API never interprets markup.
+      new Notification(`${item.source_app ?? "agent"}: ${item.kind}`, {
+        body: item.reason,
+        tag: `inbox-${item.id}`,
+      });
+    }
+  }, [fresh, notify]);
+
+  const toggle = async () => {
+    if (notify) {
+      localStorage.removeItem(OPT_IN);
+      setNotify(false);
+      return;
+    }
+    if (typeof Notification === "undefined") return;
+    if (await Notification.requestPermission() === "granted") {
+      localStorage.setItem(OPT_IN, "1");
+      setNotify(true);
+    }
+  };
+
+  const act = async (item: InboxItem, action: "ack" | "snooze") => {
+    setError(await actOn(item.id, action));
+  };
+
+  const focusRow = (i: number) => {
+    const rows = list.current?.querySelectorAll<HTMLElement>("li");
+    if (!rows || rows.length === 0) return;
+    const at = Math.max(0, Math.min(rows.length - 1, i));
+    setCursor(at);
+    rows[at].focus();
+  };
+
+  const onKey = (e: KeyboardEvent) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const item = items[cursor];
+    switch (e.key) {
+      case "ArrowDown":
+      case "j":
+        focusRow(cursor + 1);
+        break;
+      case "ArrowUp":
+      case "k":
+        focusRow(cursor - 1);
+        break;
+      case "a":
+        if (item) void act(item, "ack");
+        break;
+      case "s":
+        if (item) void act(item, "snooze");
+        break;
+      case "t":
+      case "Enter":
+        if (item) timelineSession.value = item.session_id;
+        break;
+      default:
+        return;
+    }
+    e.preventDefault();
+  };
+
+  return (
+    <section class="needs inbox" aria-label="Needs you">
+      <div class="panel-head">
+        <h2>
+          Needs you <span class="count">{items.length}</span>
+        </h2>
+        <button
+          type="button"
+          class="notify"
+          aria-pressed={notify}
+          onClick={toggle}
+        >
+          {notify ? "Notifying" : "Notify me"}
+        </button>
+      </div>
+      {error ? <p class="error" role="alert">{error}</p> : null}
+      {items.length === 0
+        ? <p class="empty">Nothing needs you.</p>
+        : (
+          <ul ref={list} onKeyDown={onKey}>
+            {items.map((item, i) => (
+              <li
+                key={item.id}
+                data-id={item.id}
+                data-kind={item.kind}
+                tabIndex={0}
+                class={i === cursor ? "current" : undefined}
+                onFocus={() => setCursor(i)}
+              >
+                <span class={`type kind-${item.kind}`}>
+                  {KIND_LABEL[item.kind] ?? item.kind}
+                </span>
+                <span class="who">
+                  {item.source_app ?? "?"} · {shortId(item.session_id)}
+                  {item.agent_id ? ` · ${shortId(item.agent_id)}` : ""}
+                </span>
+                <time>{clock(item.since)}</time>
+                <span class="text">{item.reason}</span>
+                <span class="actions">
+                  <button
+                    type="button"
+                    class="ack"
+                    onClick={() => act(item, "ack")}
+                  >
+                    Ack
+                  </button>
+                  <button
+                    type="button"
+                    class="snooze"
+                    onClick={() => act(item, "snooze")}
+                  >
+                    Snooze 15m
+                  </button>
+                  <button
+                    type="button"
+                    class="show"
+                    onClick={() => (timelineSession.value = item.session_id)}
+                  >
+                    Timeline
+                  </button>
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+    </section>
+  );
+}

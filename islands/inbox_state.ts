@@ -1,0 +1,83 @@
+/**
+ * The dashboard's copy of the attention inbox: seeded from the first paint, kept current by
+ * `inbox` stream frames (via the bucket worker) and re-read whenever the stream (re)connects;
+ * plus the session the timeline shows and the inbox actions.
+ *
+ * @module
+ */
+import { signal } from "@preact/signals";
+import type { InboxItem } from "../common/agents.ts";
+
+/** Every item known, by id. */
+export const inboxItems = signal<ReadonlyMap<number, InboxItem>>(new Map());
+/** Items that arrived by frame since the page loaded and were new then (for notifications). */
+export const arrivals = signal<InboxItem[]>([]);
+/** The session the timeline shows; null for none chosen. */
+export const timelineSession = signal<string | null>(null);
+
+/** Merges items in; an item's newer copy wins. `live`: they came from the stream. */
+export function mergeInbox(items: readonly InboxItem[], live = false): void {
+  const next = new Map(inboxItems.value);
+  const fresh: InboxItem[] = [];
+  for (const item of items) {
+    const known = next.get(item.id);
+    if (known && known.updated_at > item.updated_at) continue;
+    if (!known && live && item.status === "open") fresh.push(item);
+    next.set(item.id, item);
+  }
+  inboxItems.value = next;
+  if (fresh.length > 0) arrivals.value = fresh;
+}
+
+/** The items needing a person now, newest first. */
+export function activeItems(
+  items: ReadonlyMap<number, InboxItem>,
+  now: number,
+): InboxItem[] {
+  return [...items.values()].filter((i) =>
+    i.status === "open" ||
+    (i.status === "snoozed" && (i.snoozed_until ?? 0) <= now)
+  ).sort((a, b) => b.since - a.since || b.id - a.id);
+}
+
+/**
+ * Re-reads the open inbox: what is not in it any more is dropped (it was acknowledged,
+ * snoozed or resolved while the stream was away), unless a frame since brought a newer copy.
+ */
+export async function refreshInbox(): Promise<void> {
+  const asked = Date.now();
+  const res = await fetch("/inbox?limit=1000", {
+    headers: { accept: "application/json" },
+  });
+  if (!res.ok) return;
+  const { items } = await res.json() as { items: InboxItem[] };
+  const next = new Map<number, InboxItem>();
+  for (const item of items) next.set(item.id, item);
+  for (const [id, item] of inboxItems.value) {
+    if (!next.has(id) && item.updated_at >= asked) next.set(id, item);
+  }
+  inboxItems.value = next;
+}
+
+/** Acknowledges or snoozes (15 minutes) an item; the answer is merged in. */
+export async function actOn(
+  id: number,
+  action: "ack" | "snooze",
+): Promise<string | null> {
+  const res = await fetch(`/inbox/${id}/${action}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: action === "snooze" ? JSON.stringify({ for: "15m" }) : "{}",
+  });
+  const body = await res.json().catch(() => ({}));
+  if (res.ok) {
+    mergeInbox([body as InboxItem]);
+    return null;
+  }
+  if (res.status === 409) {
+    // Resolved meanwhile: it leaves the list either way.
+    const item = inboxItems.value.get(id);
+    if (item) mergeInbox([{ ...item, status: "resolved" }]);
+  }
+  return String((body as { error?: string }).error ?? res.status);
+}

@@ -1,0 +1,456 @@
+/**
+ * Agent sessions, running: observes the committed-events feed, folds its events into tool
+ * calls, session states and inbox items in the store (shortly after their commit, many commits
+ * to one transaction), sweeps for stale sessions and orphaned calls, and tells listeners about
+ * every inbox change — this replica's and, with PostgreSQL, every other's (NOTIFY carries the
+ * inbox version; each replica reads the rows changed since the version it has seen).
+ *
+ * @module
+ */
+import { DatabaseSync } from "node:sqlite";
+import type postgres from "postgres";
+import type { StoredEvent } from "../../common/events.ts";
+import type {
+  InboxItem,
+  SessionActivity,
+  ToolCall,
+} from "../../common/agents.ts";
+import type { EventStore } from "../store/store.ts";
+import { migrate } from "../store/sqlite_migrate.ts";
+import { migratePostgres } from "../store/postgres_store.ts";
+import type { AgentConfig } from "../base/agent_config.ts";
+import {
+  type ActionRefusal,
+  activitiesTx,
+  activityTx,
+  actTx,
+  AGENT_MIGRATIONS,
+  type AgentDb,
+  AGENTS_CHANNEL,
+  changesTx,
+  cursorTx,
+  foldTx,
+  type InboxQuery,
+  inboxTx,
+  itemsOfEventTx,
+  itemTx,
+  permissionItemTx,
+  PG_AGENT_MIGRATIONS,
+  postgresAgentDb,
+  skipTx,
+  sqliteAgentDb,
+  sweepTx,
+  type ToolQuery,
+  toolsTx,
+  type WriteResult,
+} from "./agent_store.ts";
+import { instruments } from "../base/instruments.ts";
+import { rulesOf } from "./patterns.ts";
+import { asStoreUnavailable } from "../store/store_errors.ts";
+
+/** Longest a committed event waits before it is folded. */
+export const FOLD_DELAY_MS = 50;
+
+/** Events folded per transaction while catching up at start-up. */
+const CATCH_UP_PAGE = 200;
+
+/** Receives inbox items after they changed (raised, resolved, acknowledged, snoozed). */
+export type InboxListener = (items: readonly InboxItem[]) => void;
+
+/** Options of {@linkcode Agents}. */
+export interface AgentsOptions {
+  /** Run the periodic stale/orphan sweep (default true). */
+  sweep?: boolean;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+const ALERT_COUNTERS = [
+  "agentToolFailuresTotal",
+  "agentFailureStreaksTotal",
+  "agentLoopsTotal",
+  "agentBudgetExceededTotal",
+  "agentStaleSessionsTotal",
+  "agentOrphanedToolCallsTotal",
+] as const;
+
+function recordAlerts(result: WriteResult): void {
+  if (result.failures > 0) {
+    instruments.agentToolFailuresTotal.add(result.failures);
+  }
+  for (const r of result.raised) {
+    switch (r.kind) {
+      case "failure_streak":
+        instruments.agentFailureStreaksTotal.add(1);
+        break;
+      case "loop":
+        instruments.agentLoopsTotal.add(1);
+        break;
+      case "dangerous":
+        instruments.agentDangerousCommandsTotal.add(1, { rule: r.rule ?? "" });
+        break;
+      case "budget":
+        instruments.agentBudgetExceededTotal.add(1);
+        break;
+      case "stale":
+        instruments.agentStaleSessionsTotal.add(1);
+        break;
+      case "orphaned":
+        instruments.agentOrphanedToolCallsTotal.add(1);
+        break;
+    }
+  }
+}
+
+/**
+ * Tool calls, session activity and the attention inbox of every session.
+ *
+ * @example
+ * ```ts
+ * const agents = new Agents(store, config.agents);
+ * feed.observe((events) => agents.observe(events));
+ * agents.onChange((items) => publish(items));
+ * await agents.inbox({ status: "active", limit: 100 });
+ * ```
+ */
+export class Agents {
+  readonly #db: AgentDb;
+  readonly #config: AgentConfig;
+  readonly #now: () => number;
+  readonly #listeners: InboxListener[] = [];
+  #pending: StoredEvent[] = [];
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #sweeper: ReturnType<typeof setInterval> | null = null;
+  /** Serialises this replica's folds, sweeps and change reads. */
+  #chain: Promise<unknown> = Promise.resolve();
+  #seenVersion = 0;
+  /** Consecutive failed folds that were not the database being away. */
+  #failures = 0;
+  /** Highest event id known folded (by this replica or another). */
+  #through = 0;
+  #pulling = false;
+  #pullAgain = false;
+  #closed = false;
+
+  /** Resolves once the tables are migrated and missed events folded; never rejects. */
+  readonly ready: Promise<void>;
+
+  /**
+   * Opens the agent tables in the store's database (SQLite: its connection; PostgreSQL: its
+   * pool, plus LISTEN for other replicas' inbox changes); {@linkcode Agents.ready} then
+   * catches up on events committed but not folded (a crash between commit and fold).
+   */
+  constructor(
+    store: EventStore,
+    config: AgentConfig,
+    options: AgentsOptions = {},
+  ) {
+    this.#config = config;
+    this.#now = options.now ?? Date.now;
+    // Every series from zero, so the first alert is an increase Prometheus can see.
+    for (const counter of ALERT_COUNTERS) instruments[counter].add(0);
+    for (const rule of rulesOf(config)) {
+      instruments.agentDangerousCommandsTotal.add(0, { rule: rule.name });
+    }
+    const sql = (store as { sql?: postgres.Sql }).sql;
+    const sqlite = (store as { db?: unknown }).db;
+    let migrated: Promise<void>;
+    if (store.kind === "postgres" && sql) {
+      this.#db = postgresAgentDb(sql);
+      migrated = migratePostgres(sql, "agents", PG_AGENT_MIGRATIONS).then(() =>
+        sql.listen(AGENTS_CHANNEL, () => this.#pull(), () => this.#pull())
+      ).then(() => {});
+    } else {
+      const conn = sqlite instanceof DatabaseSync
+        ? sqlite
+        : new DatabaseSync(":memory:");
+      if (!(sqlite instanceof DatabaseSync)) {
+        conn.exec("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY)");
+      }
+      migrate(conn, "agents", AGENT_MIGRATIONS);
+      this.#db = sqliteAgentDb(conn);
+      migrated = Promise.resolve();
+    }
+    this.ready = migrated.then(async () => {
+      const cursor = await this.#db.read(() => cursorTx());
+      this.#seenVersion = cursor.version;
+      this.#through = cursor.lastEventId;
+      let after = cursor.lastEventId;
+      // In pages, yielding between them: ingest goes on while a restart catches up.
+      while (!this.#closed) {
+        const missed = await store.since(after, CATCH_UP_PAGE);
+        if (missed.length === 0) break;
+        await this.#foldNow(missed);
+        after = missed[missed.length - 1].id;
+        if (missed.length < CATCH_UP_PAGE) break;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      if (options.sweep !== false && !this.#closed) this.#startSweeper();
+    }).catch((error) => {
+      console.error("hookwatch: agent sessions could not start:", error);
+    });
+    this.#chain = this.ready;
+  }
+
+  /** Adds a listener for every inbox change from now on (any replica's). */
+  onChange(listener: InboxListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** For the committed-events feed: folds the events at most {@linkcode FOLD_DELAY_MS} later. */
+  observe(events: readonly StoredEvent[]): void {
+    if (this.#closed) return;
+    for (const e of events) this.#pending.push(e);
+    if (this.#pending.length >= 5_000) void this.flush();
+    else if (this.#timer === null) {
+      this.#timer = setTimeout(() => void this.flush(), FOLD_DELAY_MS);
+      Deno.unrefTimer(this.#timer);
+    }
+  }
+
+  /** Folds what {@linkcode observe} holds; resolves when it is in the store. Never rejects. */
+  flush(): Promise<void> {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    const events = this.#pending;
+    this.#pending = [];
+    return this.#fold(events);
+  }
+
+  #fold(events: StoredEvent[]): Promise<void> {
+    const run = this.#chain.then(() => this.#foldNow(events));
+    this.#chain = run;
+    return run;
+  }
+
+  async #foldNow(events: StoredEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    try {
+      const result = await this.#db.write(() =>
+        foldTx(this.#db.kind, events, this.#config, this.#now())
+      );
+      this.#failures = 0;
+      recordAlerts(result);
+      this.#through = Math.max(this.#through, result.cursor);
+      if (result.version > this.#seenVersion) await this.#pullNow();
+    } catch (error) {
+      if (this.#closed) return;
+      // The database is away: keep everything and retry. Anything else failing three times
+      // is an event the store refuses: fold one by one and step over the ones that fail.
+      if (!asStoreUnavailable(error) && ++this.#failures >= 3) {
+        this.#failures = 0;
+        await this.#foldOneByOne(events);
+        return;
+      }
+      console.error("hookwatch: agent sessions not updated, retrying:", error);
+      // Kept for the next fold: the cursor makes a retry exactly-once.
+      this.#pending = [...events, ...this.#pending].slice(-100_000);
+      this.#timer ??= setTimeout(() => void this.flush(), 1000);
+    }
+  }
+
+  async #foldOneByOne(events: StoredEvent[]): Promise<void> {
+    for (const e of events) {
+      try {
+        const result = await this.#db.write(() =>
+          foldTx(this.#db.kind, [e], this.#config, this.#now())
+        );
+        recordAlerts(result);
+        this.#through = Math.max(this.#through, result.cursor);
+      } catch (error) {
+        console.error(
+          `hookwatch: event ${e.id} skipped by agent sessions:`,
+          error,
+        );
+        this.#through = Math.max(
+          this.#through,
+          await this.#db.write(() => skipTx(e.id)),
+        );
+      }
+    }
+    await this.#pullNow();
+  }
+
+  /**
+   * Resolves once events up to `eventId` are folded here: with PostgreSQL the feed delivers a
+   * commit a moment after it (read-your-writes for a client that just posted, and tests).
+   */
+  async settled(eventId: number, timeoutMs = 5000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      await this.flush();
+      if (this.#through >= eventId) return true;
+      if (Date.now() > deadline || this.#closed) return false;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /**
+   * Marks stale sessions and orphaned tool calls now, and deletes sessions not seen for
+   * `AGENT_RETENTION_MS` with their calls and items; any replica may run it at any time.
+   * Returns how many of each it found.
+   */
+  sweep(): Promise<{ stale: number; orphaned: number; pruned: number }> {
+    const run = this.#chain.then(async () => {
+      const result = await this.#db.write(() =>
+        sweepTx(this.#db.kind, this.#config, this.#now())
+      );
+      recordAlerts(result);
+      if (result.version > this.#seenVersion) await this.#pullNow();
+      return {
+        stale: result.stale,
+        orphaned: result.orphaned,
+        pruned: result.pruned ?? 0,
+      };
+    });
+    this.#chain = run.catch(() => {});
+    return run;
+  }
+
+  #startSweeper(): void {
+    const every = Math.min(
+      60_000,
+      Math.max(
+        1000,
+        Math.min(this.#config.staleAfterMs, this.#config.orphanAfterMs) / 5,
+      ),
+    );
+    this.#sweeper = setInterval(() => {
+      this.sweep().catch((error) => {
+        if (!this.#closed) {
+          console.error("hookwatch: agent sweep failed:", error);
+        }
+      });
+    }, every);
+    Deno.unrefTimer(this.#sweeper);
+  }
+
+  /** Reads inbox changes since the version seen and tells the listeners (coalesced). */
+  #pull(): void {
+    if (this.#pulling) {
+      this.#pullAgain = true;
+      return;
+    }
+    this.#pulling = true;
+    void this.#pullNow().finally(() => {
+      this.#pulling = false;
+      if (this.#pullAgain) {
+        this.#pullAgain = false;
+        this.#pull();
+      }
+    });
+  }
+
+  async #pullNow(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      while (true) {
+        const { items, version } = await this.#db.read(() =>
+          changesTx(this.#seenVersion, this.#now())
+        );
+        if (version <= this.#seenVersion) return;
+        this.#seenVersion = version;
+        for (const listener of this.#listeners) {
+          try {
+            listener(items);
+          } catch (error) {
+            console.error("hookwatch: an inbox listener failed:", error);
+          }
+        }
+      }
+    } catch (error) {
+      if (!this.#closed) {
+        console.error("hookwatch: reading inbox changes failed:", error);
+      }
+    }
+  }
+
+  /** A session's tool calls, oldest first (after folding what is pending). */
+  async tools(sessionId: string, query: ToolQuery): Promise<ToolCall[]> {
+    await this.flush();
+    return await this.#db.read(() => toolsTx(sessionId, query));
+  }
+
+  /** A session's activity (state and since when), or null when it has none. */
+  async activity(sessionId: string): Promise<SessionActivity | null> {
+    await this.flush();
+    return await this.#db.read(() => activityTx(sessionId));
+  }
+
+  /** The most recently active sessions' activity, newest first. */
+  async activities(limit: number): Promise<SessionActivity[]> {
+    await this.flush();
+    return await this.#db.read(() => activitiesTx(limit));
+  }
+
+  /** Inbox items, newest first. */
+  async inbox(query: InboxQuery): Promise<InboxItem[]> {
+    await this.flush();
+    return await this.#db.read(() => inboxTx(query, this.#now()));
+  }
+
+  /** One inbox item, or null. */
+  async item(id: number): Promise<InboxItem | null> {
+    await this.flush();
+    return await this.#db.read(() => itemTx(id, this.#now()));
+  }
+
+  /** The unresolved `permission` item of a tool call, or null. */
+  async permissionItem(
+    sessionId: string,
+    agentId: string | null,
+    toolUseId: string,
+  ): Promise<InboxItem | null> {
+    await this.flush();
+    return await this.#db.read(() =>
+      permissionItemTx(sessionId, agentId, toolUseId, this.#now())
+    );
+  }
+
+  /**
+   * The items a stored event raised, once it is folded (waits up to `timeoutMs` for the feed):
+   * how a held `PermissionRequest` finds its `permission` item.
+   */
+  async itemsOfEvent(eventId: number, timeoutMs = 5000): Promise<InboxItem[]> {
+    await this.settled(eventId, timeoutMs);
+    return await this.#db.read(() => itemsOfEventTx(eventId, this.#now()));
+  }
+
+  /** Acknowledges an item: it leaves the default inbox until it is resolved. */
+  ack(id: number): Promise<InboxItem | ActionRefusal> {
+    return this.#act(id, "ack", null);
+  }
+
+  /** Snoozes an item until `until` (ms): it is back in the default inbox then. */
+  snooze(id: number, until: number): Promise<InboxItem | ActionRefusal> {
+    return this.#act(id, "snooze", until);
+  }
+
+  async #act(
+    id: number,
+    action: "ack" | "snooze",
+    until: number | null,
+  ): Promise<InboxItem | ActionRefusal> {
+    await this.flush();
+    const result = await this.#db.write(() =>
+      actTx(this.#db.kind, id, action, until, this.#now())
+    );
+    if (typeof result !== "string") await this.#pullNow();
+    return result;
+  }
+
+  /** Folds what is pending and stops the timers; call before closing the store. */
+  async close(): Promise<void> {
+    if (this.#sweeper !== null) clearInterval(this.#sweeper);
+    await this.flush();
+    await this.#chain.catch(() => {});
+    this.#closed = true;
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** The `inbox` stream frame: one item after it changed. No `id:`, like `session` frames. */
+export function encodeInboxFrame(item: InboxItem): Uint8Array {
+  return encoder.encode(`event: inbox\ndata: ${JSON.stringify(item)}\n\n`);
+}

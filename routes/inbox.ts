@@ -1,0 +1,186 @@
+import { Hono } from "hono";
+import type { MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { Deps } from "../lib/hookwatch.ts";
+import {
+  INBOX_KINDS,
+  INBOX_STATUSES,
+  type InboxItem,
+  type InboxKind,
+} from "../common/agents.ts";
+import type { InboxQuery } from "../lib/sessions/agent_store.ts";
+import type { ActionRefusal } from "../lib/sessions/agent_store.ts";
+import { ConfigError, parseDuration } from "../lib/base/config.ts";
+import { limitBody, parseJson, readText } from "./body.ts";
+
+/** Most items one `GET /inbox` answers. */
+export const INBOX_LIMIT_MAX = 1000;
+
+/** Longest snooze: a week. */
+export const SNOOZE_MAX_MS = 7 * 86_400_000;
+
+function badParam(name: string, message: string): never {
+  throw new HTTPException(400, { message: `${name} ${message}` });
+}
+
+/**
+ * Refuses requests a browser sent from another site (a form or script on a page elsewhere
+ * riding on the sign-in cookie): `Sec-Fetch-Site` other than `same-origin` or `none`, or an
+ * `Origin` that is not this server's. Scripts and curl send neither and pass (they need the
+ * token like every route).
+ */
+export function sameOriginOnly(): MiddlewareHandler {
+  return async (c, next) => {
+    const site = c.req.header("sec-fetch-site");
+    if (site !== undefined && site !== "same-origin" && site !== "none") {
+      throw new HTTPException(403, {
+        message: `cross-site request refused (Sec-Fetch-Site: ${site})`,
+      });
+    }
+    const origin = c.req.header("origin");
+    if (origin !== undefined && origin !== new URL(c.req.url).origin) {
+      throw new HTTPException(403, {
+        message: "cross-site request refused (Origin is not this server)",
+      });
+    }
+    await next();
+  };
+}
+
+function parseInboxQuery(q: Record<string, string>): InboxQuery {
+  const query: InboxQuery = { status: "active", limit: 200 };
+  for (const name of Object.keys(q)) {
+    if (!["status", "kind", "session_id", "limit"].includes(name)) {
+      badParam(name, "is not a filter (status, kind, session_id, limit)");
+    }
+  }
+  if (q.status !== undefined) {
+    if (
+      q.status !== "all" && !(INBOX_STATUSES as string[]).includes(q.status)
+    ) {
+      badParam("status", `must be all or one of ${INBOX_STATUSES.join(", ")}`);
+    }
+    query.status = q.status as InboxQuery["status"];
+  }
+  if (q.kind !== undefined) {
+    if (!(INBOX_KINDS as string[]).includes(q.kind)) {
+      badParam("kind", `must be one of ${INBOX_KINDS.join(", ")}`);
+    }
+    query.kind = q.kind as InboxKind;
+  }
+  if (q.session_id !== undefined) {
+    if (q.session_id.length === 0 || q.session_id.length > 256) {
+      badParam("session_id", "must be 1 to 256 characters");
+    }
+    query.session_id = q.session_id;
+  }
+  if (q.limit !== undefined) {
+    const limit = Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1) {
+      badParam("limit", "must be a positive integer");
+    }
+    query.limit = Math.min(limit, INBOX_LIMIT_MAX);
+  }
+  return query;
+}
+
+function itemId(raw: string): number {
+  const id = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(id) || id < 1) {
+    badParam("id", "must be a positive integer");
+  }
+  return id;
+}
+
+/** When a snooze body (`{"until": ms}` or `{"for": "15m"}`) ends. */
+function snoozeUntil(body: unknown, now: number): number {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    badParam("body", 'must be {"until": <ms>} or {"for": "15m"}');
+  }
+  const b = body as Record<string, unknown>;
+  const hasUntil = b.until !== undefined;
+  const hasFor = b.for !== undefined;
+  if (hasUntil === hasFor) {
+    badParam("body", 'must have exactly one of "until" (ms) or "for" ("15m")');
+  }
+  let until: number;
+  if (hasUntil) {
+    if (typeof b.until !== "number" || !Number.isSafeInteger(b.until)) {
+      badParam("until", "must be milliseconds since the epoch");
+    }
+    until = b.until;
+    if (until <= now) badParam("until", "must be in the future");
+  } else {
+    if (typeof b.for !== "string") {
+      badParam("for", 'must be a duration such as "15m"');
+    }
+    try {
+      until = now + parseDuration(b.for, "for");
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        badParam("for", 'must be a duration such as "15m", "2h" or "30s"');
+      }
+      throw error;
+    }
+  }
+  if (until - now > SNOOZE_MAX_MS) badParam("body", "snoozes at most 7 days");
+  return until;
+}
+
+function answer(result: InboxItem | ActionRefusal, id: number): InboxItem {
+  if (result === "not_found") {
+    throw new HTTPException(404, { message: `no inbox item ${id}` });
+  }
+  if (result === "resolved") {
+    throw new HTTPException(409, {
+      message: `inbox item ${id} is resolved: the agent moved on`,
+    });
+  }
+  return result;
+}
+
+/**
+ * `GET /inbox` (what needs a person, newest first; `status` `all` or one status, default open
+ * and snoozed-until-due; `kind`, `session_id`, `limit`), `GET /inbox/:id`,
+ * `POST /inbox/:id/ack` and `POST /inbox/:id/snooze` (`{"until": ms}` or `{"for": "15m"}`).
+ * Changes reach every dashboard as `inbox` stream frames.
+ */
+export function inboxRoutes(hw: Deps): Hono {
+  const app = new Hono();
+
+  app.get("/inbox", async (c) => {
+    const items = await hw.agents.inbox(parseInboxQuery(c.req.query()));
+    return c.json({ items });
+  });
+
+  app.get("/inbox/:id", async (c) => {
+    const id = itemId(c.req.param("id"));
+    const item = await hw.agents.item(id);
+    if (!item) throw new HTTPException(404, { message: `no inbox item ${id}` });
+    return c.json(item);
+  });
+
+  app.use("/inbox/*", async (c, next) => {
+    if (c.req.method !== "POST") return await next();
+    return await sameOriginOnly()(c, next);
+  });
+
+  app.post("/inbox/:id/ack", async (c) => {
+    const id = itemId(c.req.param("id"));
+    return c.json(answer(await hw.agents.ack(id), id));
+  });
+
+  app.post("/inbox/:id/snooze", limitBody(4096), async (c) => {
+    const id = itemId(c.req.param("id"));
+    const type = c.req.header("content-type") ?? "";
+    if (!type.startsWith("application/json")) {
+      throw new HTTPException(415, {
+        message: "body must be application/json",
+      });
+    }
+    const until = snoozeUntil(parseJson(await readText(c)), Date.now());
+    return c.json(answer(await hw.agents.snooze(id, until), id));
+  });
+
+  return app;
+}
