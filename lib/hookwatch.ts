@@ -24,6 +24,7 @@ import {
 import { SessionTracker } from "./sessions/sessions.ts";
 import { instruments } from "./base/instruments.ts";
 import { recordCommitted } from "./ingest/record.ts";
+import { createRedactor } from "./ingest/redact.ts";
 
 /** How long a failed write keeps health unhealthy when no write succeeds meanwhile. */
 export const WRITE_FAILURE_HOLD_MS = 30_000;
@@ -81,6 +82,10 @@ export function createHookwatch(
   const committer = new GroupCommitter(store, { onCommitted: recordCommitted });
   const feed = new CommitFeed(store);
   const models = new SessionModels();
+  const redact = createRedactor({
+    enabled: config.redact,
+    extra: config.redactPatterns,
+  });
   feed.observe((events) => models.observe(events));
   feed.observe((events) => sessions.observe(events));
   feed.observe((events) => broadcaster.publish(events));
@@ -111,7 +116,9 @@ export function createHookwatch(
     get closing() {
       return closing;
     },
-    ingest(events) {
+    ingest(incoming) {
+      // Before anything stores, streams or logs them: secrets never leave this line.
+      const events = redact(incoming);
       const start = performance.now();
       const classified = deriveFields(events, classify, Date.now(), models);
       instruments.classificationDuration.record(

@@ -6,6 +6,12 @@
  */
 import { DEFAULT_PRIORITY_TYPES } from "../../common/classify.ts";
 import { DEFAULT_RETENTION } from "../../common/buckets.ts";
+import {
+  parseRedactFlag,
+  parseRedactPatterns,
+  RedactConfigError,
+  type RedactPattern,
+} from "./redact_config.ts";
 
 /** hookwatch's configuration. */
 export interface Config {
@@ -41,6 +47,10 @@ export interface Config {
   corsOrigins: string[];
   /** false turns instrumentation off (`HOOKWATCH_METRICS=off`), for measuring its cost. */
   metricsEnabled: boolean;
+  /** false stores events unredacted (`HOOKWATCH_REDACT=off`). */
+  redact: boolean;
+  /** Extra secret patterns (`HOOKWATCH_REDACT_PATTERNS`). */
+  redactPatterns: RedactPattern[];
 }
 
 /** A configuration value that cannot be used; `variable` names it. */
@@ -157,6 +167,14 @@ export function loadConfig(
       `"${env.HOOKWATCH_METRICS}" is not on or off`,
     );
   }
+  let redact: boolean, redactPatterns: RedactPattern[];
+  try {
+    redact = parseRedactFlag(env.HOOKWATCH_REDACT);
+    redactPatterns = parseRedactPatterns(env.HOOKWATCH_REDACT_PATTERNS);
+  } catch (error) {
+    if (!(error instanceof RedactConfigError)) throw error;
+    throw new ConfigError(error.variable, error.message);
+  }
   return {
     port: integer(env, "PORT", 4000, 0, 65535),
     host,
@@ -206,5 +224,7 @@ export function loadConfig(
     ),
     corsOrigins: list(env.CORS_ORIGINS),
     metricsEnabled: ["on", "true", "1"].includes(metricsFlag),
+    redact,
+    redactPatterns,
   };
 }
