@@ -45,11 +45,15 @@ export function redacted(kind: string): string {
 export const MAX_DEPTH = 1000;
 
 const PLACEHOLDER =
-  /^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\(.*\)|\{\{.*\}\}|<[^<>]*>|\*+|x{3,}|\.{3,}|…|\[REDACTED:[a-z0-9_]+\]|null|none|nil|undefined|true|false|redacted|your[_-]?\w*)$/i;
+  /^(?:\$|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\(.*\)|\{\{.*\}\}|<[^<>]*>|\*+|x{3,}|\.{3,}|…|\[REDACTED:[a-z0-9_]+\]|null|none|nil|undefined|true|false|redacted|your[_-]?\w*)$/i;
+
+/** Markers already in place, and escaped line ends next to them. */
+const ALREADY_REDACTED = /\[REDACTED:[a-z0-9_]+\]|\\[nrt]/g;
 
 /** A value that stands for a secret rather than being one: `$TOKEN`, `${X}`, `<password>`, `***`, … */
 export function isPlaceholder(value: string): boolean {
-  return value.length === 0 || PLACEHOLDER.test(value);
+  return PLACEHOLDER.test(value) ||
+    value.replace(ALREADY_REDACTED, "").trim().length === 0;
 }
 
 const KEY_SUFFIXES = new Set(["BASE", "VALUE", "B64", "BASE64", "RAW", "ENC"]);
@@ -92,7 +96,7 @@ const GLUED = /(?:PASSWORD|PASSWD|SECRET|TOKEN|APIKEY)$/;
  * `api_key_source`, `bypass` do not.
  */
 export function secretKeyKind(key: string): string | null {
-  if (key.length > 128) return null;
+  if (key.length > 128 || !/^[A-Za-z0-9_.$-]+$/.test(key)) return null;
   const segments = key
     .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
     .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2")
@@ -175,7 +179,7 @@ const TOKEN_RULES: TokenRule[] = [
     "slack_token",
     "xo|xa",
     String
-      .raw`(?:xoxb|xoxp|xapp|xoxa|xoxo|xoxr|xoxe)-(?:\d-)?(?:[A-Za-z0-9]{1,40}-)+[A-Za-z0-9]{1,40}`,
+      .raw`(?:xoxb|xoxp|xapp|xoxa|xoxo|xoxr|xoxe)-(?:\d-)?(?:[A-Za-z0-9]+-)+[A-Za-z0-9]+${E}`,
   ),
   token(
     "slack_webhook",
@@ -371,13 +375,13 @@ function tokenKind(value: string): string | null {
 // scheme is checked behind it): 150× faster than leading with the scheme's letters.
 const URL_PASSWORD = new RegExp(
   String
-    .raw`://(?<=[A-Za-z][A-Za-z0-9+.-]{0,30}://)(\[REDACTED:[a-z0-9_]+\]|[^\s:/?#@"'<>\[\]\\]{1,256}):([^\s/?#@"'<>\\]{1,256})@`,
+    .raw`://(?<=[A-Za-z][A-Za-z0-9+.-]{0,30}://)(\[REDACTED:[a-z0-9_]+\]|[^\s:/?#@"'<>\[\]\\]{0,256}):([^\s/?#@"'<>\\]{1,256})@`,
   "g",
 );
 
-/** A value is credential-like when it is more than a plain word (it has a digit or a symbol). */
+/** A value is credential-like when it is more than a plain word: 6+ characters, a digit or a symbol. */
 const credentialLike = (value: string) =>
-  value.length >= 8 && /[^A-Za-z]/.test(value);
+  value.length >= 6 && /[^A-Za-z]/.test(value);
 
 const SCHEMES =
   "bearer|basic|token|digest|negotiate|ntlm|apikey|aws4-hmac-sha256";
@@ -416,7 +420,7 @@ function isKeyChar(code: number): boolean {
 
 const keyKinds = new Map<string, string | null>();
 
-/** The key ending just before `end` (after an optional closing quote and blanks), or null. */
+/** The key ending just before `sepAt` (after an optional closing quote and blanks), or null. */
 function keyBefore(text: string, sepAt: number): string | null {
   let end = sepAt;
   while (end > 0 && (text[end - 1] === " " || text[end - 1] === "\t")) end--;
@@ -456,7 +460,9 @@ function* namedValues(text: string) {
     if (v === null) continue;
     const end = VALUE_AT.lastIndex;
     const sep = text[sepAt] + v[1];
-    const kind = namedKind(keyKind, key, sep, v[3], text.slice(end, end + 1));
+    const tight = sep === "=" && v[2] === "" &&
+      /[A-Za-z0-9_.$-]/.test(text[sepAt - 1]);
+    const kind = namedKind(keyKind, key, tight, v[3], text.slice(end, end + 1));
     if (kind === null) continue;
     SEPARATOR.lastIndex = end;
     yield { sepAt, sep, space: v[2], value: v[3], end, kind };
@@ -494,7 +500,7 @@ function quoteOf(value: string): string {
 function namedKind(
   kind: string,
   key: string,
-  sep: string,
+  tight: boolean,
   value: string,
   tail: string,
 ): string | null {
@@ -506,7 +512,9 @@ function namedKind(
   if (tail === "(" || tail === "[") return null; // a call or an index: code
   if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(bare)) return null; // process.env.X
   const envStyle = /^[A-Z0-9_.-]+$/.test(key) && /[A-Z]/.test(key);
-  if (sep !== "=" && !envStyle && !credentialLike(bare)) return null;
+  // `KEY=value` (and env-style `KEY: value`) is a setting; `key: value` and `key = value` may be
+  // code or prose, where a plain word is no secret.
+  if (!tight && !envStyle && !credentialLike(bare)) return null;
   return kind;
 }
 
