@@ -3,7 +3,11 @@
  * fixtures and on heavier realistic payloads, next to what the store pays anyway to serialize
  * the same payloads.
  *
- * `deno run -A bench/redact_bench.ts [--runs 7] [--events 200000]`
+ * `deno run -A bench/redact_bench.ts [--runs 7] [--events 200000] [--claude-fixtures DIR]`
+ *
+ * `--ingest` also measures what it costs a real server: batch and single-event ingest over HTTP
+ * (`wrk`, as `bench/ingest_bench.ts`) with `HOOKWATCH_REDACT` on and off, interleaved over
+ * `--rounds` (5) rounds of `--seconds` (3) per case; the ratio is the median of the rounds'.
  *
  * `--secretlint` also measures `@secretlint/core` with the recommended preset on the same
  * events (fetched from npm on first use; add `--no-lock` so deno.lock is left alone), the
@@ -14,6 +18,7 @@
 import { cpuUsage } from "node:process";
 import type { NewEvent } from "../common/events.ts";
 import { redactEvent } from "../lib/ingest/redact.ts";
+import { INGEST_CASES, measureIngest } from "./ingest_bench.ts";
 import {
   fmt,
   parseArgs,
@@ -86,6 +91,27 @@ function readEvents(): NewEvent[] {
   }];
 }
 
+/** The real hook inputs of Claude Code 2.1.328 (`tests/fixtures/claude-2.1.328`), if present. */
+function claudeEvents(dir: string): NewEvent[] {
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".json"))
+      .map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+  return names.map((name) => {
+    const payload = JSON.parse(Deno.readTextFileSync(`${dir}/${name}`));
+    return {
+      source_app: "claude-code",
+      session_id: payload.session_id,
+      hook_event_type: payload.hook_event_name,
+      timestamp: 0,
+      payload,
+    };
+  });
+}
+
 /** A Stop event with the transcript fixture as `chat` (what `--add-chat` sends). */
 function chatEvents(): NewEvent[] {
   const chat = Deno.readTextFileSync(
@@ -104,6 +130,11 @@ function chatEvents(): NewEvent[] {
   }];
 }
 
+function cpuMicros(since: ReturnType<typeof cpuUsage>): number {
+  const used = cpuUsage(since);
+  return used.user + used.system;
+}
+
 /** CPU time (user + system) per call: on a shared machine, waiting for a core is not counted. */
 function time(events: NewEvent[], n: number, step: (e: NewEvent) => unknown) {
   let sink = 0;
@@ -111,9 +142,9 @@ function time(events: NewEvent[], n: number, step: (e: NewEvent) => unknown) {
   for (let i = 0; i < n; i++) {
     if (step(events[i % events.length]) === null) sink++;
   }
-  const used = cpuUsage(start);
+  const micros = cpuMicros(start);
   if (sink < 0) console.log(sink);
-  return (used.user + used.system) * 1e3 / n;
+  return micros * 1e3 / n;
 }
 
 /** Figures of one case. */
@@ -127,10 +158,15 @@ export interface CaseFigures {
 export function measureRedaction(
   runs: number,
   n: number,
+  claudeDir = `${ROOT}tests/fixtures/claude-2.1.328`,
 ): Record<string, CaseFigures> {
   const mix = asEvents(sampleEvents(4096));
+  const claude = claudeEvents(claudeDir);
   const cases: Case[] = [
     { name: "hook fixtures, no secret", events: mix, n },
+    ...(claude.length
+      ? [{ name: "Claude Code 2.1.328 hook inputs", events: claude, n }]
+      : []),
     {
       name: "hook fixtures, 1 in 10 with a token",
       events: withSecrets(mix),
@@ -200,20 +236,20 @@ async function measureSecretlint(
   const directRuns: number[] = [];
   for (let run = 0; run < runs + 1; run++) {
     const n = 1000;
-    let start = performance.now();
+    let start = cpuUsage();
     for (let i = 0; i < n; i++) {
       await lintSource({
         source: { content: texts[i], filePath: "/e.json", contentType: "text" },
         options: { config, noPhysicFilePath: true },
       });
     }
-    const a = (performance.now() - start) * 1000 / n;
-    start = performance.now();
+    const a = cpuMicros(start) / n;
+    start = cpuUsage();
     for (let i = 0; i < n * 10; i++) {
       const source = { content: texts[i % 4096], ext: "", contentType: "text" };
       for (const h of handlers) h.file?.(source);
     }
-    const b = (performance.now() - start) * 1000 / (n * 10);
+    const b = cpuMicros(start) / (n * 10);
     if (run === 0) continue;
     asyncRuns.push(a);
     directRuns.push(b);
@@ -224,11 +260,45 @@ async function measureSecretlint(
   };
 }
 
+/** Ingest events/s with redaction on and off, interleaved; per case the medians and ratio. */
+async function measureIngestCost(rounds: number, seconds: number) {
+  const cases = INGEST_CASES.filter((c) =>
+    c.name === "single c=16" || c.name === "batch100 c=4"
+  );
+  const eps: Record<string, { on: number[]; off: number[]; ratio: number[] }> =
+    {};
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 ? ["off", "on"] as const : ["on", "off"] as const;
+    const got: Record<string, Record<string, number>> = {};
+    for (const mode of order) {
+      const figures = await measureIngest(cases, 1, seconds, {
+        HOOKWATCH_REDACT: mode,
+      });
+      for (const [name, f] of Object.entries(figures)) {
+        (got[name] ??= {})[mode] = f.events_per_sec.median;
+      }
+    }
+    for (const [name, g] of Object.entries(got)) {
+      const e = eps[name] ??= { on: [], off: [], ratio: [] };
+      e.on.push(g.on);
+      e.off.push(g.off);
+      e.ratio.push(g.on / g.off);
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(eps).map(([name, e]) => [name, {
+      on: summarize(e.on),
+      off: summarize(e.off),
+      ratio: summarize(e.ratio),
+    }]),
+  );
+}
+
 if (import.meta.main) {
   const args = parseArgs(Deno.args);
   const runs = Number(args.get("runs") ?? 7);
   const n = Number(args.get("events") ?? 200_000);
-  const figures = measureRedaction(runs, n);
+  const figures = measureRedaction(runs, n, args.get("claude-fixtures"));
   printTable(
     `redaction: CPU ns per event (median of ${runs} runs)`,
     [
@@ -254,7 +324,7 @@ if (import.meta.main) {
   if (args.has("secretlint")) {
     const sl = await measureSecretlint(Math.min(runs, 5));
     printTable(
-      "secretlint 13.0.7, recommended preset, hook fixtures: µs per event",
+      "secretlint 13.0.7, recommended preset, hook fixtures: CPU µs per event",
       ["how", "median µs", "min", "max"],
       [
         ["lintSource (async, whole payload JSON)", sl.lint_source_us],
@@ -265,6 +335,31 @@ if (import.meta.main) {
       }),
     );
     part.secretlint = sl;
+  }
+  if (args.has("ingest")) {
+    const rounds = Number(args.get("rounds") ?? 5);
+    const seconds = Number(args.get("seconds") ?? 3);
+    const ingest = await measureIngestCost(rounds, seconds);
+    printTable(
+      `ingest over HTTP with HOOKWATCH_REDACT on and off (${rounds} interleaved rounds × ${seconds} s)`,
+      [
+        "case",
+        "on events/s",
+        "off events/s",
+        "on ÷ off (median)",
+        "min",
+        "max",
+      ],
+      Object.entries(ingest).map(([name, f]) => [
+        name,
+        fmt(f.on.median),
+        fmt(f.off.median),
+        f.ratio.median.toFixed(3),
+        f.ratio.min.toFixed(3),
+        f.ratio.max.toFixed(3),
+      ]),
+    );
+    part.ingest = ingest;
   }
   await writeReportPart("redaction", part);
 }
