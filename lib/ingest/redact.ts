@@ -3,10 +3,12 @@
  * that looks like a secret is replaced by `[REDACTED:<kind>]`.
  *
  * What is scanned: every string of `payload` at any depth, object keys included (a key that is
- * itself a token is renamed), `summary`, and every string of `chat`. Left alone: the identifiers
- * `source_app`, `session_id`, `hook_event_type`, `event_id` and `model_name` — validated names
- * that group, filter and deduplicate events; rewriting them would split sessions and break
- * idempotent retries, and none of Claude Code's carries a secret.
+ * itself a token is renamed; two renamed alike get `#2`, `#3`), `summary`, and every string of
+ * `chat`, for every event type and every route (all of them call `Hookwatch.ingest`, OTLP
+ * timeline events included). Left alone: the identifiers `source_app`, `session_id`,
+ * `hook_event_type`, `event_id` and `model_name` — validated names that group, filter and
+ * deduplicate events; rewriting them would split sessions and break idempotent retries, and none
+ * of Claude Code's carries a secret. Numbers and booleans are kept, also under a secret's name.
  *
  * Two kinds of rule:
  * - token shapes, found anywhere in a string: vendor API keys, JWTs, private key blocks,
@@ -19,15 +21,22 @@
  *   redacted only when quoted or when the value is not a plain word, so `password: string` in
  *   TypeScript and "password: must be long" in prose survive.
  *
- * Why these patterns and not secretlint: `@secretlint/secretlint-rule-preset-recommend`
- * (13.0.7, MIT) is the well-kept npm rule set, and its token rules are the reference here (each
- * rule below names the one it follows). Its engine is not usable per event: `lintSource` is
- * async and measured 3.0 ms per hook event (whole payload JSON as one source; 40 ms scanning
- * each string), and even calling the preset's 28 rule handlers directly and synchronously took
- * 28–36 µs per event — against a whole ingest budget of ~13 µs per event at 75k events/s. The
- * preset also has no JWT, `Authorization`/`Bearer`, Google API key or `KEY=value` rule. So the
- * rules are compiled here into one regular expression behind a one-pass pre-check; `bench/
- * redact_bench.ts` measures the cost (README, "Secrets").
+ * Why these patterns and not secretlint's engine: `@secretlint/secretlint-rule-preset-recommend`
+ * (13.0.7, MIT, 2.7M downloads a month) is the well-kept npm rule set, and its token rules are
+ * the reference here: each rule below names the one it follows, widened where the preset misses
+ * real tokens (Anthropic OAuth tokens, OpenAI keys without the T3BlbkFJ marker, Slack app
+ * tokens longer than its 40-character segments). Its engine does give positions (`range`), but
+ * it is async and slow per event: `lintSource` took 882 µs of CPU per hook event (the payload's
+ * JSON as one source), and even calling the preset's 28 rule handlers directly and
+ * synchronously took 36 µs — against a whole ingest budget of about 13–23 µs per event at
+ * 43–75k events/s. The preset also has no JWT, `Authorization`/`Bearer`, Google API key or
+ * `KEY=value` rule. (`deno run -A --no-lock bench/redact_bench.ts --secretlint`, same run,
+ * same events: this module 5.3 µs; a machine at load 13 on 2 cores, so read the ratios.)
+ *
+ * Cost: one pass of six small pre-checks over all of an event's strings joined; almost every
+ * event stops there, returned as it came without a copy. Only a string with a hint goes through
+ * the exact rules, each again behind its own hint. On the hook fixtures that is about 2.3× a
+ * `JSON.stringify` of the same payload (which the store does anyway); see README, "Secrets".
  *
  * @module
  */
