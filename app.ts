@@ -3,11 +3,12 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import { type ErrorHandler, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { Deps } from "./lib/hookwatch.ts";
-import { EventValidationError } from "./common/events.ts";
+import { HttpError } from "./common/errors.ts";
+import { OtlpError, otlpErrorResponse } from "./lib/sessions/otlp.ts";
 import { requireToken } from "./routes/auth.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { streamRoutes } from "./routes/stream.ts";
@@ -20,51 +21,63 @@ import { dashboardRoutes } from "./routes/dashboard.tsx";
 import { corsFor, securityHeaders } from "./routes/security.ts";
 import { bodyTimeout, streamLimits } from "./routes/limits.ts";
 import { loginRoutes } from "./routes/login.ts";
+import { requestLog } from "./routes/request_log.ts";
 import { asStoreUnavailable } from "./lib/store/store_errors.ts";
 import type { Metrics } from "./otel/setup.ts";
+
+/**
+ * The one error mapping: a domain {@linkcode HttpError} answers with its own status (OTLP
+ * errors as an OTLP Status), a Hono `HTTPException` with its status, a storage failure 503
+ * with `Retry-After`, anything else 500 with a request id. Bodies are JSON `{ error }`.
+ */
+export const answerError: ErrorHandler = (thrown, c) => {
+  const error = thrown instanceof HttpError
+    ? thrown
+    : asStoreUnavailable(thrown) ?? thrown;
+  if (error instanceof OtlpError) {
+    return otlpErrorResponse(error, c.req.header("content-type"));
+  }
+  if (error instanceof HttpError) {
+    const { field, retryAfter } = error.details;
+    const headers: Record<string, string> = {};
+    if (retryAfter) headers["retry-after"] = String(retryAfter);
+    if (error.status < 500) {
+      return c.json(
+        field === undefined
+          ? { error: error.message }
+          : { error: error.message, field },
+        error.status,
+        headers,
+      );
+    }
+    return c.json(
+      { error: error.message, request_id: c.get("requestId") },
+      error.status,
+      headers,
+    );
+  }
+  if (error instanceof HTTPException) {
+    const headers = Object.fromEntries(
+      [...error.res?.headers ?? []].filter(([k]) => !k.startsWith("content-")),
+    );
+    if (error.status === 401) headers["www-authenticate"] = "Bearer";
+    return c.json({ error: error.message }, error.status, headers);
+  }
+  return c.json(
+    { error: "internal error", request_id: c.get("requestId") },
+    500,
+  );
+};
 
 /** Builds the app around a running {@linkcode Deps}; `/metrics` and client metrics need `metrics`. */
 export function createApp(hw: Deps, metrics?: Metrics): Hono {
   const app = new Hono();
   app.use(requestId());
+  app.use(requestLog());
   app.use(securityHeaders());
   app.use(corsFor(hw.config.corsOrigins));
   app.use(bodyTimeout(hw.config.bodyTimeoutMs));
-  app.onError((error, c) => {
-    if (error instanceof EventValidationError) {
-      return c.json({ error: error.message, field: error.field }, 400);
-    }
-    if (error instanceof HTTPException) {
-      const headers = Object.fromEntries(
-        [...error.res?.headers ?? []].filter(([k]) =>
-          !k.startsWith("content-")
-        ),
-      );
-      if (error.status === 401) headers["www-authenticate"] = "Bearer";
-      return c.json({ error: error.message }, error.status, headers);
-    }
-    const unavailable = asStoreUnavailable(error);
-    if (unavailable) {
-      console.error(
-        `request ${
-          c.get("requestId")
-        } ${c.req.method} ${c.req.path}: ${unavailable.message}`,
-      );
-      return c.json(
-        { error: unavailable.message, request_id: c.get("requestId") },
-        503,
-        { "retry-after": "5" },
-      );
-    }
-    console.error(
-      `request ${c.get("requestId")} ${c.req.method} ${c.req.path} failed:`,
-      error,
-    );
-    return c.json(
-      { error: "internal error", request_id: c.get("requestId") },
-      500,
-    );
-  });
+  app.onError(answerError);
   app.notFound((c) =>
     c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404)
   );

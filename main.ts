@@ -8,22 +8,40 @@ import { openStore } from "./lib/store/open_store.ts";
 import { createHookwatch } from "./lib/hookwatch.ts";
 import { createApp } from "./app.ts";
 import { type Metrics, setupMetrics } from "./otel/setup.ts";
+import { log, urlPassword } from "./lib/base/log.ts";
+import { ensureArchiveDir } from "./lib/store/archive.ts";
 
 async function main(): Promise<void> {
   let config;
   let store;
   let metrics: Metrics;
+  // A bad LOG_FORMAT is reported in text; a good one applies to configuration errors already.
+  if (Deno.env.get("LOG_FORMAT")?.trim().toLowerCase() === "json") {
+    log.configure({ format: "json" });
+  }
   try {
     config = loadConfig();
+    log.configure({
+      format: config.logFormat,
+      level: config.logLevel,
+      secrets: [
+        config.token,
+        config.metricsToken,
+        urlPassword(config.databaseUrl),
+      ],
+    });
     // Bound before the store opens so its first queries are measured.
     metrics = setupMetrics(config, {
       streamStats: () => hw.broadcaster.stats(),
       pool: () => hw.store.poolStats?.() ?? null,
     });
+    if (config.archiveDir) await ensureArchiveDir(config.archiveDir);
     store = await openStore(config.databaseUrl);
   } catch (error) {
     if (error instanceof ConfigError) {
-      console.error(`hookwatch: bad configuration: ${error.message}`);
+      log.error(`bad configuration: ${error.message}`, {
+        variable: error.variable,
+      });
       Deno.exit(1);
     }
     throw error;
@@ -35,7 +53,14 @@ async function main(): Promise<void> {
     hostname: config.host,
     onListen: ({ hostname, port }) => {
       const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-      console.log(`hookwatch listening on http://${host}:${port}`);
+      const url = `http://${host}:${port}`;
+      log.info(`listening on ${url}`, {
+        url,
+        store: store.kind,
+        archive_dir: config.archiveDir ?? undefined,
+        pid: Deno.pid,
+        deno: Deno.version.deno,
+      });
     },
   }, app.fetch);
 
@@ -43,11 +68,16 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`hookwatch: ${signal}, shutting down`);
+    const start = performance.now();
+    log.info(`${signal}, shutting down`, { signal });
     const shutdown = server.shutdown();
     await hw.close();
     await metrics.shutdown();
     await shutdown;
+    log.info("stopped", {
+      signal,
+      duration_ms: Math.round(performance.now() - start),
+    });
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));

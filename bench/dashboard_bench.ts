@@ -16,6 +16,7 @@ import { dirname } from "node:path";
 import type { Page } from "playwright-core";
 import { ensureBuilt, launchBrowser } from "../tests/helpers/browser.ts";
 import { ROOT, startServer } from "../tests/helpers/server.ts";
+import { median, quantile } from "./lib.ts";
 
 const TICK_MS = 50;
 const VIEWS = ["priority", "regular", "all"];
@@ -77,18 +78,6 @@ interface Second {
   samples: number[];
   /** Server arrival → worker, ms. */
   arrivals: number[];
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
-function percentile(values: number[], q: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))] : NaN;
 }
 
 interface Heap {
@@ -247,10 +236,10 @@ async function run(index: number, o: DashboardBenchOptions) {
       bucketSwitchMsMax: Math.max(...switches),
       loadAverage1m: Deno.loadavg()[0],
       e2eSamples: samples.length,
-      e2eP50Ms: percentile(samples, 0.5),
-      e2eP99Ms: percentile(samples, 0.99),
-      streamP50Ms: percentile(arrivals, 0.5),
-      streamP99Ms: percentile(arrivals, 0.99),
+      e2eP50Ms: quantile(samples, 0.5),
+      e2eP99Ms: quantile(samples, 0.99),
+      streamP50Ms: quantile(arrivals, 0.5),
+      streamP99Ms: quantile(arrivals, 0.99),
       statusBar: counts.replace(/\s+/g, " "),
     };
   } finally {

@@ -30,6 +30,25 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
 }
 
+/** The median of numbers in any order; NaN when there are none. */
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** The `q`-quantile (0–1) of numbers in any order: the value at index ⌊q·n⌋; NaN when empty. */
+export function quantile(values: readonly number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))] : NaN;
+}
+
+/** `x` with `digits` decimals, as a number (for JSON output). */
+export function fixed(x: number, digits: number): number {
+  return Number(x.toFixed(digits));
+}
+
 /** Median, extremes and spread of repeated runs. */
 export function summarize(runs: number[]): Summary {
   const sorted = [...runs].sort((a, b) => a - b);
@@ -280,7 +299,7 @@ export async function startHookwatch(
         DATABASE_URL: `sqlite:${dbPath}`,
         ...options.env,
       },
-      listening: /hookwatch listening on (http:\/\/\S+)/,
+      listening: /listening on (http:\/\/[^\s"]+)/,
     },
   );
   return {
@@ -362,6 +381,44 @@ export function sampleEvents(
     out.push(event);
   }
   return out;
+}
+
+/**
+ * `hey -z <seconds>s -c <concurrency>` POSTing the JSON file at `bodyPath` to `url`: requests
+ * per second and 200 answers. Throws when hey fails or any answer is not 200.
+ */
+export async function runHey(options: {
+  url: string;
+  bodyPath: string;
+  seconds: number;
+  concurrency: number;
+}): Promise<{ rps: number; ok: number }> {
+  const { stdout, code } = await new Deno.Command("hey", {
+    args: [
+      "-z",
+      `${options.seconds}s`,
+      "-c",
+      String(options.concurrency),
+      "-m",
+      "POST",
+      "-T",
+      "application/json",
+      "-D",
+      options.bodyPath,
+      options.url,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const text = new TextDecoder().decode(stdout);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
+  const ok = Number(/\[200\]\s+(\d+) responses/.exec(text)?.[1]);
+  if (
+    code !== 0 || !rps || !ok || /\[(?!200\])\d+\]\s+\d+ responses/.test(text)
+  ) {
+    throw new Error(`hey failed or saw non-200 answers:\n${text}`);
+  }
+  return { rps, ok };
 }
 
 /** One `wrk` run's figures. */

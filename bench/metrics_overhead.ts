@@ -12,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { sampleEvent, startServer } from "../tests/helpers/server.ts";
+import { cpuSeconds, fixed, median, runHey } from "./lib.ts";
 
 const { values } = parseArgs({
   options: {
@@ -28,13 +29,6 @@ const dir = await Deno.makeTempDir({ prefix: "hookwatch-bench-" });
 const bodyPath = `${dir}/body.json`;
 await Deno.writeTextFile(bodyPath, JSON.stringify(sampleEvent()));
 
-/** User + system CPU seconds a process used so far (Linux /proc; ticks at 100 Hz). */
-function cpuSeconds(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 interface Run {
   rps: number;
   /** Server CPU per acknowledged request, µs: insensitive to other load on the machine. */
@@ -48,41 +42,18 @@ async function run(metrics: "on" | "off"): Promise<Run> {
   });
   try {
     const cpuBefore = cpuSeconds(server.process.pid);
-    const { stdout, code } = await new Deno.Command("hey", {
-      args: [
-        "-z",
-        `${seconds}s`,
-        "-c",
-        String(concurrency),
-        "-m",
-        "POST",
-        "-T",
-        "application/json",
-        "-D",
-        bodyPath,
-        `${server.url}/events`,
-      ],
-      stdout: "piped",
-      stderr: "inherit",
-    }).output();
-    const text = new TextDecoder().decode(stdout);
-    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
-    const ok = /\[200\]\s+(\d+) responses/.exec(text)?.[1];
-    if (code !== 0 || !rps || !ok) throw new Error(`hey failed:\n${text}`);
-    const non200 = /\[(?!200\])\d+\]\s+\d+ responses/.test(text);
-    if (non200) throw new Error(`non-200 answers:\n${text}`);
+    const { rps, ok } = await runHey({
+      url: `${server.url}/events`,
+      bodyPath,
+      seconds,
+      concurrency,
+    });
     const cpu = cpuSeconds(server.process.pid) - cpuBefore;
-    return { rps, cpuUs: (cpu / Number(ok)) * 1e6 };
+    return { rps, cpuUs: (cpu / ok) * 1e6 };
   } finally {
     await server.stop();
   }
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 
 const results: Record<"on" | "off", Run[]> = { on: [], off: [] };
 try {
@@ -105,7 +76,7 @@ const rps = (mode: "on" | "off") => results[mode].map((r) => r.rps);
 const cpu = (mode: "on" | "off") => results[mode].map((r) => r.cpuUs);
 // Runs i of both modes ran back to back: their ratio cancels most of the machine's drift.
 const paired = rps("on").map((on, i) => on / rps("off")[i]);
-const round = (x: number, digits = 4) => Number(x.toFixed(digits));
+const round = (x: number, digits = 4) => fixed(x, digits);
 console.log(JSON.stringify(
   {
     command:

@@ -28,6 +28,7 @@ import {
   type TestServer,
 } from "../tests/helpers/server.ts";
 import { type PgCluster, startCluster } from "../tests/helpers/postgres.ts";
+import { fixed, median, quantile, runHey } from "./lib.ts";
 
 const { values } = parseArgs({
   options: {
@@ -78,29 +79,12 @@ async function startSetup(
 }
 
 async function hey(url: string, c: number): Promise<number> {
-  const { stdout, code } = await new Deno.Command("hey", {
-    args: [
-      "-z",
-      `${seconds}s`,
-      "-c",
-      String(c),
-      "-m",
-      "POST",
-      "-T",
-      "application/json",
-      "-D",
-      bodyPath,
-      `${url}/events`,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  const text = new TextDecoder().decode(stdout);
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
-  if (code !== 0 || !rps || /\[(?!200\])\d+\]\s+\d+ responses/.test(text)) {
-    throw new Error(`hey failed or saw non-200 answers:\n${text}`);
-  }
-  return rps;
+  return (await runHey({
+    url: `${url}/events`,
+    bodyPath,
+    seconds,
+    concurrency: c,
+  })).rps;
 }
 
 async function throughput(servers: TestServer[]): Promise<number> {
@@ -221,17 +205,7 @@ async function latency(
   return result;
 }
 
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
-const round = (x: number, digits = 2) => Number(x.toFixed(digits));
+const round = (x: number, digits = 2) => fixed(x, digits);
 
 const raw: Record<
   Setup,

@@ -14,6 +14,7 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { startServer } from "../tests/helpers/server.ts";
+import { percentile } from "./lib.ts";
 import {
   DEFAULT_DEADLINE_MS,
   DEFAULT_TIMEOUT_MS,
@@ -90,8 +91,7 @@ function senderArgs(url: string): string[] {
 
 function summary(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) =>
-    sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  const at = (q: number) => percentile(sorted, q * 100);
   const round = (n: number) => Math.round(n * 10) / 10;
   return {
     runs: sorted.length,

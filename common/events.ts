@@ -7,6 +7,8 @@
  * @module
  */
 
+import { HttpError } from "./errors.ts";
+
 /** An event as an agent's hook sends it. */
 export interface NewEvent {
   source_app: string;
@@ -33,10 +35,10 @@ export interface StoredEvent extends NewEvent {
   agent_id?: string | null;
 }
 
-/** A client error in an event body; `field` names the offending field. */
-export class EventValidationError extends Error {
+/** A client error in an event body (400); `field` names the offending field. */
+export class EventValidationError extends HttpError {
   constructor(readonly field: string, message: string) {
-    super(message);
+    super(400, message, { field });
     this.name = "EventValidationError";
   }
 }
@@ -117,7 +119,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Validates one untrusted ingest body and returns a clean event.
+ * Validates one untrusted ingest body and returns a clean event. `at` prefixes the field an
+ * error names (`events[3].` for the fourth event of a batch).
  *
  * @throws {EventValidationError} naming the first bad field.
  * @example
@@ -127,7 +130,20 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * }, Date.now());
  * ```
  */
-export function validateEvent(body: unknown, now: number): NewEvent {
+export function validateEvent(
+  body: unknown,
+  now: number,
+  at = "",
+): NewEvent {
+  try {
+    return validateOne(body, now);
+  } catch (error) {
+    if (at === "" || !(error instanceof EventValidationError)) throw error;
+    throw new EventValidationError(at + error.field, at + error.message);
+  }
+}
+
+function validateOne(body: unknown, now: number): NewEvent {
   if (!isPlainObject(body)) fail("body", "must be a JSON object");
   const source_app = requiredString(body, "source_app", LIMITS.idLength);
   const session_id = requiredString(body, "session_id", LIMITS.idLength);

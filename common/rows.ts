@@ -233,19 +233,6 @@ export function needsList(
   return out.sort((a, b) => b.id - a.id).slice(0, limit);
 }
 
-/** Each session's newest event among `events`. */
-export function latestPerSession(
-  events: Iterable<StreamEvent>,
-): Map<string, StreamEvent> {
-  const latest = new Map<string, StreamEvent>();
-  for (const e of events) {
-    const key = sessionKey(e);
-    const seen = latest.get(key);
-    if (!seen || seen.id < e.id) latest.set(key, e);
-  }
-  return latest;
-}
-
 /** One agent's recent events inside a session lane: newest first, `[id, type, priority]`. */
 export interface LaneTrack {
   /** The subagent's `agent_id`; null for the session's main agent. */

@@ -106,13 +106,14 @@ else
 fi
 
 # One sender per server at a time: the directory is the lock, the pid in it tells a live sender
-# from one that was killed. A sender that is running picks this file up before it exits.
+# from one that was killed. A sender that is running picks this file up before it exits. The
+# usual case, a sender still at work, costs no process: test, read and kill are builtins.
+pid=
+[ -d "$run" ] && read -r pid <"$run/pid" 2>/dev/null
+[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && exit 0
 if ! mkdir "$run" 2>/dev/null; then
-  pid=
-  read -r pid <"$run/pid" 2>/dev/null
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    exit 0
-  fi
+  # Taken by a sender that died (or one starting this very moment: two senders for a while
+  # cost nothing but a duplicate POST, which the server stores once).
   rm -rf "$run"
   mkdir "$run" 2>/dev/null || exit 0
 fi

@@ -9,7 +9,9 @@ import { DEFAULT_CAPS } from "../common/buckets.ts";
 import type { Config } from "./base/config.ts";
 import type { NewEvent } from "../common/events.ts";
 import type { EventStore, InsertResult, SnapshotQuery } from "./store/store.ts";
+import { DatabaseSync } from "node:sqlite";
 import { GroupCommitter } from "./ingest/group_commit.ts";
+import { SqliteStore } from "./store/sqlite_store.ts";
 import { CommitFeed } from "./store/commit_feed.ts";
 import { deriveFields } from "./ingest/derive.ts";
 import { SessionModels } from "./ingest/session_models.ts";
@@ -25,6 +27,8 @@ import { SessionTracker } from "./sessions/sessions.ts";
 import { instruments } from "./base/instruments.ts";
 import { recordCommitted } from "./ingest/record.ts";
 import { createRedactor } from "./ingest/redact.ts";
+import { log } from "./base/log.ts";
+import { archivingStore } from "./store/archive.ts";
 
 /** How long a failed write keeps health unhealthy when no write succeeds meanwhile. */
 export const WRITE_FAILURE_HOLD_MS = 30_000;
@@ -57,6 +61,23 @@ export interface Hookwatch {
 /** Deps is what route factories receive. */
 export type Deps = Hookwatch;
 
+/** Options for {@linkcode createHookwatch}. */
+export interface HookwatchOptions {
+  /** Run the retention sweeper (default true). */
+  sweep?: boolean;
+  /** Where the session aggregates live; default {@linkcode sessionsDatabase}. */
+  sessionsDb?: DatabaseSync;
+}
+
+/**
+ * The database the session aggregates live in: the SQLite store's own connection (one file,
+ * one transaction log), or, beside PostgreSQL, an in-memory one per process until sessions
+ * have PostgreSQL tables.
+ */
+export function sessionsDatabase(store: EventStore): DatabaseSync {
+  return store instanceof SqliteStore ? store.db : new DatabaseSync(":memory:");
+}
+
 /**
  * Builds the domain around an open store.
  *
@@ -69,14 +90,16 @@ export type Deps = Hookwatch;
 export function createHookwatch(
   config: Config,
   store: EventStore,
-  options: { sweep?: boolean } = {},
+  options: HookwatchOptions = {},
 ): Hookwatch {
   const classify = createClassifier(config.priorityEventTypes);
   const broadcaster = new Broadcaster({
     queueBytes: config.streamClientQueueBytes,
     heartbeatMs: config.heartbeatMs,
   });
-  const sessions = SessionTracker.forStore(store);
+  const sessions = new SessionTracker(
+    options.sessionsDb ?? sessionsDatabase(store),
+  );
   // Counters count what this replica stored (so sums over replicas are right): they follow
   // its own commits. Everything else follows the feed: every replica's commits.
   const committer = new GroupCommitter(store, { onCommitted: recordCommitted });
@@ -89,10 +112,14 @@ export function createHookwatch(
   feed.observe((events) => models.observe(events));
   feed.observe((events) => sessions.observe(events));
   feed.observe((events) => broadcaster.publish(events));
-  const sweeper = new RetentionSweeper(store, {
-    priorityMs: config.retentionPriorityMs,
-    regularMs: config.retentionRegularMs,
-  });
+  const sweeper = new RetentionSweeper(
+    config.archiveDir ? archivingStore(store, config.archiveDir) : store,
+    {
+      priorityMs: config.retentionPriorityMs,
+      regularMs: config.retentionRegularMs,
+      intervalMs: config.retentionSweepIntervalMs,
+    },
+  );
   if (options.sweep !== false) sweeper.start();
   let closing = false;
   let writeFailure: { error: StoreUnavailableError; at: number } | null = null;
@@ -125,11 +152,20 @@ export function createHookwatch(
         (performance.now() - start) / 1000 / Math.max(1, events.length),
       );
       return committer.submit(classified).then((results) => {
+        if (writeFailure !== null) {
+          log.info("storage writes recovered", { store: store.kind });
+        }
         writeFailure = null;
         return results;
       }, (error) => {
         const unavailable = asStoreUnavailable(error);
         if (!unavailable) throw error;
+        if (writeFailure === null) {
+          log.error("storage writes failing", {
+            store: store.kind,
+            error: unavailable.message,
+          });
+        }
         writeFailure = { error: unavailable, at: Date.now() };
         throw unavailable;
       });

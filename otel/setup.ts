@@ -43,6 +43,7 @@ import { OTLPMetricExporter as OtlpProtoExporter } from "@opentelemetry/exporter
 import { bindInstruments, instruments } from "../lib/base/instruments.ts";
 import { type Config, ConfigError } from "../lib/base/config.ts";
 import { memoryUsage } from "../lib/health.ts";
+import { log as logger } from "../lib/base/log.ts";
 import {
   type ClientEntry,
   ClientMetricsRegistry,
@@ -144,7 +145,20 @@ function log(level: string): DiagLogFunction {
     try {
       text = JSON.parse(message).message ?? message;
     } catch { /* plain text */ }
-    console.error(`hookwatch: metrics ${level}: ${text}`, ...args);
+    const detail = args.map((a) =>
+      a instanceof Error
+        ? a.message
+        : typeof a === "string"
+        ? a
+        : JSON.stringify(a)
+    ).join(" ");
+    logger.write(
+      level === "error" ? "error" : "warn",
+      `metrics ${level}: ${text}`,
+      {
+        detail: detail || undefined,
+      },
+    );
   };
 }
 

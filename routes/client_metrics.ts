@@ -1,10 +1,8 @@
 import { Hono } from "hono";
 import {
-  ClientMetricsError,
   type ClientMetricsRegistry,
   parseClientReport,
 } from "../lib/ingest/client_metrics.ts";
-import { EventValidationError } from "../common/events.ts";
 import { limitBody, parseJson, readText } from "./body.ts";
 
 /** Largest client metrics body, bytes: a report is a few hundred. */
@@ -17,16 +15,7 @@ export function clientMetricsRoutes(clients: ClientMetricsRegistry): Hono {
     "/api/metrics/client",
     limitBody(CLIENT_METRICS_MAX_BYTES),
     async (c) => {
-      const body = parseJson(await readText(c));
-      try {
-        clients.record(parseClientReport(body));
-      } catch (error) {
-        // Answered by the app's handler as 400 { error, field }, like a bad event.
-        if (error instanceof ClientMetricsError) {
-          throw new EventValidationError(error.field, error.message);
-        }
-        throw error;
-      }
+      clients.record(parseClientReport(parseJson(await readText(c))));
       return c.body(null, 204);
     },
   );

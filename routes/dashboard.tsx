@@ -5,21 +5,9 @@ import { signal } from "@preact/signals";
 import { renderToString } from "preact-render-to-string";
 import { fileURLToPath } from "node:url";
 import type { Deps } from "../lib/hookwatch.ts";
-import {
-  DEFAULT_CAPS,
-  displayRegularCount,
-  mergeNewestFirst,
-} from "../common/buckets.ts";
+import { DashboardState } from "../common/dashboard_state.ts";
 import { renderWithIslands } from "../common/islands.ts";
-import {
-  buildLanes,
-  eventFilter,
-  filtersFromParams,
-  latestPerSession,
-  needsList,
-  toRow,
-  type View,
-} from "../common/rows.ts";
+import { filtersFromParams, type View } from "../common/rows.ts";
 import type { StoredEvent } from "../common/events.ts";
 import { islands } from "../islands/mod.ts";
 import { DashboardPage } from "../components/Page.tsx";
@@ -126,10 +114,18 @@ export function dashboardRoutes(hw: Deps): Hono {
       eventId === null ? null : hw.store.get(eventId),
       readManifest(),
     ]);
-    const accept = eventFilter(filters);
-    const priority = snapshot.priority.filter(accept).map(toRow);
-    const regular = snapshot.regular.filter(accept).map(toRow);
-    const all = [...snapshot.priority, ...snapshot.regular];
+    // The worker's own state, fed the snapshot: the first paint is what the worker will draw.
+    const now = Date.now();
+    const state = new DashboardState({
+      priorityTypes: hw.config.priorityEventTypes,
+      retention: {
+        priority: hw.config.retentionPriorityMs,
+        regular: hw.config.retentionRegularMs,
+      },
+      filters,
+    }, now);
+    state.receiveSnapshot(snapshot, 0, now);
+    const paint = state.view(now);
     const hrefs = {} as Record<View, string>;
     for (const v of ["all", "priority", "regular"] as const) {
       const next = new URLSearchParams(params);
@@ -161,17 +157,13 @@ export function dashboardRoutes(hw: Deps): Hono {
           }}
           clientConfig={clientConfig ? JSON.stringify(clientConfig) : undefined}
           feed={{
-            priority,
-            regular,
-            shownRegular: displayRegularCount(priority.length, regular.length),
+            priority: paint.priority,
+            regular: paint.regular,
+            shownRegular: paint.shownRegular,
           }}
-          counts={{
-            priority: snapshot.priority.length,
-            regular: snapshot.regular.length,
-            display: Math.min(DEFAULT_CAPS.display, all.length),
-          }}
-          lanes={buildLanes(mergeNewestFirst(priority, regular))}
-          needs={needsList(latestPerSession(all.filter(accept)).values())}
+          counts={paint.counts}
+          lanes={paint.lanes}
+          needs={paint.needs}
           choices={{
             source_apps: options.source_apps.slice(0, CHOICES_SHOWN),
             session_ids: options.session_ids.slice(0, CHOICES_SHOWN),

@@ -3,7 +3,6 @@ import { HTTPException } from "hono/http-exception";
 import type { Deps } from "../lib/hookwatch.ts";
 import {
   eventFromHookInput,
-  EventValidationError,
   type NewEvent,
   validateEvent,
   validateHookEventType,
@@ -42,19 +41,9 @@ function parseBatch(
   }
   if (bodies.length === 0) badParam("body", "holds no events");
   if (bodies.length > max) badParam("body", `holds more than ${max} events`);
-  return bodies.map((body, index) => {
-    try {
-      return validateEvent(body, now);
-    } catch (error) {
-      if (error instanceof EventValidationError) {
-        throw new EventValidationError(
-          `events[${index}].${error.field}`,
-          `events[${index}].${error.message}`,
-        );
-      }
-      throw error;
-    }
-  });
+  return bodies.map((body, index) =>
+    validateEvent(body, now, `events[${index}].`)
+  );
 }
 
 function parsePriority(value: string): 0 | 1 {

@@ -1,14 +1,13 @@
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
 import type { Deps } from "../lib/hookwatch.ts";
 import {
   decodeLogs,
   decodeMetrics,
   encodeResponse,
-  encodeStatus,
   encodingOf,
-  OtlpDecodeError,
+  OTLP_MIME,
   type OtlpEncoding,
+  OtlpError,
   readBody,
   STATUS_CODE,
 } from "../lib/sessions/otlp.ts";
@@ -25,22 +24,6 @@ export interface OtlpOptions {
   maxPendingEvents?: number;
 }
 
-const MIME: Record<OtlpEncoding, string> = {
-  json: "application/json",
-  protobuf: "application/x-protobuf",
-};
-
-class OtlpHttpError extends HTTPException {
-  constructor(
-    status: 400 | 413 | 415 | 429 | 503,
-    readonly code: number,
-    message: string,
-    readonly retryAfter?: number,
-  ) {
-    super(status, { message });
-  }
-}
-
 /** `POST /v1/logs`, `POST /v1/metrics`: an OTLP/HTTP receiver for Claude Code's telemetry. */
 export function otlpRoutes(hw: Deps, options: OtlpOptions = {}): Hono {
   const app = new Hono();
@@ -48,21 +31,6 @@ export function otlpRoutes(hw: Deps, options: OtlpOptions = {}): Hono {
   const maxPending = options.maxPendingEvents ?? 50_000;
   const maxBytes = hw.config.maxBatchBytes;
   let inFlight = 0;
-
-  app.onError((error, c) => {
-    const encoding = encodingOf(c.req.header("content-type")) ?? "json";
-    if (error instanceof OtlpHttpError) {
-      const headers: Record<string, string> = {
-        "content-type": MIME[encoding],
-      };
-      if (error.retryAfter) headers["retry-after"] = String(error.retryAfter);
-      return new Response(
-        encodeStatus(encoding, error.code, error.message),
-        { status: error.status, headers },
-      );
-    }
-    throw error;
-  });
 
   const receive = async (
     raw: Request,
@@ -73,14 +41,14 @@ export function otlpRoutes(hw: Deps, options: OtlpOptions = {}): Hono {
   ): Promise<Response> => {
     const encoding = encodingOf(raw.headers.get("content-type") ?? undefined);
     if (encoding === null) {
-      throw new OtlpHttpError(
+      throw new OtlpError(
         415,
         STATUS_CODE.INVALID_ARGUMENT,
         "Content-Type must be application/x-protobuf or application/json",
       );
     }
     if (hw.closing) {
-      throw new OtlpHttpError(
+      throw new OtlpError(
         503,
         STATUS_CODE.UNAVAILABLE,
         "hookwatch is shutting down",
@@ -88,7 +56,7 @@ export function otlpRoutes(hw: Deps, options: OtlpOptions = {}): Hono {
       );
     }
     if (inFlight >= maxInFlight || hw.committer.pending > maxPending) {
-      throw new OtlpHttpError(
+      throw new OtlpError(
         429,
         STATUS_CODE.RESOURCE_EXHAUSTED,
         "too many export requests at once; retry later",
@@ -96,7 +64,7 @@ export function otlpRoutes(hw: Deps, options: OtlpOptions = {}): Hono {
       );
     }
     if (Number(raw.headers.get("content-length") ?? 0) > maxBytes) {
-      throw new OtlpHttpError(
+      throw new OtlpError(
         413,
         STATUS_CODE.INVALID_ARGUMENT,
         `body is larger than ${maxBytes} bytes`,
@@ -110,7 +78,7 @@ export function otlpRoutes(hw: Deps, options: OtlpOptions = {}): Hono {
         maxBytes,
       );
       if (body === "tooLarge") {
-        throw new OtlpHttpError(
+        throw new OtlpError(
           413,
           STATUS_CODE.INVALID_ARGUMENT,
           `body is larger than ${maxBytes} bytes`,
@@ -118,17 +86,8 @@ export function otlpRoutes(hw: Deps, options: OtlpOptions = {}): Hono {
       }
       return new Response(await run(body, encoding), {
         status: 200,
-        headers: { "content-type": MIME[encoding] },
+        headers: { "content-type": OTLP_MIME[encoding] },
       });
-    } catch (error) {
-      if (error instanceof OtlpDecodeError) {
-        throw new OtlpHttpError(
-          400,
-          STATUS_CODE.INVALID_ARGUMENT,
-          error.message,
-        );
-      }
-      throw error;
     } finally {
       inFlight--;
     }

@@ -5,6 +5,7 @@ import { createHookwatch } from "../lib/hookwatch.ts";
 import { SqliteStore } from "../lib/store/sqlite_store.ts";
 import { decodeStatus } from "../lib/sessions/otlp.ts";
 import { otlpRoutes } from "./otlp.ts";
+import { answerError } from "../app.ts";
 import { metricsBody } from "../tests/fixtures/otlp/fixtures.ts";
 
 const PROTO = { "content-type": "application/x-protobuf" };
@@ -17,7 +18,8 @@ Deno.test("otlp routes - overload answers 429 and shutdown 503, each with Retry-
     { sweep: false },
   );
   try {
-    const app = new Hono().route("/", otlpRoutes(hw, { maxInFlight: 1 }));
+    const app = new Hono().route("/", otlpRoutes(hw, { maxInFlight: 1 }))
+      .onError(answerError);
     let release!: () => void;
     const slow = new ReadableStream<Uint8Array>({
       start(controller) {

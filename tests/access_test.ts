@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { openSse } from "./helpers/sse.ts";
 import { postJson, sampleEvent, startServer } from "./helpers/server.ts";
+import { startApp } from "./helpers/app.ts";
 
 const TOKEN = "s3cret-token-for-tests";
 const METRICS_TOKEN = "metrics-only-token";
 
 Deno.test("access - with HOOKWATCH_TOKEN, ingest, queries and the stream need the token; probes stay open; errors echo no secret", async () => {
-  const server = await startServer({ env: { HOOKWATCH_TOKEN: TOKEN } });
+  const server = await startApp({ HOOKWATCH_TOKEN: TOKEN });
   try {
     const secret = "AKIA-payload-secret-4242";
     for (
@@ -18,7 +19,7 @@ Deno.test("access - with HOOKWATCH_TOKEN, ingest, queries and the stream need th
         { authorization: `bearer${TOKEN}` },
       ]
     ) {
-      const res = await postJson(
+      const res = await server.postJson(
         `${server.url}/events`,
         sampleEvent({ payload: { secret } }),
         headers,
@@ -29,12 +30,12 @@ Deno.test("access - with HOOKWATCH_TOKEN, ingest, queries and the stream need th
       const text = JSON.stringify(res.body);
       assert.ok(!text.includes(secret) && !text.includes(TOKEN));
     }
-    const ok = await postJson(`${server.url}/events`, sampleEvent(), {
+    const ok = await server.postJson(`${server.url}/events`, sampleEvent(), {
       authorization: `Bearer ${TOKEN}`,
     });
     assert.equal(ok.status, 200);
 
-    const bad = await postJson(
+    const bad = await server.postJson(
       `${server.url}/events`,
       `{"source_app":"${secret}","session_id":5,"hook_event_type":"Stop"}`,
       { authorization: `Bearer ${TOKEN}` },
@@ -44,7 +45,7 @@ Deno.test("access - with HOOKWATCH_TOKEN, ingest, queries and the stream need th
       !JSON.stringify(bad.body).includes(secret),
       "no payload in errors",
     );
-    const broken = await postJson(
+    const broken = await server.postJson(
       `${server.url}/events`,
       `{"source_app":"${secret}", oops`,
       { authorization: `Bearer ${TOKEN}` },
@@ -53,32 +54,32 @@ Deno.test("access - with HOOKWATCH_TOKEN, ingest, queries and the stream need th
     assert.ok(!JSON.stringify(broken.body).includes(secret));
 
     for (const path of ["/events/recent", "/events/priority", "/stream"]) {
-      const res = await fetch(`${server.url}${path}`);
+      const res = await server.fetch(`${server.url}${path}`);
       assert.equal(res.status, 401, path);
       await res.body?.cancel();
     }
     const stream = await openSse(`${server.url}/stream`, {
       authorization: `Bearer ${TOKEN}`,
-    });
+    }, server.fetch);
     assert.equal((await stream.next()).event, "snapshot");
     await stream.close();
 
     for (const path of ["/health/live", "/health/ready", "/health"]) {
-      const res = await fetch(`${server.url}${path}`);
+      const res = await server.fetch(`${server.url}${path}`);
       assert.equal(res.status, 200, path);
       await res.body?.cancel();
     }
     assert.ok(!server.output().includes(TOKEN), "the token is never logged");
     assert.ok(!server.output().includes(secret), "payloads are never logged");
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("access - the sign-in form sets an HttpOnly SameSite=Strict cookie that opens the dashboard and the stream", async () => {
-  const server = await startServer({ env: { HOOKWATCH_TOKEN: TOKEN } });
+  const server = await startApp({ HOOKWATCH_TOKEN: TOKEN });
   try {
-    const page = await fetch(`${server.url}/`, {
+    const page = await server.fetch(`${server.url}/`, {
       headers: { accept: "text/html" },
       redirect: "manual",
     });
@@ -86,14 +87,14 @@ Deno.test("access - the sign-in form sets an HttpOnly SameSite=Strict cookie tha
     assert.equal(page.headers.get("location"), "/login");
     await page.body?.cancel();
 
-    const form = await fetch(`${server.url}/login`);
+    const form = await server.fetch(`${server.url}/login`);
     const html = await form.text();
     assert.equal(form.status, 200);
     assert.match(html, /<form method="post" action="\/login">/);
     assert.doesNotMatch(html, /<script/i, "the form needs no script");
 
     const login = (token: string, origin = server.url) =>
-      fetch(`${server.url}/login`, {
+      server.fetch(`${server.url}/login`, {
         method: "POST",
         headers: {
           "content-type": "application/x-www-form-urlencoded",
@@ -124,17 +125,21 @@ Deno.test("access - the sign-in form sets an HttpOnly SameSite=Strict cookie tha
     assert.match(cookie, /Path=\//);
     const jar = cookie.split(";")[0];
 
-    const dashboard = await fetch(`${server.url}/`, {
+    const dashboard = await server.fetch(`${server.url}/`, {
       headers: { accept: "text/html", cookie: jar },
       redirect: "manual",
     });
     assert.equal(dashboard.status, 200);
     assert.match(await dashboard.text(), /<html/i);
-    const stream = await openSse(`${server.url}/stream`, { cookie: jar });
+    const stream = await openSse(
+      `${server.url}/stream`,
+      { cookie: jar },
+      server.fetch,
+    );
     assert.equal((await stream.next()).event, "snapshot");
     await stream.close();
 
-    const out = await fetch(`${server.url}/logout`, {
+    const out = await server.fetch(`${server.url}/logout`, {
       method: "POST",
       headers: {
         cookie: jar,
@@ -147,7 +152,7 @@ Deno.test("access - the sign-in form sets an HttpOnly SameSite=Strict cookie tha
     assert.match(out.headers.get("set-cookie") ?? "", /Max-Age=0/);
     await out.body?.cancel();
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
@@ -177,10 +182,10 @@ Deno.test("access - /metrics can have its own token, which opens nothing else", 
 
 Deno.test("access - CORS answers only the configured origins", async () => {
   const allowed = "https://dash.example.com";
-  const server = await startServer({ env: { CORS_ORIGINS: allowed } });
+  const server = await startApp({ CORS_ORIGINS: allowed });
   try {
     const preflight = (origin: string) =>
-      fetch(`${server.url}/events`, {
+      server.fetch(`${server.url}/events`, {
         method: "OPTIONS",
         headers: {
           origin,
@@ -201,7 +206,7 @@ Deno.test("access - CORS answers only the configured origins", async () => {
     await no.body?.cancel();
 
     const get = (origin: string) =>
-      fetch(`${server.url}/events/recent`, { headers: { origin } });
+      server.fetch(`${server.url}/events/recent`, { headers: { origin } });
     const fromAllowed = await get(allowed);
     assert.equal(
       fromAllowed.headers.get("access-control-allow-origin"),
@@ -216,18 +221,18 @@ Deno.test("access - CORS answers only the configured origins", async () => {
     );
     await fromOther.body?.cancel();
   } finally {
-    await server.stop();
+    await server.close();
   }
 
-  const none = await startServer();
+  const none = await startApp();
   try {
-    const res = await fetch(`${none.url}/events/recent`, {
+    const res = await none.fetch(`${none.url}/events/recent`, {
       headers: { origin: "https://dash.example.com" },
     });
     assert.equal(res.headers.get("access-control-allow-origin"), null);
     await res.body?.cancel();
   } finally {
-    await none.stop();
+    await none.close();
   }
 });
 

@@ -198,7 +198,7 @@ Deno.test({
         assert.match(refused.body.error, /full/);
         assert.equal(refused.headers.get("retry-after"), "5");
         assert.ok(
-          server.output().includes(`request ${refused.body.request_id} `),
+          server.output().includes(`request_id=${refused.body.request_id} `),
           "the log line carries the request id",
         );
         assert.ok(!JSON.stringify(refused.body).includes("xxxx"));

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { postJson, sampleEvent, startServer } from "./helpers/server.ts";
+import { sampleEvent } from "./helpers/server.ts";
+import { startApp } from "./helpers/app.ts";
 
 function assertHardened(res: Response, what: string): void {
   const csp = res.headers.get("content-security-policy") ?? "";
@@ -27,8 +28,9 @@ const XSS =
   `<img src=x onerror="alert(1)">"></script><script>alert(2)</script><svg onload=alert(3)>`;
 
 Deno.test("headers - every kind of answer carries CSP without inline script, nosniff, no-referrer and frame denial", async () => {
-  const server = await startServer({
-    env: { HOOKWATCH_TOKEN: "header-test-token", MAX_BODY_BYTES: "1024" },
+  const server = await startApp({
+    HOOKWATCH_TOKEN: "header-test-token",
+    MAX_BODY_BYTES: "1024",
   });
   const auth = { authorization: "Bearer header-test-token" };
   try {
@@ -48,24 +50,26 @@ Deno.test("headers - every kind of answer carries CSP without inline script, nos
       ["400", { path: "/events", method: "POST", headers: auth, body: "{" }],
     ];
     for (const [what, { path, ...init }] of checks) {
-      const res = await fetch(`${server.url}${path}`, init);
+      const res = await server.fetch(`${server.url}${path}`, init);
       await res.body?.cancel();
       assertHardened(res, `${what} (${res.status})`);
     }
-    const stream = await fetch(`${server.url}/stream`, { headers: auth });
+    const stream = await server.fetch(`${server.url}/stream`, {
+      headers: auth,
+    });
     assert.equal(stream.status, 200);
     assertHardened(stream, "stream");
     await stream.body?.cancel();
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("headers - the server-rendered dashboard escapes an XSS payload in every field", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
     for (const hook_event_type of ["Stop", "Notification", "PreToolUse"]) {
-      const res = await postJson(
+      const res = await server.postJson(
         `${server.url}/events`,
         sampleEvent({
           source_app: `${XSS}app`,
@@ -80,7 +84,7 @@ Deno.test("headers - the server-rendered dashboard escapes an XSS payload in eve
       );
       assert.equal(res.status, 200);
     }
-    const res = await fetch(`${server.url}/`, {
+    const res = await server.fetch(`${server.url}/`, {
       headers: { accept: "text/html" },
     });
     const html = await res.text();
@@ -100,6 +104,6 @@ Deno.test("headers - the server-rendered dashboard escapes an XSS payload in eve
       "the payload was rendered, escaped",
     );
   } finally {
-    await server.stop();
+    await server.close();
   }
 });

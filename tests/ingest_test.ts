@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
-import { postJson, sampleEvent, startServer } from "./helpers/server.ts";
+import { sampleEvent } from "./helpers/server.ts";
+import { startApp } from "./helpers/app.ts";
 import { CORE_HOOK_TYPES, isPriority } from "../common/classify.ts";
 
 Deno.test("ingest - POST /events stores, classifies and answers the stored event", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
     const before = Date.now();
-    const res = await postJson(`${server.url}/events`, sampleEvent());
+    const res = await server.postJson(`${server.url}/events`, sampleEvent());
     assert.equal(res.status, 200);
     assert.equal(typeof res.body.id, "number");
     assert.equal(res.body.priority, 0);
@@ -14,22 +15,23 @@ Deno.test("ingest - POST /events stores, classifies and answers the stored event
       res.body.timestamp >= before,
       "timestamp defaulted by the server",
     );
-    const stop = await postJson(
+    const stop = await server.postJson(
       `${server.url}/events`,
       sampleEvent({ hook_event_type: "Stop", timestamp: 1_700_000_000_000 }),
     );
     assert.equal(stop.body.priority, 1);
     assert.equal(stop.body.timestamp, 1_700_000_000_000);
-    const got = await (await fetch(`${server.url}/events/${res.body.id}`))
-      .json();
+    const got =
+      await (await server.fetch(`${server.url}/events/${res.body.id}`))
+        .json();
     assert.deepEqual(got.payload, sampleEvent().payload);
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("ingest - the send_event.py body (summary, chat, model_name) is stored and served", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
     const body = {
       source_app: "my-repo",
@@ -48,7 +50,7 @@ Deno.test("ingest - the send_event.py body (summary, chat, model_name) is stored
         message: { role: "user", content: "fix the bug" },
       }],
     };
-    const res = await fetch(`${server.url}/events`, {
+    const res = await server.fetch(`${server.url}/events`, {
       method: "POST",
       headers: {
         "content-type": "application/json",
@@ -62,7 +64,7 @@ Deno.test("ingest - the send_event.py body (summary, chat, model_name) is stored
       "send_event.py treats anything but 200 as a failure",
     );
     const stored = await res.json();
-    const full = await (await fetch(`${server.url}/events/${stored.id}`))
+    const full = await (await server.fetch(`${server.url}/events/${stored.id}`))
       .json();
     for (
       const key of [
@@ -79,50 +81,48 @@ Deno.test("ingest - the send_event.py body (summary, chat, model_name) is stored
     assert.equal(full.summary, body.summary);
     assert.equal(full.priority, 1);
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("ingest - every core hook type is classified as the product says", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
     for (const type of CORE_HOOK_TYPES) {
-      const res = await postJson(
+      const res = await server.postJson(
         `${server.url}/events`,
         sampleEvent({ hook_event_type: type }),
       );
       assert.equal(res.status, 200);
       assert.equal(res.body.priority, isPriority(type) ? 1 : 0, type);
     }
-    const unknown = await postJson(
+    const unknown = await server.postJson(
       `${server.url}/events`,
       sampleEvent({ hook_event_type: "SomeFutureEvent" }),
     );
     assert.equal(unknown.body.priority, 0);
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("ingest - PRIORITY_EVENT_TYPES replaces the priority set", async () => {
-  const server = await startServer({
-    env: { PRIORITY_EVENT_TYPES: "PreToolUse" },
-  });
+  const server = await startApp({ PRIORITY_EVENT_TYPES: "PreToolUse" });
   try {
-    const pre = await postJson(`${server.url}/events`, sampleEvent());
-    const stop = await postJson(
+    const pre = await server.postJson(`${server.url}/events`, sampleEvent());
+    const stop = await server.postJson(
       `${server.url}/events`,
       sampleEvent({ hook_event_type: "Stop" }),
     );
     assert.equal(pre.body.priority, 1);
     assert.equal(stop.body.priority, 0);
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("ingest - bad bodies get a 400 naming the problem and store nothing", async () => {
-  const server = await startServer({ env: { MAX_BODY_BYTES: "65536" } });
+  const server = await startApp({ MAX_BODY_BYTES: "65536" });
   try {
     const cases: [string, string | Uint8Array<ArrayBuffer>, RegExp][] = [
       ["not json", "{", /not valid JSON/],
@@ -200,7 +200,7 @@ Deno.test("ingest - bad bodies get a 400 naming the problem and store nothing", 
       ],
     ];
     for (const [name, body, message] of cases) {
-      const res = await fetch(`${server.url}/events`, {
+      const res = await server.fetch(`${server.url}/events`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body,
@@ -209,24 +209,25 @@ Deno.test("ingest - bad bodies get a 400 naming the problem and store nothing", 
       assert.equal(res.status, 400, `${name}: ${JSON.stringify(answer)}`);
       assert.match(answer.error, message, name);
     }
-    const huge = await fetch(`${server.url}/events`, {
+    const huge = await server.fetch(`${server.url}/events`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(sampleEvent({ summary: "x".repeat(70_000) })),
     });
     assert.equal(huge.status, 413);
     assert.match((await huge.json()).error, /larger than 65536 bytes/);
-    const recent = await (await fetch(`${server.url}/events/recent`)).json();
+    const recent = await (await server.fetch(`${server.url}/events/recent`))
+      .json();
     assert.equal(recent.length, 0, "nothing was stored");
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("ingest - batch (JSON array and NDJSON) is all or nothing", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
-    const ok = await postJson(`${server.url}/events/batch`, [
+    const ok = await server.postJson(`${server.url}/events/batch`, [
       sampleEvent(),
       sampleEvent({ hook_event_type: "Notification" }),
     ]);
@@ -239,7 +240,7 @@ Deno.test("ingest - batch (JSON array and NDJSON) is all or nothing", async () =
 
     const ndjson = [sampleEvent(), sampleEvent({ hook_event_type: "Stop" })]
       .map((e) => JSON.stringify(e)).join("\n") + "\n";
-    const nd = await fetch(`${server.url}/events/batch`, {
+    const nd = await server.fetch(`${server.url}/events/batch`, {
       method: "POST",
       headers: { "content-type": "application/x-ndjson" },
       body: ndjson,
@@ -247,34 +248,35 @@ Deno.test("ingest - batch (JSON array and NDJSON) is all or nothing", async () =
     assert.equal(nd.status, 200);
     assert.equal((await nd.json()).count, 2);
 
-    const bad = await postJson(`${server.url}/events/batch`, [
+    const bad = await server.postJson(`${server.url}/events/batch`, [
       sampleEvent(),
       sampleEvent({ session_id: null }),
     ]);
     assert.equal(bad.status, 400);
     assert.match(bad.body.error, /events\[1\]\.session_id is required/);
-    const badLine = await fetch(`${server.url}/events/batch`, {
+    const badLine = await server.fetch(`${server.url}/events/batch`, {
       method: "POST",
       headers: { "content-type": "application/x-ndjson" },
       body: `${JSON.stringify(sampleEvent())}\n{oops\n`,
     });
     assert.equal(badLine.status, 400);
     assert.match((await badLine.json()).error, /line 2 is not valid JSON/);
-    const empty = await postJson(`${server.url}/events/batch`, []);
+    const empty = await server.postJson(`${server.url}/events/batch`, []);
     assert.equal(empty.status, 400);
 
-    const all = await (await fetch(`${server.url}/events/recent?limit=100`))
-      .json();
+    const all =
+      await (await server.fetch(`${server.url}/events/recent?limit=100`))
+        .json();
     assert.equal(all.length, 4, "bad batches stored nothing");
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("ingest - POST /hooks/:source_app takes raw hook input and answers 2xx with an empty body", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
-    const res = await fetch(`${server.url}/hooks/my-repo`, {
+    const res = await server.fetch(`${server.url}/hooks/my-repo`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
@@ -288,37 +290,38 @@ Deno.test("ingest - POST /hooks/:source_app takes raw hook input and answers 2xx
     });
     assert.ok(res.status >= 200 && res.status < 300);
     assert.equal(await res.text(), "");
-    const [event] = await (await fetch(`${server.url}/events/recent?limit=1`))
-      .json();
+    const [event] =
+      await (await server.fetch(`${server.url}/events/recent?limit=1`))
+        .json();
     assert.equal(event.source_app, "my-repo");
     assert.equal(event.hook_event_type, "PermissionRequest");
     assert.equal(event.priority, 1);
     assert.equal(event.payload.tool_input.command, "rm -rf build");
-    const bad = await postJson(`${server.url}/hooks/my-repo`, {
+    const bad = await server.postJson(`${server.url}/hooks/my-repo`, {
       session_id: "abc",
     });
     assert.equal(bad.status, 400);
     assert.match(bad.body.error, /hook_event_name/);
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("ingest - event_id makes a retried send idempotent", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
-    const first = await postJson(
+    const first = await server.postJson(
       `${server.url}/events`,
       sampleEvent({ event_id: "uuid-1" }),
     );
-    const second = await postJson(
+    const second = await server.postJson(
       `${server.url}/events`,
       sampleEvent({ event_id: "uuid-1" }),
     );
     assert.equal(second.status, 200);
     assert.equal(second.body.id, first.body.id);
     assert.equal(second.body.duplicate, true);
-    const batch = await postJson(`${server.url}/events/batch`, [
+    const batch = await server.postJson(`${server.url}/events/batch`, [
       sampleEvent({ event_id: "uuid-1" }),
       sampleEvent({ event_id: "uuid-2" }),
     ]);
@@ -329,21 +332,22 @@ Deno.test("ingest - event_id makes a retried send idempotent", async () => {
         false,
       ],
     );
-    const all = await (await fetch(`${server.url}/events/recent`)).json();
+    const all = await (await server.fetch(`${server.url}/events/recent`))
+      .json();
     assert.equal(all.length, 2);
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("ingest - concurrent POSTs are all acknowledged and stored once", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
     const results = await Promise.all(
       Array.from(
         { length: 200 },
         (_, i) =>
-          postJson(
+          server.postJson(
             `${server.url}/events`,
             sampleEvent({ session_id: `s${i}` }),
           ),
@@ -352,37 +356,38 @@ Deno.test("ingest - concurrent POSTs are all acknowledged and stored once", asyn
     assert.ok(results.every((r) => r.status === 200));
     const ids = new Set(results.map((r) => r.body.id));
     assert.equal(ids.size, 200);
-    const stored = await (await fetch(`${server.url}/events/recent?limit=1000`))
-      .json();
+    const stored =
+      await (await server.fetch(`${server.url}/events/recent?limit=1000`))
+        .json();
     assert.equal(stored.length, 200);
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("ingest - an event without a model gets its session's last known model (http hooks carry none)", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
-    const first = await postJson(`${server.url}/hooks/my-repo`, {
+    const first = await server.postJson(`${server.url}/hooks/my-repo`, {
       hook_event_name: "SessionStart",
       session_id: "s-model",
     });
     assert.equal(first.status, 204);
-    await postJson(
+    await server.postJson(
       `${server.url}/events`,
       sampleEvent({ session_id: "s-model", model_name: "claude-opus-4-5" }),
     );
-    const http = await postJson(`${server.url}/hooks/my-repo`, {
+    const http = await server.postJson(`${server.url}/hooks/my-repo`, {
       hook_event_name: "Stop",
       session_id: "s-model",
     });
     assert.equal(http.status, 204);
-    const other = await postJson(
+    const other = await server.postJson(
       `${server.url}/events`,
       sampleEvent({ session_id: "s-other" }),
     );
     assert.equal(other.body.model_name, null);
-    const events = await (await fetch(
+    const events = await (await server.fetch(
       `${server.url}/events/recent?session_id=s-model`,
     )).json();
     const byType = Object.fromEntries(
@@ -395,6 +400,6 @@ Deno.test("ingest - an event without a model gets its session's last known model
       Stop: "claude-opus-4-5",
     });
   } finally {
-    await server.stop();
+    await server.close();
   }
 });

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { postJson, sampleEvent, startServer } from "./helpers/server.ts";
+import { sampleEvent, startServer } from "./helpers/server.ts";
+import { startApp } from "./helpers/app.ts";
 
 Deno.test("query - recent filters, limit cap, and 400 on bad parameters", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
-    await postJson(`${server.url}/events/batch`, [
+    await server.postJson(`${server.url}/events/batch`, [
       sampleEvent({ source_app: "a", session_id: "s1" }),
       sampleEvent({
         source_app: "b",
@@ -18,7 +19,7 @@ Deno.test("query - recent filters, limit cap, and 400 on bad parameters", async 
       }),
     ]);
     const get = async (q: string) => {
-      const res = await fetch(`${server.url}/events/recent?${q}`);
+      const res = await server.fetch(`${server.url}/events/recent?${q}`);
       return { status: res.status, body: await res.json() };
     };
     assert.deepEqual(
@@ -52,21 +53,22 @@ Deno.test("query - recent filters, limit cap, and 400 on bad parameters", async 
       assert.equal(typeof res.body.error, "string");
     }
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("query - /events/priority is the dual-bucket snapshot with caps", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
-    await postJson(`${server.url}/events/batch`, [
+    await server.postJson(`${server.url}/events/batch`, [
       ...Array.from(
         { length: 230 },
         () => sampleEvent({ hook_event_type: "Notification" }),
       ),
       ...Array.from({ length: 130 }, () => sampleEvent()),
     ]);
-    const snap = await (await fetch(`${server.url}/events/priority`)).json();
+    const snap = await (await server.fetch(`${server.url}/events/priority`))
+      .json();
     assert.equal(snap.priority.length, 200);
     assert.equal(snap.regular.length, 100);
     assert.ok(
@@ -76,14 +78,14 @@ Deno.test("query - /events/priority is the dual-bucket snapshot with caps", asyn
       snap.regular.every((e: { priority: number }) => e.priority === 0),
     );
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("query - filter options and event by id", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
-    await postJson(`${server.url}/events/batch`, [
+    await server.postJson(`${server.url}/events/batch`, [
       sampleEvent({ source_app: "b", session_id: "s1" }),
       sampleEvent({
         source_app: "a",
@@ -91,37 +93,38 @@ Deno.test("query - filter options and event by id", async () => {
         hook_event_type: "Stop",
       }),
     ]);
-    const options = await (await fetch(`${server.url}/events/filter-options`))
-      .json();
+    const options =
+      await (await server.fetch(`${server.url}/events/filter-options`))
+        .json();
     assert.deepEqual(options, {
       source_apps: ["a", "b"],
       session_ids: ["s2", "s1"],
       hook_event_types: ["PreToolUse", "Stop"],
     });
     assert.equal(
-      await fetch(`${server.url}/events/999`).then(async (
+      await server.fetch(`${server.url}/events/999`).then(async (
         r,
       ) => (await r.body?.cancel(), r.status)),
       404,
     );
     assert.equal(
-      await fetch(`${server.url}/events/abc`).then(async (
+      await server.fetch(`${server.url}/events/abc`).then(async (
         r,
       ) => (await r.body?.cancel(), r.status)),
       400,
     );
-    const unknown = await fetch(`${server.url}/nope`);
+    const unknown = await server.fetch(`${server.url}/nope`);
     assert.equal(unknown.status, 404);
     assert.match((await unknown.json()).error, /no route/);
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("health - the guide's JSON shape, probes, and readiness", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
-    const res = await fetch(`${server.url}/health`);
+    const res = await server.fetch(`${server.url}/health`);
     assert.equal(res.status, 200);
     const health = await res.json();
     assert.equal(health.status, "healthy");
@@ -133,19 +136,19 @@ Deno.test("health - the guide's JSON shape, probes, and readiness", async () => 
     assert.equal(typeof health.checks.memory.heapUsedMB, "number");
     assert.equal(health.checks.stream.activeConnections, 0);
     assert.equal(
-      await fetch(`${server.url}/health/live`).then(async (
+      await server.fetch(`${server.url}/health/live`).then(async (
         r,
       ) => (await r.body?.cancel(), r.status)),
       200,
     );
     assert.equal(
-      await fetch(`${server.url}/health/ready`).then(async (
+      await server.fetch(`${server.url}/health/ready`).then(async (
         r,
       ) => (await r.body?.cancel(), r.status)),
       200,
     );
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 

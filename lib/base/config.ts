@@ -7,6 +7,12 @@
 import { DEFAULT_PRIORITY_TYPES } from "../../common/classify.ts";
 import { DEFAULT_RETENTION } from "../../common/buckets.ts";
 import {
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+} from "./log.ts";
+import {
   parseRedactFlag,
   parseRedactPatterns,
   RedactConfigError,
@@ -47,6 +53,14 @@ export interface Config {
   corsOrigins: string[];
   /** false turns instrumentation off (`HOOKWATCH_METRICS=off`), for measuring its cost. */
   metricsEnabled: boolean;
+  /** `LOG_FORMAT`: `text` (default) or `json` lines. */
+  logFormat: LogFormat;
+  /** `LOG_LEVEL`: records below it are dropped. */
+  logLevel: LogLevel;
+  /** `HOOKWATCH_ARCHIVE_DIR`: expired events are archived here before deletion; null deletes. */
+  archiveDir: string | null;
+  /** `RETENTION_SWEEP_INTERVAL`: time between retention sweeps. */
+  retentionSweepIntervalMs: number;
   /** false stores events unredacted (`HOOKWATCH_REDACT=off`). */
   redact: boolean;
   /** Extra secret patterns (`HOOKWATCH_REDACT_PATTERNS`). */
@@ -110,6 +124,23 @@ function integer(
   return value;
 }
 
+function oneOf<T extends string>(
+  env: Record<string, string | undefined>,
+  variable: string,
+  values: readonly T[],
+  fallback: T,
+): T {
+  const raw = env[variable]?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return fallback;
+  if (!(values as readonly string[]).includes(raw)) {
+    throw new ConfigError(
+      variable,
+      `"${env[variable]}" is not one of ${values.join(", ")}`,
+    );
+  }
+  return raw as T;
+}
+
 function list(raw: string | undefined): string[] {
   return (raw ?? "").split(",").map((s) => s.trim()).filter((s) =>
     s.length > 0
@@ -165,6 +196,18 @@ export function loadConfig(
     throw new ConfigError(
       "HOOKWATCH_METRICS",
       `"${env.HOOKWATCH_METRICS}" is not on or off`,
+    );
+  }
+  const logFormat = oneOf(env, "LOG_FORMAT", LOG_FORMATS, "text");
+  const logLevel = oneOf(env, "LOG_LEVEL", LOG_LEVELS, "info");
+  const retentionSweepIntervalMs = parseDuration(
+    env.RETENTION_SWEEP_INTERVAL ?? "60s",
+    "RETENTION_SWEEP_INTERVAL",
+  );
+  if (retentionSweepIntervalMs < 100) {
+    throw new ConfigError(
+      "RETENTION_SWEEP_INTERVAL",
+      "must be at least 100ms",
     );
   }
   let redact: boolean, redactPatterns: RedactPattern[];
@@ -224,6 +267,10 @@ export function loadConfig(
     ),
     corsOrigins: list(env.CORS_ORIGINS),
     metricsEnabled: ["on", "true", "1"].includes(metricsFlag),
+    logFormat,
+    logLevel,
+    archiveDir: env.HOOKWATCH_ARCHIVE_DIR?.trim() || null,
+    retentionSweepIntervalMs,
     redact,
     redactPatterns,
   };

@@ -47,3 +47,37 @@ Deno.test("config - each bad value names its variable", () => {
     );
   }
 });
+
+Deno.test("config - log, archive and sweep settings, each bad value naming its variable", () => {
+  const defaults = loadConfig({});
+  assert.equal(defaults.logFormat, "text");
+  assert.equal(defaults.logLevel, "info");
+  assert.equal(defaults.archiveDir, null);
+  assert.equal(defaults.retentionSweepIntervalMs, 60_000);
+  const set = loadConfig({
+    LOG_FORMAT: "JSON",
+    LOG_LEVEL: "warn",
+    HOOKWATCH_ARCHIVE_DIR: " /var/lib/hookwatch/archive ",
+    RETENTION_SWEEP_INTERVAL: "5m",
+  });
+  assert.equal(set.logFormat, "json");
+  assert.equal(set.logLevel, "warn");
+  assert.equal(set.archiveDir, "/var/lib/hookwatch/archive");
+  assert.equal(set.retentionSweepIntervalMs, 300_000);
+  for (
+    const [variable, value, message] of [
+      ["LOG_FORMAT", "xml", /not one of text, json/],
+      ["LOG_LEVEL", "verbose", /not one of debug, info, warn, error/],
+      ["RETENTION_SWEEP_INTERVAL", "soon", /not a duration/],
+      ["RETENTION_SWEEP_INTERVAL", "10ms", /at least 100ms/],
+    ] as [string, string, RegExp][]
+  ) {
+    assert.throws(
+      () => loadConfig({ [variable]: value }),
+      (error: unknown) =>
+        error instanceof ConfigError && error.variable === variable &&
+        message.test(error.message),
+      variable,
+    );
+  }
+});

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { HttpError } from "../../common/errors.ts";
 
 /** One client's latest report, in the units it was sent in (bytes, ms). */
 export interface ClientReport {
@@ -29,10 +30,10 @@ export interface ClientEntry extends ClientReport {
   receivedAt: number;
 }
 
-/** A report that cannot be used; `field` names the first bad field (dotted path). */
-export class ClientMetricsError extends Error {
+/** A report that cannot be used (400); `field` names the first bad field (dotted path). */
+export class ClientMetricsError extends HttpError {
   constructor(readonly field: string, message: string) {
-    super(`${field} ${message}`);
+    super(400, `${field} ${message}`, { field });
     this.name = "ClientMetricsError";
   }
 }

@@ -8,6 +8,7 @@
  */
 import protobuf from "protobufjs";
 import descriptor from "./otlp_proto.json" with { type: "json" };
+import { type ErrorStatus, HttpError } from "../../common/errors.ts";
 
 /** An attribute value with OTLP's `AnyValue` unwrapped. */
 export type AttrValue =
@@ -51,10 +52,26 @@ export interface OtlpDataPoint {
   resource: Attributes;
 }
 
-/** The body cannot be decoded: the answer is 400. */
-export class OtlpDecodeError extends Error {
+/**
+ * An OTLP receiver failure: answered with its status and a `google.rpc.Status` body carrying
+ * `code`, in the request's encoding.
+ */
+export class OtlpError extends HttpError {
+  constructor(
+    status: ErrorStatus,
+    readonly code: number,
+    message: string,
+    retryAfter?: number,
+  ) {
+    super(status, message, { retryAfter });
+    this.name = "OtlpError";
+  }
+}
+
+/** The body cannot be decoded: the answer is 400 INVALID_ARGUMENT. */
+export class OtlpDecodeError extends OtlpError {
   constructor(message: string) {
-    super(message);
+    super(400, STATUS_CODE.INVALID_ARGUMENT, message);
     this.name = "OtlpDecodeError";
   }
 }
@@ -304,6 +321,29 @@ export const STATUS_CODE = Object.freeze({
   UNAVAILABLE: 14,
   UNAUTHENTICATED: 16,
 });
+
+/** Content types of the two OTLP/HTTP encodings. */
+export const OTLP_MIME: Readonly<Record<OtlpEncoding, string>> = Object.freeze({
+  json: "application/json",
+  protobuf: "application/x-protobuf",
+});
+
+/** The answer to an {@linkcode OtlpError}: a `google.rpc.Status` in the request's encoding. */
+export function otlpErrorResponse(
+  error: OtlpError,
+  contentType: string | undefined,
+): Response {
+  const encoding = encodingOf(contentType) ?? "json";
+  const headers: Record<string, string> = {
+    "content-type": OTLP_MIME[encoding],
+  };
+  const retryAfter = error.details.retryAfter;
+  if (retryAfter) headers["retry-after"] = String(retryAfter);
+  return new Response(encodeStatus(encoding, error.code, error.message), {
+    status: error.status,
+    headers,
+  });
+}
 
 /** Encodes a `google.rpc.Status`, the body of OTLP/HTTP error answers. */
 export function encodeStatus(

@@ -14,11 +14,8 @@ import {
   usageOf,
   type UsagePoint,
 } from "./claude_telemetry.ts";
-import {
-  type Changes,
-  encodeSessionFrame,
-  type SessionTracker,
-} from "./sessions.ts";
+import type { Changes, SessionTracker } from "./sessions.ts";
+import { encodeSessionFrame } from "../stream/sse.ts";
 import { recordSpend } from "./claude_spend.ts";
 import { instruments } from "../base/instruments.ts";
 

@@ -7,6 +7,7 @@
  */
 import type { EventStore, ExpiredCount } from "./store.ts";
 import { instruments } from "../base/instruments.ts";
+import { errorFields, log } from "../base/log.ts";
 
 /** Options for {@linkcode RetentionSweeper}. */
 export interface RetentionOptions {
@@ -29,7 +30,7 @@ export interface RetentionOptions {
  * ```
  */
 export class RetentionSweeper {
-  readonly #store: EventStore;
+  readonly #store: Pick<EventStore, "deleteExpired">;
   readonly #options: Required<RetentionOptions>;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #running: Promise<ExpiredCount> | null = null;
@@ -37,7 +38,10 @@ export class RetentionSweeper {
   /** Totals since start. */
   readonly deleted: ExpiredCount = { priority: 0, regular: 0 };
 
-  constructor(store: EventStore, options: RetentionOptions) {
+  constructor(
+    store: Pick<EventStore, "deleteExpired">,
+    options: RetentionOptions,
+  ) {
     this.#store = store;
     this.#options = {
       batchSize: 1000,
@@ -56,6 +60,7 @@ export class RetentionSweeper {
   async #sweep(): Promise<ExpiredCount> {
     const { priorityMs, regularMs, batchSize, now } = this.#options;
     const at = now();
+    const start = performance.now();
     const total: ExpiredCount = { priority: 0, regular: 0 };
     while (true) {
       const round = await this.#store.deleteExpired(
@@ -78,6 +83,15 @@ export class RetentionSweeper {
     }
     this.deleted.priority += total.priority;
     this.deleted.regular += total.regular;
+    log.write(
+      total.priority + total.regular > 0 ? "info" : "debug",
+      "retention sweep",
+      {
+        priority_deleted: total.priority,
+        regular_deleted: total.regular,
+        duration_ms: Math.round(performance.now() - start),
+      },
+    );
     return total;
   }
 
@@ -86,7 +100,7 @@ export class RetentionSweeper {
     this.#stopped = false;
     const tick = () => {
       this.sweep().catch((error) =>
-        console.error("retention sweep failed:", error)
+        log.error("retention sweep failed", errorFields(error))
       )
         .finally(() => {
           if (!this.#stopped) {

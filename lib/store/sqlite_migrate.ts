@@ -5,6 +5,7 @@
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
+import { log } from "../base/log.ts";
 
 /**
  * Applies the migrations of `component` that have not run yet, each in its own transaction.
@@ -43,6 +44,11 @@ export function migrate(
       db.exec(migrations[version]);
       record.run(component, version + 1);
       db.exec("COMMIT");
+      log.info("migration applied", {
+        store: "sqlite",
+        component,
+        version: version + 1,
+      });
     } catch (error) {
       db.exec("ROLLBACK");
       throw error;

@@ -5,11 +5,12 @@
  *
  * @module
  */
+import { HttpError } from "../../common/errors.ts";
 
-/** The store cannot serve now; `reason` is a fixed, payload-free description. */
-export class StoreUnavailableError extends Error {
+/** The store cannot serve now (503, retry in 5 s); `reason` is a fixed, payload-free description. */
+export class StoreUnavailableError extends HttpError {
   constructor(readonly reason: string, options?: ErrorOptions) {
-    super(`storage unavailable: ${reason}`, options);
+    super(503, `storage unavailable: ${reason}`, { retryAfter: 5 }, options);
     this.name = "StoreUnavailableError";
   }
 }

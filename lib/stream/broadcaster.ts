@@ -15,6 +15,7 @@ import {
   PRIORITY_METADATA_BYTES,
 } from "./sse.ts";
 import { instruments } from "../base/instruments.ts";
+import { log } from "../base/log.ts";
 
 /** Which events a client wants. */
 export interface StreamFilter {
@@ -189,6 +190,13 @@ export class Broadcaster {
         if (dropped) {
           this.#dropped++;
           instruments.sseClientsDroppedTotal.add(1);
+          log.warn("stream client dropped: it fell too far behind", {
+            queue_limit_bytes: this.#options.queueBytes,
+            source_app: gone.filter.source_app,
+            priority: gone.filter.priority,
+            connections: this.#clients.size,
+            dropped_total: this.#dropped,
+          });
         }
         if (this.#clients.size === 0) this.#stopHeartbeat();
       },

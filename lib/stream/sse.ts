@@ -6,6 +6,7 @@
 import type { StoredEvent } from "../../common/events.ts";
 import type { Snapshot } from "../store/store.ts";
 import { streamView } from "../store/event_rows.ts";
+import type { SessionSummary } from "../../common/sessions.ts";
 
 const encoder = new TextEncoder();
 
@@ -31,6 +32,14 @@ export function encodeSnapshotFrame(
     regular: snapshot.regular.map(streamView),
   });
   return encoder.encode(`id: ${lastId}\nevent: snapshot\ndata: ${data}\n\n`);
+}
+
+/**
+ * The `session` stream frame: a session's summary after its aggregates changed. It carries no
+ * `id:` so `Last-Event-ID` resumption is unaffected.
+ */
+export function encodeSessionFrame(summary: SessionSummary): Uint8Array {
+  return encoder.encode(`event: session\ndata: ${JSON.stringify(summary)}\n\n`);
 }
 
 /** The first bytes of every stream: the reconnect delay the browser should use. */

@@ -28,6 +28,8 @@ export interface StartOptions {
   port?: number;
   /** Milliseconds to wait for "listening". */
   timeoutMs?: number;
+  /** A module to run before main.ts (`deno run --preload`), e.g. a fault injector. */
+  preload?: string;
 }
 
 /** The repository root. */
@@ -56,7 +58,12 @@ export async function startServer(
 ): Promise<TestServer> {
   const dbPath = options.dbPath ?? `${await tempDir()}/hookwatch.db`;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts"],
+    args: [
+      "run",
+      "-A",
+      ...(options.preload ? ["--preload", options.preload] : []),
+      "main.ts",
+    ],
     cwd: ROOT,
     env: {
       PORT: String(options.port ?? 0),
@@ -77,7 +84,7 @@ export async function startServer(
     const decoder = new TextDecoder();
     for await (const chunk of stream) {
       text += decoder.decode(chunk, { stream: true });
-      const match = /hookwatch listening on (http:\/\/\S+)/.exec(text);
+      const match = /listening on (http:\/\/[^\s"]+)/.exec(text);
       if (match) resolveUrl(match[1]);
     }
   };

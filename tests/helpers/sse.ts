@@ -24,13 +24,14 @@ export interface SseReader {
   response: Response;
 }
 
-/** Opens `url` as an event stream. */
+/** Opens `url` as an event stream; `fetcher` serves it (an in-process app's `fetch`). */
 export async function openSse(
   url: string,
   headers: Record<string, string> = {},
+  fetcher: (url: string, init: RequestInit) => Promise<Response> = fetch,
 ): Promise<SseReader> {
   const controller = new AbortController();
-  const response = await fetch(url, {
+  const response = await fetcher(url, {
     headers: { accept: "text/event-stream", ...headers },
     signal: controller.signal,
   });

@@ -1,0 +1,424 @@
+/**
+ * The dashboard's live state as a plain value: both buckets (classified with the server's own
+ * function), the per-second pulse, the filter choices, each session's latest event for the
+ * lanes and "needs you", session frames, and what the main thread already holds. The bucket
+ * worker wraps it in an EventSource and flow control; the server's first paint builds its
+ * view from the same class, so both draw the same thing. No timers and no I/O: every time is
+ * passed in.
+ *
+ * @module
+ */
+import { type Classifier, createClassifier } from "./classify.ts";
+import {
+  type BucketRetention,
+  displayRegularCount,
+  DualBuckets,
+  mergeNewestFirst,
+  newestFirst,
+} from "./buckets.ts";
+import {
+  buildLanes,
+  eventFilter,
+  type FeedRow,
+  type Filters,
+  foldedText,
+  foldKey,
+  foldRow,
+  type Lane,
+  type NeedsItem,
+  needsList,
+  NO_FILTERS,
+  searchText,
+  sessionKey,
+  type StreamEvent,
+  toRow,
+} from "./rows.ts";
+import type { SessionSummary } from "./sessions.ts";
+import type {
+  Connection,
+  FilterChoices,
+  LiveUpdate,
+} from "./worker_protocol.ts";
+
+/** Seconds the pulse covers. */
+export const PULSE_SECONDS = 600;
+/** Sessions whose latest event is remembered (lanes, "needs you"). */
+export const SESSIONS_KEPT = 1000;
+/** Distinct values kept per filter menu. */
+export const CHOICES_KEPT = 500;
+/** Longest "needs you" list. */
+export const NEEDS_SHOWN = 20;
+/** Lanes and "needs you" change slower than the feed: sent at most this often, ms. */
+export const PANELS_EVERY_MS = 250;
+/** Pulse series sent at most this often, ms. */
+export const PULSE_EVERY_MS = 500;
+
+interface Held {
+  id: number;
+  priority: 0 | 1;
+  timestamp: number;
+  event: StreamEvent;
+  row: FeedRow;
+  /** The text of every part so far, for an event folded with earlier ones. */
+  folded?: string;
+}
+
+/** Message deltas (`MessageDisplay`) fold into one row per message. */
+const FOLD_MESSAGES = {
+  key: (h: Held) => foldKey(h.event),
+  merge: (previous: Held, next: Held): Held => {
+    const folded = (previous.folded ?? foldedText(previous.event)) +
+      foldedText(next.event);
+    return { ...next, folded, row: foldRow(next.row, folded) };
+  },
+};
+
+/** What the page draws after filters: the first paint's props, and each update's core. */
+export interface DashboardView {
+  /** Priority bucket after filters, newest first. */
+  priority: FeedRow[];
+  /** Regular bucket after filters, newest first. */
+  regular: FeedRow[];
+  /** The merged display holds every priority row and this many of the newest regular rows. */
+  shownRegular: number;
+  /** Bucket sizes before filters. */
+  counts: { priority: number; regular: number; display: number };
+  lanes: Lane[];
+  needs: NeedsItem[];
+}
+
+/** Options for {@linkcode DashboardState}. */
+export interface DashboardStateOptions {
+  /** The server's priority event types (`PRIORITY_EVENT_TYPES`). */
+  priorityTypes?: Iterable<string>;
+  retention?: Partial<BucketRetention>;
+  filters?: Filters;
+}
+
+/**
+ * The dashboard's buckets, pulse, filters, lanes, needs-you and diffing.
+ *
+ * @example
+ * ```ts
+ * const state = new DashboardState({ priorityTypes: ["Stop"] });
+ * state.receive(streamEvent, Date.now());
+ * const { update } = state.update(Date.now(), performance.now());
+ * ```
+ */
+export class DashboardState {
+  readonly #classify: Classifier;
+  readonly #buckets: DualBuckets<Held>;
+  #filters: Filters;
+  #conn: Connection = "connecting";
+  #lastId: number | null = null;
+  /** Each session's latest event, least recently updated first. */
+  readonly #latest = new Map<string, Held>();
+  readonly #choices = {
+    source_apps: new Set<string>(),
+    session_ids: new Set<string>(),
+    hook_event_types: new Set<string>(),
+  };
+  #choicesDirty = true;
+  /** `session` frames since the last update, latest per session. */
+  readonly #sessions = new Map<string, SessionSummary>();
+  readonly #pulseP = new Uint32Array(PULSE_SECONDS);
+  readonly #pulseR = new Uint32Array(PULSE_SECONDS);
+  #pulseEnd: number;
+  #pulseDirty = true;
+  #pulseSentAt = -Infinity;
+  #panelsSentAt = 0;
+  /** Set when filters or a snapshot change the lanes and "needs you" at once. */
+  #panelsForce = true;
+  #classifyTotalMs = 0;
+  #classifyCount = 0;
+  /** Row ids the main thread holds (what the last update listed). */
+  #sent = new Set<number>();
+  readonly #haystacks = new WeakMap<StreamEvent, string>();
+
+  constructor(options: DashboardStateOptions = {}, now: number = Date.now()) {
+    this.#classify = createClassifier(options.priorityTypes);
+    this.#buckets = new DualBuckets<Held>({
+      retention: options.retention,
+      fold: FOLD_MESSAGES,
+    });
+    this.#filters = options.filters ?? { ...NO_FILTERS };
+    this.#pulseEnd = Math.floor(now / 1000);
+  }
+
+  /** Highest event id received; null before the first. */
+  get lastId(): number | null {
+    return this.#lastId;
+  }
+
+  /** The filters in force. */
+  get filters(): Filters {
+    return this.#filters;
+  }
+
+  /** True when a pulse update is due (the series changed since it was last sent). */
+  get pulseDirty(): boolean {
+    return this.#pulseDirty;
+  }
+
+  /** The bucket an event belongs in, by the server's classification function. */
+  classify(hookEventType: string): 0 | 1 {
+    return this.#classify(hookEventType) ? 1 : 0;
+  }
+
+  /** Adds one live event; false when it is a replay of one already received. */
+  receive(event: StreamEvent, now: number): boolean {
+    if (this.#lastId !== null && event.id <= this.#lastId) return false;
+    this.#lastId = event.id;
+    const held = this.#hold(event);
+    this.#buckets.add(held, now);
+    this.#remember(held);
+    this.#countPulse(held);
+    return true;
+  }
+
+  /** Replaces everything with a snapshot taken up to event `id`. */
+  receiveSnapshot(
+    data: { priority: StreamEvent[]; regular: StreamEvent[] },
+    id: number,
+    now: number,
+  ): void {
+    const all = [...data.priority, ...data.regular].map((e) => this.#hold(e));
+    this.#buckets.reset(all, now);
+    this.#pulseP.fill(0);
+    this.#pulseR.fill(0);
+    for (const held of all.sort((a, b) => a.id - b.id)) {
+      this.#remember(held);
+      this.#countPulse(held);
+    }
+    this.#lastId = Math.max(id, this.#lastId ?? 0);
+    this.#panelsForce = true;
+  }
+
+  /** New filters: the next update carries the panels at once. */
+  setFilters(filters: Filters): void {
+    this.#filters = filters;
+    this.#panelsForce = true;
+  }
+
+  /** A `session` frame: sent with the next update. */
+  sessionChanged(summary: SessionSummary): void {
+    this.#sessions.set(summary.session_id, summary);
+  }
+
+  /** Sets the stream's state; true when it changed. */
+  setConnection(next: Connection): boolean {
+    if (this.#conn === next) return false;
+    this.#conn = next;
+    return true;
+  }
+
+  /** Drops events past retention and moves the pulse on; true when an update is due. */
+  expire(now: number): boolean {
+    const expired = this.#buckets.expire(now) > 0;
+    this.#advancePulse(Math.floor(now / 1000));
+    return expired || this.#pulseDirty;
+  }
+
+  /** The filtered buckets, counts, lanes and "needs you" as of `now`. */
+  view(now: number): DashboardView {
+    const { p, r, accept } = this.#filtered();
+    const core = this.#core(p, r);
+    return {
+      ...core,
+      ...this.#panels(core.priority, core.regular, accept, now),
+    };
+  }
+
+  /**
+   * The next worker → main thread update: rows the main thread does not hold yet, ids, and
+   * lanes, needs, pulse, choices and sessions when they are due. `mono` is a monotonic clock
+   * (ms) for the panel and pulse rates; `panelsDueInMs` says when skipped panels fall due.
+   */
+  update(
+    now: number,
+    mono: number,
+  ): { update: LiveUpdate; panelsDueInMs: number | null } {
+    const { p, r, accept } = this.#filtered();
+    const { priority, regular, shownRegular, counts } = this.#core(p, r);
+    this.#advancePulse(Math.floor(now / 1000));
+    const prevSlot = (this.#pulseEnd - 1 + PULSE_SECONDS) % PULSE_SECONDS;
+    const update: LiveUpdate = {
+      type: "update",
+      rows: this.#unsent(priority, regular),
+      priority: Float64Array.from(priority, (row) => row.id),
+      regular: Float64Array.from(regular, (row) => row.id),
+      shownRegular,
+      counts,
+      conn: this.#conn,
+      lastId: this.#lastId ?? 0,
+      eventsPerSec: this.#pulseP[prevSlot] + this.#pulseR[prevSlot],
+      classifyMs: this.#classifyCount
+        ? this.#classifyTotalMs / this.#classifyCount
+        : 0,
+    };
+    let panelsDueInMs: number | null = null;
+    if (mono - this.#panelsSentAt >= PANELS_EVERY_MS || this.#panelsForce) {
+      Object.assign(update, this.#panels(priority, regular, accept, now));
+      this.#panelsSentAt = mono;
+      this.#panelsForce = false;
+    } else {
+      panelsDueInMs = PANELS_EVERY_MS - (mono - this.#panelsSentAt);
+    }
+    if (this.#pulseDirty && mono - this.#pulseSentAt > PULSE_EVERY_MS) {
+      update.pulse = {
+        end: this.#pulseEnd,
+        priority: this.#ordered(this.#pulseP),
+        regular: this.#ordered(this.#pulseR),
+      };
+      this.#pulseDirty = false;
+      this.#pulseSentAt = mono;
+    }
+    if (this.#sessions.size > 0) {
+      update.sessions = [...this.#sessions.values()];
+      this.#sessions.clear();
+    }
+    if (this.#choicesDirty) {
+      update.choices = {
+        source_apps: [...this.#choices.source_apps].sort(),
+        session_ids: [...this.#choices.session_ids].sort(),
+        hook_event_types: [...this.#choices.hook_event_types].sort(),
+      } satisfies FilterChoices;
+      this.#choicesDirty = false;
+    }
+    return { update, panelsDueInMs };
+  }
+
+  #hold(event: StreamEvent): Held {
+    const t0 = performance.now();
+    const priority = this.classify(event.hook_event_type);
+    this.#classifyTotalMs += performance.now() - t0;
+    this.#classifyCount++;
+    const e = { ...event, priority } as StreamEvent;
+    return {
+      id: e.id,
+      priority,
+      timestamp: e.timestamp,
+      event: e,
+      row: toRow(e),
+    };
+  }
+
+  #remember(held: Held): void {
+    const e = held.event;
+    const key = sessionKey(e);
+    const previous = this.#latest.get(key);
+    if (!previous || previous.id < held.id) {
+      this.#latest.delete(key);
+      this.#latest.set(key, held);
+      if (this.#latest.size > SESSIONS_KEPT) {
+        this.#latest.delete(this.#latest.keys().next().value!);
+      }
+    }
+    const c = this.#choices;
+    for (
+      const [set, value] of [
+        [c.source_apps, e.source_app],
+        [c.session_ids, e.session_id],
+        [c.hook_event_types, e.hook_event_type],
+      ] as const
+    ) {
+      if (!set.has(value) && set.size < CHOICES_KEPT) {
+        set.add(value);
+        this.#choicesDirty = true;
+      }
+    }
+  }
+
+  #advancePulse(second: number): void {
+    if (second <= this.#pulseEnd) return;
+    const steps = Math.min(PULSE_SECONDS, second - this.#pulseEnd);
+    for (let i = 1; i <= steps; i++) {
+      const slot = (this.#pulseEnd + i) % PULSE_SECONDS;
+      this.#pulseP[slot] = 0;
+      this.#pulseR[slot] = 0;
+    }
+    this.#pulseEnd = second;
+    this.#pulseDirty = true;
+  }
+
+  #countPulse(held: Held): void {
+    const second = Math.floor(held.event.received_at / 1000);
+    this.#advancePulse(second);
+    if (second <= this.#pulseEnd - PULSE_SECONDS) return;
+    (held.priority ? this.#pulseP : this.#pulseR)[second % PULSE_SECONDS]++;
+    this.#pulseDirty = true;
+  }
+
+  #ordered(a: Uint32Array): number[] {
+    const out = new Array<number>(PULSE_SECONDS);
+    for (let i = 0; i < PULSE_SECONDS; i++) {
+      out[i] = a[(this.#pulseEnd + 1 + i) % PULSE_SECONDS];
+    }
+    return out;
+  }
+
+  #haystack = (e: StreamEvent): string => {
+    let text = this.#haystacks.get(e);
+    if (text === undefined) this.#haystacks.set(e, text = searchText(e));
+    return text;
+  };
+
+  #filtered() {
+    const accept = eventFilter(this.#filters, this.#haystack);
+    const heldAccept = (h: Held) => accept(h.event);
+    return {
+      p: newestFirst(this.#buckets.priority, heldAccept),
+      r: newestFirst(this.#buckets.regular, heldAccept),
+      accept,
+    };
+  }
+
+  #core(p: Held[], r: Held[]) {
+    const caps = this.#buckets.caps;
+    return {
+      priority: p.map((h) => h.row),
+      regular: r.map((h) => h.row),
+      shownRegular: displayRegularCount(p.length, r.length, caps.display),
+      counts: {
+        priority: this.#buckets.priority.length,
+        regular: this.#buckets.regular.length,
+        display: Math.min(
+          caps.display,
+          this.#buckets.priority.length + this.#buckets.regular.length,
+        ),
+      },
+    };
+  }
+
+  #panels(
+    p: FeedRow[],
+    r: FeedRow[],
+    accept: (e: StreamEvent) => boolean,
+    now: number,
+  ): { lanes: Lane[]; needs: NeedsItem[] } {
+    const cutoff = now - this.#buckets.retention.priority;
+    for (const [key, held] of this.#latest) {
+      if (held.timestamp < cutoff) this.#latest.delete(key);
+    }
+    return {
+      lanes: buildLanes(mergeNewestFirst(p, r)),
+      needs: needsList(
+        [...this.#latest.values()].map((h) => h.event).filter(accept),
+        NEEDS_SHOWN,
+      ),
+    };
+  }
+
+  #unsent(p: FeedRow[], r: FeedRow[]): FeedRow[] {
+    const next = new Set<number>();
+    const out: FeedRow[] = [];
+    for (const list of [p, r]) {
+      for (const row of list) {
+        next.add(row.id);
+        if (!this.#sent.has(row.id)) out.push(row);
+      }
+    }
+    this.#sent = next;
+    return out;
+  }
+}
