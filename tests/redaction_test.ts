@@ -18,7 +18,10 @@ import {
   secretFields,
 } from "./fixtures/secrets/corpus.ts";
 
-const CUSTOM = { HOOKWATCH_REDACT_PATTERNS: '{"acme_ticket":"ACME-[0-9]{6}"}' };
+const CUSTOM = {
+  HOOKWATCH_REDACT_PATTERNS: '{"acme_ticket":"ACME-[0-9]{6}"}',
+  LOG_LEVEL: "debug", // every request is logged: none may carry a secret
+};
 const TICKET = "ACME-314159";
 
 /** A secret as it may appear in text or inside JSON (where line ends are escaped). */
@@ -261,6 +264,7 @@ Deno.test("redaction - secrets posted on every ingest route are not stored, stre
       }).join("\n");
     assert.ok(disk.includes("[REDACTED:"), "the database file was read");
     const logged = server.output();
+    assert.ok(logged.includes("/events/batch"), "requests were logged");
     for (const { c, route } of posted) {
       for (const form of forms(c.secret)) {
         assert.ok(
