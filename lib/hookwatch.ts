@@ -26,6 +26,7 @@ import {
 import { SessionTracker } from "./sessions/sessions.ts";
 import { instruments } from "./base/instruments.ts";
 import { recordCommitted } from "./ingest/record.ts";
+import { createRedactor } from "./ingest/redact.ts";
 import { log } from "./base/log.ts";
 import { archivingStore } from "./store/archive.ts";
 import { Agents, encodeInboxFrame } from "./sessions/agents.ts";
@@ -107,6 +108,10 @@ export function createHookwatch(
   const committer = new GroupCommitter(store, { onCommitted: recordCommitted });
   const feed = new CommitFeed(store);
   const models = new SessionModels();
+  const redact = createRedactor({
+    enabled: config.redact,
+    extra: config.redactPatterns,
+  });
   feed.observe((events) => models.observe(events));
   feed.observe((events) => sessions.observe(events));
   feed.observe((events) => broadcaster.publish(events));
@@ -149,7 +154,9 @@ export function createHookwatch(
     get closing() {
       return closing;
     },
-    ingest(events) {
+    ingest(incoming) {
+      // Before anything stores, streams or logs them: secrets never leave this line.
+      const events = redact(incoming);
       const start = performance.now();
       const classified = deriveFields(events, classify, Date.now(), models);
       instruments.classificationDuration.record(

@@ -13,6 +13,12 @@ import {
   type LogLevel,
 } from "./log.ts";
 import { type AgentConfig, loadAgentConfig } from "./agent_config.ts";
+import {
+  parseRedactFlag,
+  parseRedactPatterns,
+  RedactConfigError,
+  type RedactPattern,
+} from "./redact_config.ts";
 
 /** hookwatch's configuration. */
 export interface Config {
@@ -58,6 +64,10 @@ export interface Config {
   retentionSweepIntervalMs: number;
   /** Tool calls, staleness and pattern alerts (`HOOKWATCH_STALE_AFTER` …). */
   agents: AgentConfig;
+  /** false stores events unredacted (`HOOKWATCH_REDACT=off`). */
+  redact: boolean;
+  /** Extra secret patterns (`HOOKWATCH_REDACT_PATTERNS`). */
+  redactPatterns: RedactPattern[];
 }
 
 /** A configuration value that cannot be used; `variable` names it. */
@@ -203,6 +213,14 @@ export function loadConfig(
       "must be at least 100ms",
     );
   }
+  let redact: boolean, redactPatterns: RedactPattern[];
+  try {
+    redact = parseRedactFlag(env.HOOKWATCH_REDACT);
+    redactPatterns = parseRedactPatterns(env.HOOKWATCH_REDACT_PATTERNS);
+  } catch (error) {
+    if (!(error instanceof RedactConfigError)) throw error;
+    throw new ConfigError(error.variable, error.message);
+  }
   return {
     port: integer(env, "PORT", 4000, 0, 65535),
     host,
@@ -257,5 +275,7 @@ export function loadConfig(
     archiveDir: env.HOOKWATCH_ARCHIVE_DIR?.trim() || null,
     retentionSweepIntervalMs,
     agents: loadAgentConfig(env),
+    redact,
+    redactPatterns,
   };
 }

@@ -130,6 +130,10 @@ function create(meter: Meter) {
       description:
         "Claude Code tokens from its own telemetry, by model and type (input, output, cache_read, cache_creation)",
     }),
+    redactionsTotal: meter.createCounter("redactions_total", {
+      description:
+        "Secrets replaced by [REDACTED:<kind>] at ingest, by kind (the built-in kinds and HOOKWATCH_REDACT_PATTERNS')",
+    }),
     otlpItemsTotal: meter.createCounter("otlp_items_total", {
       description:
         "OTLP log records and data points received, by signal and outcome (accepted, duplicate, ignored, rejected)",
