@@ -9,10 +9,14 @@
  * settings equal to it, the backup's bytes are restored, so install + uninstall is
  * byte-identical.
  *
- * Every hook is an async command hook running `hook.sh`, which writes the hook's input to the
- * spool's inbox in a few milliseconds and leaves delivery to a detached sender: Claude Code
- * neither waits for it nor can cancel it before the event is safe on disk. SessionStart (which
- * has no `http` hooks) is covered like the rest.
+ * Every hook is a command hook running `hook.sh`, which writes the hook's input to the spool's
+ * inbox in a few milliseconds and leaves delivery to a detached sender. Most are async, so
+ * Claude Code does not wait even those milliseconds. Stop and SubagentStop are synchronous:
+ * Claude Code (2.1.328, print mode) sends SIGTERM to the process group of every async hook
+ * still running when a turn ends, and Stop starts only 3–20 ms before that, sometimes before
+ * the shells have started; it never cancels a synchronous hook. The command ignores SIGTERM
+ * from its first word on, so a cancelled async hook still finishes its write. SessionStart
+ * (which has no `http` hooks) is covered like the rest.
  *
  * @module
  */
@@ -26,6 +30,13 @@ export const MARKER = "# hookwatch";
 export const BACKUP_SUFFIX = ".hookwatch-backup";
 /** Seconds Claude Code lets one hook run before killing it (the sender's own bound is lower). */
 const HOOK_TIMEOUT_S = 10;
+/** Events whose hook runs synchronously: they come as a turn ends, when async hooks are cancelled. */
+export const SYNC_EVENTS: ReadonlySet<string> = new Set([
+  "Stop",
+  "SubagentStop",
+]);
+/** Set before the hook's own shell starts: an ignored signal stays ignored across `exec`. */
+const IGNORE_TERM = "trap '' TERM INT HUP;";
 
 /** A settings file hookwatch cannot safely change; the message says why. */
 export class InstallError extends Error {
@@ -48,12 +59,12 @@ export function isOurs(handler: unknown): boolean {
     handler.command.trimEnd().endsWith(MARKER);
 }
 
-/** The hook handler entry hookwatch writes for `command`. */
-export function hookHandler(command: string): Json {
+/** The hook handler entry hookwatch writes for `command` on `event`. */
+export function hookHandler(command: string, event = ""): Json {
   return {
     type: "command",
     command: `${command} ${MARKER}`,
-    async: true,
+    async: !SYNC_EVENTS.has(event),
     timeout: HOOK_TIMEOUT_S,
   };
 }
@@ -92,7 +103,7 @@ export function hookCommand(options: CommandOptions): string {
   if (options.sourceApp) words.push("--source-app", options.sourceApp);
   if (options.serverUrl) words.push("--server-url", options.serverUrl);
   if (options.addChat) words.push("--add-chat");
-  return words.map(shellQuote).join(" ");
+  return `${IGNORE_TERM} ${words.map(shellQuote).join(" ")}`;
 }
 
 function parseSettings(text: string | null, path: string): Json {
@@ -173,8 +184,8 @@ export function planInstall(
   const settings = parseSettings(text, path);
   const before = structuredClone(settings);
   const hooks = (settings.hooks ?? {}) as Record<string, unknown[]>;
-  const handler = hookHandler(command);
   for (const event of events) {
+    const handler = hookHandler(command, event);
     const groups = hooks[event] ?? [];
     const ours = ourHandlers(groups);
     if (ours.length === 1 && isDeepStrictEqual(ours[0], handler)) continue;

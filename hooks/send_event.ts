@@ -671,6 +671,14 @@ async function main(): Promise<void> {
     positiveInt(env("HOOKWATCH_DEADLINE_MS"), DEFAULT_DEADLINE_MS),
   );
   Deno.unrefTimer(deadline);
+  if (draining && run) {
+    // The hook ignores SIGTERM (Claude Code's cancel) and so would this process: listen
+    // instead, let go of the run directory and exit; what is left in the inbox stays there.
+    Deno.addSignalListener("SIGTERM", async () => {
+      await releaseRun(run);
+      Deno.exit(0);
+    });
+  }
   try {
     if (draining && run) {
       await drain({ args: Deno.args, env, stdin: "", startedAt }, run);

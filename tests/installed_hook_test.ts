@@ -25,8 +25,9 @@ interface HookRun {
 }
 
 /**
- * Runs the installed command once. `termIn`: send SIGTERM, the way Claude Code cancels a hook,
- * once the hook has begun writing this inbox (before it has read its input).
+ * Runs the installed command once. `termIn`: send SIGTERM to the hook's process group, the way
+ * Claude Code cancels a hook, once the hook has begun writing this inbox (before it has read
+ * its input).
  */
 async function runHook(
   command: string,
@@ -35,9 +36,9 @@ async function runHook(
   { termIn }: { termIn?: string } = {},
 ): Promise<HookRun> {
   const started = performance.now();
-  const child = new Deno.Command("sh", {
-    // exec: the signal then reaches hook.sh itself, not only the shell around it.
-    args: ["-c", termIn ? `exec ${command}` : command],
+  // In its own process group, as Claude Code runs hooks, so the whole group can be signalled.
+  const child = new Deno.Command("setsid", {
+    args: ["sh", "-c", command],
     env: {
       HOOKWATCH_URL: "",
       HOOKWATCH_SOURCE_APP: "",
@@ -54,7 +55,7 @@ async function runHook(
       const files = await Array.fromAsync(Deno.readDir(termIn)).catch(() => []);
       return files.length > 0 ? true : undefined;
     });
-    child.kill("SIGTERM");
+    Deno.kill(-child.pid, "SIGTERM");
   }
   await writer.write(new TextEncoder().encode(JSON.stringify(input)));
   await writer.close();
