@@ -438,6 +438,62 @@ end
   }
 }
 
+/**
+ * Runs `hey` against `url` for `seconds`, POSTing `body` on every request. Answers other than
+ * 2xx and socket errors are counted in `errors`.
+ */
+export async function runHey(options: {
+  url: string;
+  body: string;
+  connections: number;
+  seconds: number;
+}): Promise<WrkResult> {
+  const dir = await Deno.makeTempDir({ prefix: "hookwatch-hey-" });
+  try {
+    await Deno.writeTextFile(`${dir}/body.json`, options.body);
+    const out = await new Deno.Command("hey", {
+      args: [
+        "-z",
+        `${Math.max(1, Math.round(options.seconds))}s`,
+        "-c",
+        String(options.connections),
+        "-m",
+        "POST",
+        "-T",
+        "application/json",
+        "-D",
+        `${dir}/body.json`,
+        options.url,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    if (!out.success) {
+      throw new Error(`hey failed:\n${new TextDecoder().decode(out.stderr)}`);
+    }
+    const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+    let ok = 0, all = 0;
+    for (const m of text.matchAll(/\[(\d+)\]\s+(\d+) responses/g)) {
+      all += Number(m[2]);
+      if (m[1].startsWith("2")) ok += Number(m[2]);
+    }
+    const failed = /Error distribution:\n((?:\s+\[\d+\].*\n?)*)/.exec(text)?.[1]
+      .matchAll(/\[(\d+)\]/g) ?? [];
+    let socketErrors = 0;
+    for (const m of failed) socketErrors += Number(m[1]);
+    return {
+      requestsPerSec: num(/Requests\/sec:\s+([\d.]+)/),
+      requests: all,
+      errors: all - ok + socketErrors,
+      p50Ms: num(/50%+ in ([\d.]+) secs/) * 1000,
+      p99Ms: num(/99%+ in ([\d.]+) secs/) * 1000,
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** Reads the figures out of `wrk --latency` output. */
 export function parseWrk(text: string): WrkResult {
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(text);
