@@ -10,6 +10,7 @@ import type { Deps } from "./lib/hookwatch.ts";
 import { EventValidationError } from "./common/events.ts";
 import { requireToken } from "./routes/auth.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { ingestRoutes } from "./routes/ingest.ts";
 import { streamRoutes } from "./routes/stream.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { otlpRoutes } from "./routes/otlp.ts";
@@ -26,6 +27,8 @@ import type { Metrics } from "./otel/setup.ts";
 /** Builds the app around a running {@linkcode Deps}; `/metrics` and client metrics need `metrics`. */
 export function createApp(hw: Deps, metrics?: Metrics): Hono {
   const app = new Hono();
+  // Ingest first: its lean path keeps the chain's guarantees itself (routes/ingest.ts).
+  app.route("/", ingestRoutes(hw));
   app.use(requestId());
   app.use(securityHeaders());
   app.use(corsFor(hw.config.corsOrigins));

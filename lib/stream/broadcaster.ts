@@ -200,16 +200,13 @@ export class Broadcaster {
 
   /** Queues committed events (in id order) for every client. */
   publish(events: readonly StoredEvent[]): void {
+    if (this.#clients.size === 0) return;
     if (this.#pending.length === 0) this.#pendingSince = performance.now();
     for (const event of events) {
       const bytes = encodeEventFrame(event);
       this.#pending.push({ event, bytes });
       this.#frameBytes += bytes.byteLength;
       this.#frames++;
-    }
-    if (this.#clients.size === 0) {
-      this.#pending = [];
-      return;
     }
     const interval = this.flushInterval();
     if (interval === 0) this.flush();
