@@ -7,7 +7,10 @@
  *
  * `deno run -A bench/compare_original.ts /path/to/original/apps/server [--bun PATH]
  *   [--runs 5] [--seconds 3] [--clients 100,1000] [--fanout-seconds 4] [--tools wrk,hey]
- *   [--only ingest|fanout]`
+ *   [--only ingest|fanout] [--client light|deno]`
+ *
+ * Fan-out uses the light stream clients (one Node process on raw sockets, `--client light`) by
+ * default: the Deno ones cost more CPU than the server they measure.
  *
  * Ingest covers hookwatch's `POST /events` and `POST /hooks/:source_app` (raw hook input), both
  * against the original's `POST /events` in the same round; `hey` posts one body repeatedly.
@@ -109,6 +112,7 @@ if (import.meta.main) {
   ).trim();
 
   const only = args.get("only");
+  const client = args.get("client") === "deno" ? "deno" : "light";
   const tools = (args.get("tools") ?? "wrk,hey").split(",");
   // Ingest: both servers up, rounds interleaved so both see the same machine.
   const hookBodies = Object.values(hookPayloads()).map((p) =>
@@ -239,7 +243,7 @@ if (import.meta.main) {
             url: server.url,
             pid: server.pid,
             clients,
-            ...layout(clients),
+            ...layout(clients, client),
             rate,
             seconds: fanoutSeconds,
             mode: which === "hookwatch" ? "sse" : "ws",
