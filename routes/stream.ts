@@ -37,6 +37,7 @@ export function streamRoutes(hw: Deps): Hono {
       filter,
       replayLimit: hw.config.streamReplayLimit,
       snapshotQuery: hw.snapshotQuery,
+      onClose: c.get("streamRelease"),
     });
     return new Response(body, {
       headers: {
