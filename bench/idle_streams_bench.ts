@@ -3,7 +3,7 @@
  * stream gets a real snapshot), then with `--clients` idle streams held open by the light
  * client process, for hookwatch and, given its path, the original Bun server (WebSocket).
  *
- * `deno run -A bench/idle_streams_bench.ts [--clients 1000] [--runs 3]
+ * `deno run -A bench/idle_streams_bench.ts [--clients 1000] [--runs 3] [--events 400]
  *   [--original /path/to/apps/server --bun PATH]`
  *
  * @module
@@ -27,8 +27,9 @@ export async function idleStreamsRss(
   server: ServerProcess,
   clients: number,
   mode: "sse" | "ws",
+  events = 400,
 ): Promise<{ before: number; after: number }> {
-  for (const event of sampleEvents(400)) {
+  for (const event of sampleEvents(events)) {
     const res = await fetch(`${server.url}/events`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -91,7 +92,12 @@ if (import.meta.main) {
     for (const [name, start, mode] of servers) {
       const server = await start();
       try {
-        const r = await idleStreamsRss(server, clients, mode);
+        const r = await idleStreamsRss(
+          server,
+          clients,
+          mode,
+          Number(args.get("events") ?? 400),
+        );
         const f = figures[name] ??= { before: [], after: [] };
         f.before.push(r.before / 2 ** 20);
         f.after.push(r.after / 2 ** 20);
