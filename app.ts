@@ -11,6 +11,7 @@ import { HttpError } from "./common/errors.ts";
 import { OtlpError, otlpErrorResponse } from "./lib/sessions/otlp.ts";
 import { requireToken } from "./routes/auth.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { ingestRoutes } from "./routes/ingest.ts";
 import { streamRoutes } from "./routes/stream.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { otlpRoutes } from "./routes/otlp.ts";
@@ -74,6 +75,8 @@ export const answerError: ErrorHandler = (thrown, c) => {
 /** Builds the app around a running {@linkcode Deps}; `/metrics` and client metrics need `metrics`. */
 export function createApp(hw: Deps, metrics?: Metrics): Hono {
   const app = new Hono();
+  // Ingest first: its lean path keeps the chain's guarantees itself (routes/ingest.ts).
+  app.route("/", ingestRoutes(hw));
   app.use(requestId());
   app.use(requestLog());
   app.use(securityHeaders());

@@ -6,7 +6,14 @@
  * prints the ratios. Nothing of the original is copied here: give the path of a checkout.
  *
  * `deno run -A bench/compare_original.ts /path/to/original/apps/server [--bun PATH]
- *   [--runs 5] [--seconds 3] [--clients 100,1000] [--fanout-seconds 4]`
+ *   [--runs 5] [--seconds 3] [--clients 100,1000] [--fanout-seconds 4] [--tools wrk,hey]
+ *   [--only ingest|fanout] [--client light|deno]`
+ *
+ * Fan-out uses the light stream clients (one Node process on raw sockets, `--client light`) by
+ * default: the Deno ones cost more CPU than the server they measure.
+ *
+ * Ingest covers hookwatch's `POST /events` and `POST /hooks/:source_app` (raw hook input), both
+ * against the original's `POST /events` in the same round; `hey` posts one body repeatedly.
  *
  * Bun installs from npm (`npm install -g bun`, or `npm install bun` in a scratch folder and
  * pass `--bun that/node_modules/.bin/bun`). The original binds every interface by default; a
@@ -30,8 +37,10 @@ import {
 } from "./fanout_bench.ts";
 import {
   fmt,
+  hookPayloads,
   parseArgs,
   printTable,
+  runHey,
   runWrk,
   type ServerProcess,
   spawnServer,
@@ -102,11 +111,28 @@ if (import.meta.main) {
       .output()).stdout,
   ).trim();
 
+  const only = args.get("only");
+  const client = args.get("client") === "deno" ? "deno" : "light";
+  const tools = (args.get("tools") ?? "wrk,hey").split(",");
   // Ingest: both servers up, rounds interleaved so both see the same machine.
+  const hookBodies = Object.values(hookPayloads()).map((p) =>
+    JSON.stringify(p)
+  );
   const cases = INGEST_CASES.filter((c) => c.path === "/events");
-  const eps = new Map<string, { hw: number[]; orig: number[] }>();
-  const p99 = new Map<string, { hw: number[]; orig: number[] }>();
-  {
+  type Load = { hw: number[]; hooks: number[]; orig: number[] };
+  const eps = new Map<string, Load>();
+  const p99 = new Map<string, Load>();
+  const post = (
+    tool: string,
+    url: string,
+    path: string,
+    bodies: string[],
+    connections: number,
+  ) =>
+    tool === "wrk"
+      ? runWrk({ url: url + path, path, bodies, connections, seconds })
+      : runHey({ url: url + path, body: bodies[0], connections, seconds });
+  if (only !== "fanout") {
     const hw = await startHookwatch();
     const orig = await startOriginal(serverDir, bun);
     try {
@@ -120,24 +146,32 @@ if (import.meta.main) {
         });
       }
       for (let round = 0; round < runs; round++) {
-        for (const c of cases) {
-          for (const [key, server] of [["hw", hw], ["orig", orig]] as const) {
-            const r = await runWrk({
-              url: server.url + c.path,
-              path: c.path,
-              bodies: bodiesFor(c),
-              connections: c.connections,
-              seconds,
-            });
-            if (r.errors > 0) {
-              throw new Error(`${key} ${c.name}: ${r.errors} failed requests`);
+        for (const tool of tools) {
+          for (const c of cases) {
+            const name = `${tool} ${c.name}`;
+            const runsOf = [
+              ["hw", hw, c.path, bodiesFor(c)],
+              ["orig", orig, c.path, bodiesFor(c)],
+              ["hooks", hw, "/hooks/app-0", hookBodies],
+            ] as const;
+            for (const [key, server, path, bodies] of runsOf) {
+              const r = await post(
+                tool,
+                server.url,
+                path,
+                [...bodies],
+                c.connections,
+              );
+              if (r.errors > 0) {
+                throw new Error(`${key} ${name}: ${r.errors} failed requests`);
+              }
+              const e = eps.get(name) ?? { hw: [], hooks: [], orig: [] };
+              e[key].push(r.requestsPerSec);
+              eps.set(name, e);
+              const l = p99.get(name) ?? { hw: [], hooks: [], orig: [] };
+              l[key].push(r.p99Ms);
+              p99.set(name, l);
             }
-            const e = eps.get(c.name) ?? { hw: [], orig: [] };
-            e[key].push(r.requestsPerSec);
-            eps.set(c.name, e);
-            const l = p99.get(c.name) ?? { hw: [], orig: [] };
-            l[key].push(r.p99Ms);
-            p99.set(c.name, l);
           }
         }
       }
@@ -148,44 +182,56 @@ if (import.meta.main) {
   }
   const ingest: Record<string, unknown> = {};
   const ingestRows: (string | number)[][] = [];
-  for (const c of cases) {
-    const e = eps.get(c.name)!, l = p99.get(c.name)!;
+  for (const [name, e] of eps) {
+    const l = p99.get(name)!;
     const ratios = summarize(e.hw.map((h, i) => h / e.orig[i]));
-    ingest[c.name] = {
+    const hookRatios = summarize(e.hooks.map((h, i) => h / e.orig[i]));
+    ingest[name] = {
       hookwatch_events_per_sec: summarize(e.hw),
+      hookwatch_hooks_per_sec: summarize(e.hooks),
       original_events_per_sec: summarize(e.orig),
       hookwatch_p99_ms: summarize(l.hw),
+      hookwatch_hooks_p99_ms: summarize(l.hooks),
       original_p99_ms: summarize(l.orig),
       ratio: ratios,
+      hooks_ratio: hookRatios,
     };
+    const range = (r: typeof ratios) =>
+      `${fmt(r.median, 2)}× (${fmt(r.min, 2)}–${fmt(r.max, 2)})`;
     ingestRows.push([
-      c.name,
+      name,
       fmt(summarize(e.hw).median),
+      fmt(summarize(e.hooks).median),
       fmt(summarize(e.orig).median),
-      `${fmt(ratios.median, 2)}× (${fmt(ratios.min, 2)}–${fmt(ratios.max, 2)})`,
-      fmt(summarize(l.hw).median, 2),
-      fmt(summarize(l.orig).median, 2),
+      range(ratios),
+      range(hookRatios),
+      `${fmt(summarize(l.hw).median, 2)} / ${
+        fmt(summarize(l.hooks).median, 2)
+      } / ${fmt(summarize(l.orig).median, 2)}`,
     ]);
   }
-  printTable(
-    `ingest side by side (wrk, ${runs} interleaved rounds × ${seconds} s; original on Bun ${version})`,
-    [
-      "case",
-      "hookwatch ev/s",
-      "original ev/s",
-      "ratio (per-round median, range)",
-      "hw p99 ms",
-      "orig p99 ms",
-    ],
-    ingestRows,
-  );
+  if (ingestRows.length > 0) {
+    printTable(
+      `ingest side by side (${runs} interleaved rounds × ${seconds} s; original on Bun ${version})`,
+      [
+        "case",
+        "hw /events ev/s",
+        "hw /hooks ev/s",
+        "original ev/s",
+        "/events ratio (median, range)",
+        "/hooks ratio",
+        "p99 ms events / hooks / orig",
+      ],
+      ingestRows,
+    );
+  }
 
   // Fan-out: the same clients and load against each, one server at a time.
   const fanout: Record<string, FanoutFigures[]> = {
     hookwatch: [],
     original: [],
   };
-  for (const clients of clientCounts) {
+  for (const clients of only === "ingest" ? [] : clientCounts) {
     for (const which of ["hookwatch", "original"] as const) {
       const server = which === "hookwatch"
         ? await startHookwatch()
@@ -197,7 +243,7 @@ if (import.meta.main) {
             url: server.url,
             pid: server.pid,
             clients,
-            ...layout(clients),
+            ...layout(clients, client),
             rate,
             seconds: fanoutSeconds,
             mode: which === "hookwatch" ? "sse" : "ws",

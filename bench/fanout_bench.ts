@@ -5,7 +5,7 @@
  * client (must be 0), and the server's RSS.
  *
  * `deno run -A bench/fanout_bench.ts [--runs 5] [--seconds 5] [--rate 1000]
- *   [--clients 100,1000]`
+ *   [--clients 100,1000] [--client deno|light]`
  *
  * @module
  */
@@ -40,6 +40,11 @@ export interface FanoutOptions {
   field?: "received_at" | "timestamp";
   /** Time for the last frames to arrive after the load ends. */
   drainMs?: number;
+  /**
+   * `light`: one Node process on raw sockets (`stream_clients_light.mjs`) that reads only what
+   * it times, far cheaper than the server; `deno`: `stream_clients.ts` processes (default).
+   */
+  client?: "deno" | "light";
 }
 
 /** What one fan-out run measured. */
@@ -160,11 +165,12 @@ export async function fanoutRun(options: FanoutOptions): Promise<FanoutRun> {
   }[] = [];
   for (let p = 0; p < options.processes; p++) {
     const count = Math.min(per, options.clients - p * per);
-    const child = new Deno.Command(Deno.execPath(), {
+    const light = options.client === "light";
+    const child = new Deno.Command(light ? "node" : Deno.execPath(), {
       args: [
-        "run",
-        "-A",
-        `${ROOT}bench/stream_clients.ts`,
+        ...(light
+          ? [`${ROOT}bench/stream_clients_light.mjs`]
+          : ["run", "-A", `${ROOT}bench/stream_clients.ts`]),
         "--url",
         options.url,
         "--count",
@@ -222,6 +228,9 @@ export async function fanoutRun(options: FanoutOptions): Promise<FanoutRun> {
         String(options.rate),
         "--seconds",
         String(options.seconds),
+        // Enough requests in flight to keep the pace when the machine is busy.
+        "--connections",
+        "32",
       ],
       stdout: "piped",
       stderr: "inherit",
@@ -356,11 +365,22 @@ export function summarizeFanout(
   };
 }
 
-/** Process layout for a client count: about 250 connections per client process. */
-export function layout(clients: number): { processes: number; sample: number } {
-  return clients <= 100
-    ? { processes: 1, sample: 1 }
-    : { processes: Math.ceil(clients / 250), sample: Math.ceil(clients / 100) };
+/**
+ * Process layout for a client count: about 250 connections per Deno client process, or one
+ * light process; latency is sampled on about 100 connections.
+ */
+export function layout(
+  clients: number,
+  client: "deno" | "light" = "deno",
+): { processes: number; sample: number; client: "deno" | "light" } {
+  if (client === "light") {
+    return { processes: 1, sample: Math.ceil(clients / 100), client };
+  }
+  return clients <= 100 ? { processes: 1, sample: 1, client } : {
+    processes: Math.ceil(clients / 250),
+    sample: Math.ceil(clients / 100),
+    client,
+  };
 }
 
 /** Prints the fan-out table. */
@@ -402,6 +422,7 @@ if (import.meta.main) {
   const clientCounts = (args.get("clients") ?? "100,1000").split(",").map(
     Number,
   );
+  const client = args.get("client") === "light" ? "light" : "deno";
   const figures: FanoutFigures[] = [];
   for (const clients of clientCounts) {
     const server = await startHookwatch();
@@ -412,7 +433,7 @@ if (import.meta.main) {
           url: server.url,
           pid: server.pid,
           clients,
-          ...layout(clients),
+          ...layout(clients, client),
           rate,
           seconds,
         });

@@ -383,44 +383,6 @@ export function sampleEvents(
   return out;
 }
 
-/**
- * `hey -z <seconds>s -c <concurrency>` POSTing the JSON file at `bodyPath` to `url`: requests
- * per second and 200 answers. Throws when hey fails or any answer is not 200.
- */
-export async function runHey(options: {
-  url: string;
-  bodyPath: string;
-  seconds: number;
-  concurrency: number;
-}): Promise<{ rps: number; ok: number }> {
-  const { stdout, code } = await new Deno.Command("hey", {
-    args: [
-      "-z",
-      `${options.seconds}s`,
-      "-c",
-      String(options.concurrency),
-      "-m",
-      "POST",
-      "-T",
-      "application/json",
-      "-D",
-      options.bodyPath,
-      options.url,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  const text = new TextDecoder().decode(stdout);
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
-  const ok = Number(/\[200\]\s+(\d+) responses/.exec(text)?.[1]);
-  if (
-    code !== 0 || !rps || !ok || /\[(?!200\])\d+\]\s+\d+ responses/.test(text)
-  ) {
-    throw new Error(`hey failed or saw non-200 answers:\n${text}`);
-  }
-  return { rps, ok };
-}
-
 /** One `wrk` run's figures. */
 export interface WrkResult {
   requestsPerSec: number;
@@ -490,6 +452,62 @@ end
       new TextDecoder().decode(out.stderr);
     if (!out.success) throw new Error(`wrk failed:\n${text}`);
     return parseWrk(text);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
+ * Runs `hey` against `url` for `seconds`, POSTing `body` on every request. Answers other than
+ * 2xx and socket errors are counted in `errors`.
+ */
+export async function runHey(options: {
+  url: string;
+  body: string;
+  connections: number;
+  seconds: number;
+}): Promise<WrkResult> {
+  const dir = await Deno.makeTempDir({ prefix: "hookwatch-hey-" });
+  try {
+    await Deno.writeTextFile(`${dir}/body.json`, options.body);
+    const out = await new Deno.Command("hey", {
+      args: [
+        "-z",
+        `${Math.max(1, Math.round(options.seconds))}s`,
+        "-c",
+        String(options.connections),
+        "-m",
+        "POST",
+        "-T",
+        "application/json",
+        "-D",
+        `${dir}/body.json`,
+        options.url,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    if (!out.success) {
+      throw new Error(`hey failed:\n${new TextDecoder().decode(out.stderr)}`);
+    }
+    const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+    let ok = 0, all = 0;
+    for (const m of text.matchAll(/\[(\d+)\]\s+(\d+) responses/g)) {
+      all += Number(m[2]);
+      if (m[1].startsWith("2")) ok += Number(m[2]);
+    }
+    const failed = /Error distribution:\n((?:\s+\[\d+\].*\n?)*)/.exec(text)?.[1]
+      .matchAll(/\[(\d+)\]/g) ?? [];
+    let socketErrors = 0;
+    for (const m of failed) socketErrors += Number(m[1]);
+    return {
+      requestsPerSec: num(/Requests\/sec:\s+([\d.]+)/),
+      requests: all,
+      errors: all - ok + socketErrors,
+      p50Ms: num(/50%+ in ([\d.]+) secs/) * 1000,
+      p99Ms: num(/99%+ in ([\d.]+) secs/) * 1000,
+    };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

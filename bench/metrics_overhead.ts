@@ -42,12 +42,15 @@ async function run(metrics: "on" | "off"): Promise<Run> {
   });
   try {
     const cpuBefore = cpuSeconds(server.process.pid);
-    const { rps, ok } = await runHey({
+    const result = await runHey({
       url: `${server.url}/events`,
-      bodyPath,
+      body: await Deno.readTextFile(bodyPath),
       seconds,
-      concurrency,
+      connections: concurrency,
     });
+    if (result.errors > 0) throw new Error(`hey saw ${result.errors} errors`);
+    const rps = result.requestsPerSec;
+    const ok = result.requests;
     const cpu = cpuSeconds(server.process.pid) - cpuBefore;
     return { rps, cpuUs: (cpu / ok) * 1e6 };
   } finally {

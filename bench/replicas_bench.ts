@@ -79,12 +79,14 @@ async function startSetup(
 }
 
 async function hey(url: string, c: number): Promise<number> {
-  return (await runHey({
+  const result = await runHey({
     url: `${url}/events`,
-    bodyPath,
+    body: await Deno.readTextFile(bodyPath),
     seconds,
-    concurrency: c,
-  })).rps;
+    connections: c,
+  });
+  if (result.errors > 0) throw new Error(`hey saw ${result.errors} errors`);
+  return result.requestsPerSec;
 }
 
 async function throughput(servers: TestServer[]): Promise<number> {

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
 import { createHash, timingSafeEqual } from "node:crypto";
@@ -20,6 +20,32 @@ export function tokenMatches(
 }
 
 /**
+ * A check for routes outside the middleware chain (ingest): throws the same 401 as
+ * {@linkcode requireToken} unless the request presents the token (header or cookie).
+ */
+export function tokenCheck(token: string | null): (c: Context) => void {
+  if (token === null) return () => {};
+  const expected = digest(token);
+  return (c) => {
+    const header = c.req.raw.headers.get("authorization");
+    const presented = header?.startsWith("Bearer ")
+      ? header.slice(7)
+      : getCookie(c, TOKEN_COOKIE);
+    if (
+      presented === undefined ||
+      !timingSafeEqual(digest(presented), expected)
+    ) throw unauthorized();
+  };
+}
+
+function unauthorized(): HTTPException {
+  return new HTTPException(401, {
+    message: "a valid token is required (Authorization: Bearer …)",
+    res: undefined,
+  });
+}
+
+/**
  * Requires `Authorization: Bearer <token>` (or the token cookie) when a token is configured.
  * `/health/live` and the other probes stay open.
  */
@@ -37,9 +63,6 @@ export function requireToken(token: string | null): MiddlewareHandler {
     ) {
       return c.redirect("/login", 303);
     }
-    throw new HTTPException(401, {
-      message: "a valid token is required (Authorization: Bearer …)",
-      res: undefined,
-    });
+    throw unauthorized();
   };
 }

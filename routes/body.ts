@@ -2,16 +2,15 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { bodyLimit } from "hono/body-limit";
 
+function tooLarge(maxSize: number): never {
+  throw new HTTPException(413, {
+    message: `body is larger than ${maxSize} bytes`,
+  });
+}
+
 /** 413 with a JSON error once a body passes `maxSize` bytes. */
 export function limitBody(maxSize: number) {
-  return bodyLimit({
-    maxSize,
-    onError: () => {
-      throw new HTTPException(413, {
-        message: `body is larger than ${maxSize} bytes`,
-      });
-    },
-  });
+  return bodyLimit({ maxSize, onError: () => tooLarge(maxSize) });
 }
 
 /** 400 naming a bad query parameter (or body part): `<name> <message>`. */
@@ -21,14 +20,84 @@ export function badParam(name: string, message: string): never {
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-/** The body as text; 400 when it is not UTF-8. */
-export async function readText(c: Context): Promise<string> {
-  const bytes = await c.req.arrayBuffer();
+function decode(bytes: Uint8Array | ArrayBuffer): string {
   try {
     return decoder.decode(bytes);
   } catch {
     throw new HTTPException(400, { message: "body is not valid UTF-8" });
   }
+}
+
+function expired(timeoutMs: number): HTTPException {
+  return new HTTPException(408, {
+    message: `request body not received within ${timeoutMs} ms`,
+    res: new Response(null, { headers: { connection: "close" } }),
+  });
+}
+
+/** `promise`, or a 408 once `timeoutMs` passed (the timer is cleared either way). */
+function withDeadline<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(expired(timeoutMs)), timeoutMs);
+    promise.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    }, (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+/**
+ * The body of `req` as UTF-8 text, the body limit and deadline applied in one pass: 413 beyond
+ * `maxSize` bytes (at once from `Content-Length`), 408 when it is not whole within `timeoutMs`
+ * (a slow-loris client cannot hold the request), 400 when it is not UTF-8.
+ */
+export async function readBody(
+  req: Request,
+  maxSize: number,
+  timeoutMs: number,
+): Promise<string> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && !req.headers.has("transfer-encoding")) {
+    if (Number(declared) > maxSize) tooLarge(maxSize);
+    return decode(await withDeadline(req.arrayBuffer(), timeoutMs));
+  }
+  if (req.body === null) return "";
+  const reader = req.body.getReader();
+  const deadline = Date.now() + timeoutMs;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (true) {
+      const { done, value } = await withDeadline(
+        reader.read(),
+        Math.max(0, deadline - Date.now()),
+      ).catch((error) => {
+        throw error instanceof HTTPException ? expired(timeoutMs) : error;
+      });
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxSize) tooLarge(maxSize);
+      chunks.push(value);
+    }
+  } catch (error) {
+    reader.cancel().catch(() => {});
+    throw error;
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return decode(bytes);
+}
+
+/** The body as text; 400 when it is not UTF-8. */
+export async function readText(c: Context): Promise<string> {
+  return decode(await c.req.arrayBuffer());
 }
 
 /** Parses JSON without echoing the input back (error messages never carry payloads). */

@@ -1,46 +1,12 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Deps } from "../lib/hookwatch.ts";
-import {
-  eventFromHookInput,
-  type NewEvent,
-  validateEvent,
-  validateHookEventType,
-} from "../common/events.ts";
+import { validateHookEventType } from "../common/events.ts";
 import type { RecentQuery } from "../lib/store/store.ts";
-import { badParam, limitBody, parseJson, readText } from "./body.ts";
+import { badParam } from "./body.ts";
 
 /** Largest `limit` on `/events/recent`. */
 export const RECENT_LIMIT_MAX = 1000;
-
-function parseBatch(
-  text: string,
-  contentType: string | undefined,
-  max: number,
-): NewEvent[] {
-  const now = Date.now();
-  const trimmed = text.trimStart();
-  const isArray = trimmed.startsWith("[") && !contentType?.includes("ndjson");
-  const bodies: unknown[] = [];
-  if (isArray) {
-    const parsed = parseJson(text);
-    if (!Array.isArray(parsed)) {
-      badParam("body", "must be a JSON array or NDJSON");
-    }
-    bodies.push(...parsed);
-  } else {
-    const lines = text.split("\n");
-    lines.forEach((line, index) => {
-      if (line.trim() === "") return;
-      bodies.push(parseJson(line, `line ${index + 1}`));
-    });
-  }
-  if (bodies.length === 0) badParam("body", "holds no events");
-  if (bodies.length > max) badParam("body", `holds more than ${max} events`);
-  return bodies.map((body, index) =>
-    validateEvent(body, now, `events[${index}].`)
-  );
-}
 
 function parsePriority(value: string): 0 | 1 {
   if (["1", "true", "priority"].includes(value)) return 1;
@@ -80,42 +46,9 @@ function parseRecentQuery(q: Record<string, string>): RecentQuery {
   return query;
 }
 
-/** Ingest and query routes: `/events…` and `/hooks/:source_app`. */
+/** Query routes: `GET /events…` (ingest is `routes/ingest.ts`). */
 export function eventRoutes(hw: Deps): Hono {
   const app = new Hono();
-  const { maxBodyBytes, maxBatchBytes, maxBatchEvents } = hw.config;
-
-  app.post("/events", limitBody(maxBodyBytes), async (c) => {
-    const event = validateEvent(parseJson(await readText(c)), Date.now());
-    const [result] = await hw.ingest([event]);
-    return c.json({ ...result.event, duplicate: result.duplicate });
-  });
-
-  app.post("/events/batch", limitBody(maxBatchBytes), async (c) => {
-    const events = parseBatch(
-      await readText(c),
-      c.req.header("content-type"),
-      maxBatchEvents,
-    );
-    const results = await hw.ingest(events);
-    return c.json({
-      count: results.length,
-      events: results.map(({ event, duplicate }) => ({
-        id: event.id,
-        priority: event.priority,
-        timestamp: event.timestamp,
-        duplicate,
-      })),
-    });
-  });
-
-  app.post("/hooks/:source_app", limitBody(maxBodyBytes), async (c) => {
-    const input = parseJson(await readText(c));
-    await hw.ingest([
-      eventFromHookInput(c.req.param("source_app"), input, Date.now()),
-    ]);
-    return c.body(null, 204);
-  });
 
   app.get("/events/recent", async (c) => {
     return c.json(await hw.store.recent(parseRecentQuery(c.req.query())));

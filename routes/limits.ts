@@ -98,7 +98,8 @@ function clientAddress(c: Context): string {
 
 /**
  * Counts open event streams and refuses new ones over the global (503) or per-address (429)
- * limit, with `Retry-After`. A stream counts until its body ends, errors or is cancelled.
+ * limit, with `Retry-After`. A stream counts until it calls `c.get("streamRelease")` (when
+ * its body ends, errors or is cancelled); an answer without a stream body frees it at once.
  */
 export function streamLimits(limits: StreamLimits): MiddlewareHandler {
   let open = 0;
@@ -132,40 +133,21 @@ export function streamLimits(limits: StreamLimits): MiddlewareHandler {
       if (left === 0) perIp.delete(ip);
       else perIp.set(ip, left);
     };
+    // The stream calls it when it ends, errs or is cancelled (no wrapper stream per client).
+    c.set("streamRelease", release);
     try {
       await next();
     } catch (error) {
       release();
       throw error;
     }
-    const body = c.res.body;
-    if (!c.res.ok || body === null) {
-      release();
-      return;
-    }
-    const reader = body.getReader();
-    c.res = new Response(
-      new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          try {
-            const { done, value } = await reader.read();
-            if (done) {
-              release();
-              controller.close();
-            } else {
-              controller.enqueue(value);
-            }
-          } catch (error) {
-            release();
-            controller.error(error);
-          }
-        },
-        cancel(reason) {
-          release();
-          return reader.cancel(reason);
-        },
-      }, { highWaterMark: 0 }),
-      c.res,
-    );
+    if (!c.res.ok || c.res.body === null) release();
   };
+}
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** Set by {@linkcode streamLimits}: the open stream's slot, to free once it ends. */
+    streamRelease?: () => void;
+  }
 }

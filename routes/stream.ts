@@ -37,8 +37,9 @@ export function streamRoutes(hw: Deps): Hono {
       filter,
       replayLimit: hw.config.streamReplayLimit,
       snapshotQuery: hw.snapshotQuery,
+      onClose: c.get("streamRelease"),
     });
-    return new Response(body, {
+    return new Response(endsQuietly(body), {
       headers: {
         "content-type": "text/event-stream; charset=utf-8",
         "cache-control": "no-cache, no-transform",
@@ -47,4 +48,28 @@ export function streamRoutes(hw: Deps): Hono {
     });
   });
   return app;
+}
+
+/**
+ * The stream as the connection reads it: when the broadcaster drops a client (its stream errors,
+ * which frees its queue at once), the answer just ends (the client resumes by id) instead of
+ * erroring, which Deno.serve would print on stderr, outside the log. Pull-based, so it holds
+ * nothing itself.
+ */
+function endsQuietly(
+  stream: ReadableStream<Uint8Array>,
+): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch {
+        controller.close();
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
 }

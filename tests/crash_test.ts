@@ -70,7 +70,13 @@ Deno.test("crash - SIGKILL at random moments during single and batch ingest lose
         ...Array.from({ length: 6 }, (_, w) => single(w)),
         ...Array.from({ length: 2 }, (_, w) => batch(w)),
       ];
-      await sleep(150 + Math.random() * 600);
+      // A busy machine can take a while to answer the first: kill only once this round has
+      // acknowledged something, then at a random moment.
+      for (let waited = 0; acknowledged.size === before && waited < 10_000;) {
+        await sleep(20);
+        waited += 20;
+      }
+      await sleep(Math.random() * 600);
       const status = await server.kill();
       running = false;
       await Promise.all(workers);

@@ -37,6 +37,11 @@ import { instruments } from "../base/instruments.ts";
 /** How long a write waits for another process's lock on the file before failing (busy). */
 export const SQLITE_BUSY_TIMEOUT_MS = 250;
 
+/** Rows per `INSERT` statement (12 columns: 1,200 parameters, far below SQLite's 32,766). */
+const ROWS_PER_INSERT = 100;
+
+const ROW_PLACEHOLDERS = `(${INSERT_COLUMNS.map(() => "?").join(", ")})`;
+
 /** The events schema, one migration per entry; append, never edit. */
 export const EVENT_MIGRATIONS: readonly string[] = [
   `CREATE TABLE events (
@@ -79,8 +84,10 @@ export interface SqliteOptions {
  */
 export class SqliteStore implements EventStore {
   readonly kind = "sqlite" as const;
-  readonly #insert: StatementSync;
+  /** Multi-row inserts by row count, prepared on first use. */
+  readonly #inserts = new Map<number, StatementSync>();
   readonly #byEventId: StatementSync;
+  readonly #newest: StatementSync;
   readonly #get: StatementSync;
   readonly #bucket: StatementSync;
   readonly #since: StatementSync;
@@ -90,14 +97,11 @@ export class SqliteStore implements EventStore {
   #onCommitted: ((events: StoredEvent[]) => void) | null = null;
 
   private constructor(readonly db: DatabaseSync, readonly path: string) {
-    this.#insert = db.prepare(
-      `INSERT INTO events (${INSERT_COLUMNS.map((c) => `"${c}"`).join(", ")})
-       VALUES (${INSERT_COLUMNS.map(() => "?").join(", ")})
-       ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
-       RETURNING id`,
-    );
     this.#byEventId = db.prepare(
       `SELECT ${LIST_COLUMNS} FROM events WHERE event_id = ?`,
+    );
+    this.#newest = db.prepare(
+      "SELECT id FROM events WHERE id <= ? ORDER BY id DESC LIMIT ?",
     );
     this.#get = db.prepare(
       `SELECT ${ALL_COLUMNS} FROM events WHERE id = ?`,
@@ -157,33 +161,92 @@ export class SqliteStore implements EventStore {
     }
   }
 
+  /**
+   * One multi-row `INSERT` per 100 events; a batch that fits one statement needs no explicit
+   * transaction (a statement is atomic), a larger one runs in `BEGIN IMMEDIATE … COMMIT`.
+   */
   insertBatch(events: ClassifiedEvent[]): Promise<InsertResult[]> {
     return (this.#timed("insert_batch", () => {
       const results: InsertResult[] = [];
-      this.db.exec("BEGIN IMMEDIATE");
+      if (events.length === 0) return results;
+      const transaction = events.length > ROWS_PER_INSERT;
+      if (transaction) this.db.exec("BEGIN IMMEDIATE");
       try {
-        for (const e of events) {
-          const row = this.#insert.get(...rowValues(e)) as
-            | { id: number }
-            | undefined;
-          if (row) {
-            results.push({ duplicate: false, event: storedEvent(row.id, e) });
-          } else {
-            const existing = this.#byEventId.get(
-              e.event_id ?? null,
-            ) as unknown as Row;
-            results.push({ duplicate: true, event: toEvent(existing) });
-          }
+        for (let at = 0; at < events.length; at += ROWS_PER_INSERT) {
+          this.#insertRows(
+            events,
+            at,
+            Math.min(events.length, at + ROWS_PER_INSERT),
+            results,
+          );
         }
-        this.db.exec("COMMIT");
+        if (transaction) this.db.exec("COMMIT");
       } catch (error) {
         if (this.db.isTransaction) this.db.exec("ROLLBACK");
         throw error;
       }
-      const fresh = results.filter((r) => !r.duplicate).map((r) => r.event);
-      if (fresh.length > 0) this.#onCommitted?.(fresh);
+      if (this.#onCommitted) {
+        const fresh: StoredEvent[] = [];
+        for (const r of results) if (!r.duplicate) fresh.push(r.event);
+        if (fresh.length > 0) this.#onCommitted(fresh);
+      }
       return results;
     }));
+  }
+
+  /** Inserts `events[from, to)` in one statement; ids follow from the rows it inserted. */
+  #insertRows(
+    events: ClassifiedEvent[],
+    from: number,
+    to: number,
+    results: InsertResult[],
+  ): void {
+    const count = to - from;
+    let statement = this.#inserts.get(count);
+    if (!statement) {
+      statement = this.db.prepare(
+        `INSERT INTO events (${
+          INSERT_COLUMNS.map((c) => `"${c}"`).join(", ")
+        }) VALUES ${Array(count).fill(ROW_PLACEHOLDERS).join(", ")}
+         ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING`,
+      );
+      this.#inserts.set(count, statement);
+    }
+    const values: (string | number | null)[] = [];
+    for (let i = from; i < to; i++) values.push(...rowValues(events[i]));
+    const { changes, lastInsertRowid } = statement.run(...values);
+    const inserted = Number(changes);
+    // With every row inserted, a statement's rows get consecutive ids in VALUES order.
+    const first = Number(lastInsertRowid) - inserted + 1;
+    if (inserted === count) {
+      for (let i = from; i < to; i++) {
+        results.push({
+          duplicate: false,
+          event: storedEvent(first + i - from, events[i]),
+        });
+      }
+      return;
+    }
+    // Some event_ids were stored already (or repeat within the batch): those rows were skipped,
+    // and may have used up ids. The rows inserted are the newest `inserted` ones up to the last.
+    const ids = inserted === 0
+      ? []
+      : (this.#newest.all(lastInsertRowid, inserted) as { id: number }[])
+        .map((r) => r.id).reverse();
+    const fresh = new Set(ids);
+    let next = 0;
+    for (let i = from; i < to; i++) {
+      const e = events[i];
+      const key = e.event_id ?? null;
+      const existing = key === null
+        ? null
+        : this.#byEventId.get(key) as unknown as Row;
+      if (existing === null || fresh.delete(Number(existing.id))) {
+        results.push({ duplicate: false, event: storedEvent(ids[next++], e) });
+      } else {
+        results.push({ duplicate: true, event: toEvent(existing) });
+      }
+    }
   }
 
   recent(query: RecentQuery): Promise<StoredEvent[]> {

@@ -119,6 +119,40 @@ Deno.test("sqlite store - a failing batch stores nothing", async () => {
   }
 });
 
+Deno.test("sqlite store - a batch over one statement's rows keeps ids, duplicates and all-or-nothing", async () => {
+  const { store, dir } = await tempStore();
+  try {
+    const [old] = await store.insertBatch([event({ event_id: "old" })]);
+    const batch = Array.from(
+      { length: 250 },
+      (_, i) =>
+        event({ summary: `n${i}`, event_id: i % 50 === 0 ? `k${i}` : null }),
+    );
+    batch[120] = event({ event_id: "old", summary: "retry" }); // stored before
+    batch[230] = event({ event_id: "k100", summary: "repeat" }); // earlier in this batch
+    const results = await store.insertBatch(batch);
+    const fresh = results.filter((r) => !r.duplicate).map((r) => r.event.id);
+    assert.equal(fresh.length, 248);
+    assert.deepEqual(fresh, [...fresh].sort((a, b) => a - b));
+    assert.equal(new Set(fresh).size, fresh.length);
+    assert.equal(results[120].event.id, old.event.id);
+    assert.equal(results[230].event.id, results[100].event.id);
+    assert.equal(results[230].event.summary, "n100");
+    for (const [i, r] of results.entries()) {
+      if (r.duplicate) continue;
+      assert.equal((await store.get(r.event.id))?.summary, `n${i}`);
+    }
+    const max = await store.maxId();
+    const bad = Array.from({ length: 250 }, () => event());
+    bad[220] = { ...event(), session_id: null } as unknown as typeof bad[0];
+    await assert.rejects(store.insertBatch(bad));
+    assert.equal(await store.maxId(), max);
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("sqlite store - snapshot caps each bucket and honours the retention windows", async () => {
   const { store, dir } = await tempStore();
   try {

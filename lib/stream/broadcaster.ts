@@ -1,7 +1,9 @@
 /**
  * Live fan-out to stream clients. Each event's frame is encoded once; frames are coalesced and
- * written as one chunk per client per flush, with the flush interval growing with the number of
- * clients (immediate for a few, up to 50 ms for a thousand). Each client has a bounded queue: one
+ * written as one chunk per client per flush. The flush waits only when writing at once would
+ * cost more than {@linkcode WRITES_PER_SECOND} (clients × commits carrying events, per second):
+ * immediate for a few clients or a slow trickle, up to 50 ms for a thousand clients under
+ * heavy load. Each client has a bounded queue: one
  * that falls further behind is disconnected (it resumes by id), so a slow or stalled reader never
  * grows memory or delays the others.
  *
@@ -16,6 +18,12 @@ import {
 } from "./sse.ts";
 import { instruments } from "../base/instruments.ts";
 import { log } from "../base/log.ts";
+
+/** Client writes per second the broadcaster allows itself before it coalesces flushes. */
+export const WRITES_PER_SECOND = 50_000;
+
+/** Window over which the rate of publishes is measured, ms. */
+const RATE_WINDOW_MS = 100;
 
 /** Which events a client wants. */
 export interface StreamFilter {
@@ -175,17 +183,25 @@ export class Broadcaster {
   #dropped = 0;
   #frameBytes = 0;
   #frames = 0;
+  /** Publishes per second, measured over the last windows. */
+  #publishRate = 0;
+  #windowStart = 0;
+  #windowPublishes = 0;
 
   constructor(options: BroadcasterOptions) {
     this.#options = options;
   }
 
-  /** Registers a client; it holds live frames until {@linkcode StreamClient.goLive}. */
-  open(filter: StreamFilter = {}): StreamClient {
+  /**
+   * Registers a client; it holds live frames until {@linkcode StreamClient.goLive}. `onClose`
+   * runs once when its stream ends, fails or is cancelled.
+   */
+  open(filter: StreamFilter = {}, onClose?: () => void): StreamClient {
     const client = new StreamClient(
       filter,
       this.#options.queueBytes,
       (gone, dropped) => {
+        onClose?.();
         this.#clients.delete(gone);
         if (dropped) {
           this.#dropped++;
@@ -208,16 +224,15 @@ export class Broadcaster {
 
   /** Queues committed events (in id order) for every client. */
   publish(events: readonly StoredEvent[]): void {
-    if (this.#pending.length === 0) this.#pendingSince = performance.now();
+    const now = performance.now();
+    this.#countPublish(now);
+    if (this.#clients.size === 0) return;
+    if (this.#pending.length === 0) this.#pendingSince = now;
     for (const event of events) {
       const bytes = encodeEventFrame(event);
       this.#pending.push({ event, bytes });
       this.#frameBytes += bytes.byteLength;
       this.#frames++;
-    }
-    if (this.#clients.size === 0) {
-      this.#pending = [];
-      return;
     }
     const interval = this.flushInterval();
     if (interval === 0) this.flush();
@@ -240,10 +255,28 @@ export class Broadcaster {
     }
   }
 
-  /** Milliseconds between flushes for the current number of clients. */
+  #countPublish(now: number): void {
+    const elapsed = now - this.#windowStart;
+    if (elapsed >= RATE_WINDOW_MS) {
+      const rate = this.#windowPublishes * 1000 / elapsed;
+      // A long quiet spell counts fully: the first publish after it goes out at once.
+      this.#publishRate = elapsed > 4 * RATE_WINDOW_MS
+        ? rate
+        : (this.#publishRate + rate) / 2;
+      this.#windowStart = now;
+      this.#windowPublishes = 0;
+    }
+    this.#windowPublishes++;
+  }
+
+  /**
+   * Milliseconds the next flush waits: 0 while writing every publish at once to every client
+   * stays within {@linkcode WRITES_PER_SECOND}; else long enough that it does (at most 50).
+   */
   flushInterval(): number {
     const n = this.#clients.size;
-    return n <= 16 ? 0 : Math.min(50, Math.ceil(n / 20));
+    if (n * this.#publishRate <= WRITES_PER_SECOND) return 0;
+    return Math.min(50, Math.ceil((1000 * n) / WRITES_PER_SECOND));
   }
 
   /** Writes everything pending: one chunk per client. */

@@ -86,25 +86,46 @@ Deno.test("broadcaster - a client over its queue bound is dropped, the others ar
   await assert.rejects(slow.stream.getReader().read(), /too far behind/);
 });
 
-Deno.test("broadcaster - flush interval grows with clients; overhead ratio is small", () => {
+Deno.test("broadcaster - the flush waits by delivery rate (clients × publishes/s), not client count; overhead ratio is small", async () => {
   const broadcaster = new Broadcaster({
     queueBytes: 1 << 20,
     heartbeatMs: 60_000,
   });
   assert.equal(broadcaster.flushInterval(), 0);
   const clients = Array.from({ length: 1000 }, () => broadcaster.open({}));
-  assert.equal(broadcaster.flushInterval(), 50);
   for (const c of clients) c.goLive(0);
-  broadcaster.publish([
+  // A trickle to a thousand clients goes out at once.
+  for (let id = 1; id <= 3; id++) {
+    broadcaster.publish([stored(id)]);
+    await new Promise((r) => setTimeout(r, 60));
+  }
+  assert.equal(broadcaster.flushInterval(), 0);
+  // A thousand publishes a second to a thousand clients is a million writes: coalesce.
+  const until = performance.now() + 250;
+  for (let id = 4; performance.now() < until; id++) {
+    broadcaster.publish([stored(id)]);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  const busy = broadcaster.flushInterval();
+  assert.ok(busy >= 10 && busy <= 50, `interval ${busy} ms`);
+  for (const c of clients.slice(100)) c.close();
+  assert.ok(broadcaster.flushInterval() < busy, "fewer clients wait less");
+  broadcaster.closeAll();
+  const realistic = new Broadcaster({
+    queueBytes: 1 << 20,
+    heartbeatMs: 60_000,
+  });
+  realistic.open({}).goLive(0);
+  realistic.publish([
     stored(1, {
       payload: { tool_name: "Bash", tool_input: { command: "ls -la" } },
     }),
   ]);
-  broadcaster.flush();
-  const { overheadRatio } = broadcaster.stats();
+  realistic.flush();
+  const { overheadRatio } = realistic.stats();
   assert.ok(
     overheadRatio > 0 && overheadRatio < 0.05,
     `overhead ${overheadRatio}`,
   );
-  broadcaster.closeAll();
+  realistic.closeAll();
 });

@@ -13,6 +13,23 @@ import { encodeEventFrame, encodeSnapshotFrame, RETRY_FRAME } from "./sse.ts";
 import type { EventStore, Snapshot, SnapshotQuery } from "../store/store.ts";
 import type { StoredEvent } from "../../common/events.ts";
 
+/** How long an encoded snapshot is shared by streams opening after it, while no event arrives. */
+const SNAPSHOT_REUSE_MS = 1000;
+
+interface CachedSnapshot {
+  maxId: number;
+  at: number;
+  bytes: Uint8Array;
+}
+
+// Streams that open together (a dashboard reload, a reconnect wave) share one encoded snapshot
+// frame per filter instead of one large garbage string each.
+const snapshots = new WeakMap<EventStore, Map<string, CachedSnapshot>>();
+
+function filterKey(filter: StreamFilter): string {
+  return JSON.stringify([filter.source_app ?? null, filter.priority ?? null]);
+}
+
 /** What a new stream asks for. */
 export interface OpenStreamOptions {
   /** Resume after this id; null for a fresh snapshot. */
@@ -21,6 +38,8 @@ export interface OpenStreamOptions {
   /** Most missed events replayed; beyond it the client gets a fresh snapshot. */
   replayLimit: number;
   snapshotQuery: () => SnapshotQuery;
+  /** Called once when the stream ends, fails or is cancelled. */
+  onClose?: () => void;
 }
 
 /**
@@ -38,7 +57,7 @@ export async function openEventStream(
   broadcaster: Broadcaster,
   options: OpenStreamOptions,
 ): Promise<ReadableStream<Uint8Array>> {
-  const client = broadcaster.open(options.filter);
+  const client = broadcaster.open(options.filter, options.onClose);
   const wanted = (e: StoredEvent) => matches(options.filter, e);
   try {
     client.write(RETRY_FRAME);
@@ -55,13 +74,28 @@ export async function openEventStream(
       }
     }
     const maxId = await store.maxId();
-    const snapshot = await store.snapshot(options.snapshotQuery());
-    const upTo = (e: StoredEvent) => e.id <= maxId && wanted(e);
-    const view: Snapshot = {
-      priority: snapshot.priority.filter(upTo),
-      regular: snapshot.regular.filter(upTo),
-    };
-    client.write(encodeSnapshotFrame(view, maxId));
+    const cache = snapshots.get(store) ?? new Map<string, CachedSnapshot>();
+    snapshots.set(store, cache);
+    const key = filterKey(options.filter);
+    let cached = cache.get(key);
+    if (
+      !cached || cached.maxId !== maxId ||
+      performance.now() - cached.at > SNAPSHOT_REUSE_MS
+    ) {
+      const snapshot = await store.snapshot(options.snapshotQuery());
+      const upTo = (e: StoredEvent) => e.id <= maxId && wanted(e);
+      const view: Snapshot = {
+        priority: snapshot.priority.filter(upTo),
+        regular: snapshot.regular.filter(upTo),
+      };
+      cached = {
+        maxId,
+        at: performance.now(),
+        bytes: encodeSnapshotFrame(view, maxId),
+      };
+      cache.set(key, cached);
+    }
+    client.write(cached.bytes);
     client.goLive(maxId);
     return client.stream;
   } catch (error) {

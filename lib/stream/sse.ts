@@ -13,12 +13,25 @@ const encoder = new TextEncoder();
 /** Bytes of the priority metadata in one event frame (`"priority":1,`). */
 export const PRIORITY_METADATA_BYTES = '"priority":1,'.length;
 
+const json = new WeakMap<StoredEvent, string>();
+
+/**
+ * The event's stream JSON (every listed field, no chat), encoded once per stored event object:
+ * the broadcaster's frame and the ingest answer share it.
+ */
+export function eventJson(event: StoredEvent): string {
+  let text = json.get(event);
+  if (text === undefined) {
+    text = JSON.stringify(streamView(event));
+    json.set(event, text);
+  }
+  return text;
+}
+
 /** One `event` frame carrying `id:` so `Last-Event-ID` can resume after it. */
 export function encodeEventFrame(event: StoredEvent): Uint8Array {
   return encoder.encode(
-    `id: ${event.id}\nevent: event\ndata: ${
-      JSON.stringify(streamView(event))
-    }\n\n`,
+    `id: ${event.id}\nevent: event\ndata: ${eventJson(event)}\n\n`,
   );
 }
 
