@@ -23,7 +23,6 @@ import { tokenCheck } from "./auth.ts";
 import { corsFor, securityHeaders } from "./security.ts";
 import { requestLog } from "./request_log.ts";
 
-
 function parseBatch(
   text: string,
   contentType: string | undefined,
