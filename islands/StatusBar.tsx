@@ -1,6 +1,7 @@
 import type { Connection } from "../common/worker_protocol.ts";
 import { fps, live, memory } from "./live.ts";
 import { megabytes } from "./format.ts";
+import { DEFAULT_CAPS } from "../common/buckets.ts";
 
 const LABEL: Record<Connection | "static", string> = {
   static: "snapshot",
@@ -25,8 +26,12 @@ export default function StatusBar(
       <span title="events per second">
         {update ? update.eventsPerSec : "–"} ev/s
       </span>
-      <span title="priority bucket">{counts.priority}/200 priority</span>
-      <span title="regular bucket">{counts.regular}/100 regular</span>
+      <span title="priority bucket">
+        {counts.priority}/{DEFAULT_CAPS.priority} priority
+      </span>
+      <span title="regular bucket">
+        {counts.regular}/{DEFAULT_CAPS.regular} regular
+      </span>
       <span title="client memory (page and worker)">
         {megabytes(memory.value)}
       </span>
