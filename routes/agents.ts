@@ -3,13 +3,10 @@ import { HTTPException } from "hono/http-exception";
 import type { Deps } from "../lib/hookwatch.ts";
 import { TOOL_OUTCOMES, type ToolOutcome } from "../common/agents.ts";
 import type { ToolQuery } from "../lib/sessions/agent_store.ts";
+import { badParam } from "./body.ts";
 
 /** Most tool calls one `GET /sessions/:id/tools` answers. */
 export const TOOLS_LIMIT_MAX = 5000;
-
-function badParam(name: string, message: string): never {
-  throw new HTTPException(400, { message: `${name} ${message}` });
-}
 
 function sessionId(id: string): string {
   if (id.length === 0 || id.length > 256) {

@@ -11,17 +11,13 @@ import {
 import type { InboxQuery } from "../lib/sessions/agent_store.ts";
 import type { ActionRefusal } from "../lib/sessions/agent_store.ts";
 import { ConfigError, parseDuration } from "../lib/base/config.ts";
-import { limitBody, parseJson, readText } from "./body.ts";
+import { badParam, limitBody, parseJson, readText } from "./body.ts";
 
 /** Most items one `GET /inbox` answers. */
 export const INBOX_LIMIT_MAX = 1000;
 
 /** Longest snooze: a week. */
 export const SNOOZE_MAX_MS = 7 * 86_400_000;
-
-function badParam(name: string, message: string): never {
-  throw new HTTPException(400, { message: `${name} ${message}` });
-}
 
 /**
  * Refuses requests a browser sent from another site (a form or script on a page elsewhere

@@ -9,7 +9,6 @@
  * @module
  */
 import { Hono, type MiddlewareHandler } from "hono";
-import { HTTPException } from "hono/http-exception";
 import type { Deps } from "../lib/hookwatch.ts";
 import {
   eventFromHookInput,
