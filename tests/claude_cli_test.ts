@@ -45,6 +45,8 @@ const PROMPT =
   "Write hello to out.txt, read it back, then have a subagent check it.";
 /** Runs of the installed-hooks test: enough to catch a loss that happens most of the time. */
 const RUNS = Number(Deno.env.get("HOOKWATCH_CLAUDE_RUNS") ?? 5);
+/** How many of those run at once. */
+const PARALLEL = Number(Deno.env.get("HOOKWATCH_CLAUDE_PARALLEL") ?? 5);
 /** How long delivery may take after the CLI exits (async senders deliver afterwards). */
 const DELIVERY_MS = 15_000;
 const FIXTURES = fileURLToPath(
@@ -549,15 +551,23 @@ Deno.test({
       // and a busy machine is where a hook gets cancelled before it is done.
       for (let n = 1; n <= RUNS; n++) sandboxes.push(await sandbox());
       await Promise.all(sandboxes.map((sb) => installHooks(sb, server.url)));
-      const runs = await Promise.all(sandboxes.map((sb, i) =>
-        // Telemetry over protobuf in one run: the other protocol than the http test's.
-        run(
-          sb,
-          api,
-          i + 1,
-          i === 0 ? telemetryEnv(server.url, "http/protobuf") : {},
-        )
-      ));
+      // At most PARALLEL at once (a longer stress would time out all at once on two cores).
+      const runs: Awaited<ReturnType<typeof run>>[] = [];
+      for (let from = 0; from < sandboxes.length; from += PARALLEL) {
+        runs.push(
+          ...await Promise.all(
+            sandboxes.slice(from, from + PARALLEL).map((sb, j) =>
+              // Telemetry over protobuf in one run: the other protocol than the http test's.
+              run(
+                sb,
+                api,
+                from + j + 1,
+                from + j === 0 ? telemetryEnv(server.url, "http/protobuf") : {},
+              )
+            ),
+          ),
+        );
+      }
       const found = await settle(runs, async (r) => {
         const problems = coreProblems(
           await hookEvents(server, r.sessionId),
