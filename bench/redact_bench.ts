@@ -65,7 +65,7 @@ function withSecrets(events: NewEvent[]): NewEvent[] {
   );
 }
 
-/** A `Read` result carrying a real source file of this repository (about 30 KB). */
+/** A `Read` result carrying real source files of this repository (about 21 KB). */
 function readEvents(): NewEvent[] {
   const content = [
     "lib/store/sqlite_store.ts",
@@ -172,7 +172,7 @@ export function measureRedaction(
       events: withSecrets(mix),
       n,
     },
-    { name: "Read of a 30 KB source file", events: readEvents(), n: n / 100 },
+    { name: "Read of a 21 KB source file", events: readEvents(), n: n / 100 },
     { name: "Stop with chat (4 records)", events: chatEvents(), n: n / 10 },
   ];
   const out: Record<string, CaseFigures> = {};
