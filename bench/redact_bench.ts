@@ -5,9 +5,10 @@
  *
  * `deno run -A bench/redact_bench.ts [--runs 7] [--events 200000] [--claude-fixtures DIR]`
  *
- * `--ingest` also measures what it costs a real server: batch and single-event ingest over HTTP
- * (`wrk`, as `bench/ingest_bench.ts`) with `HOOKWATCH_REDACT` on and off, interleaved over
- * `--rounds` (5) rounds of `--seconds` (3) per case; the ratio is the median of the rounds'.
+ * `--ingest` also measures what it costs a real server: its CPU time per event ingested over
+ * HTTP (`--ingest-events` 30,000 in batches of 100, a tenth as single events) with
+ * `HOOKWATCH_REDACT` on and off, interleaved over `--rounds` (5); the ratio is the median of
+ * the rounds'.
  *
  * `--secretlint` also measures `@secretlint/core` with the recommended preset on the same
  * events (fetched from npm on first use; add `--no-lock` so deno.lock is left alone), the
@@ -18,13 +19,14 @@
 import { cpuUsage } from "node:process";
 import type { NewEvent } from "../common/events.ts";
 import { redactEvent } from "../lib/ingest/redact.ts";
-import { INGEST_CASES, measureIngest } from "./ingest_bench.ts";
 import {
+  cpuSeconds,
   fmt,
   parseArgs,
   printTable,
   ROOT,
   sampleEvents,
+  startHookwatch,
   summarize,
   type Summary,
   writeReportPart,
@@ -65,7 +67,7 @@ function withSecrets(events: NewEvent[]): NewEvent[] {
   );
 }
 
-/** A `Read` result carrying a real source file of this repository (about 30 KB). */
+/** A `Read` result carrying real source files of this repository (about 21 KB). */
 function readEvents(): NewEvent[] {
   const content = [
     "lib/store/sqlite_store.ts",
@@ -172,7 +174,7 @@ export function measureRedaction(
       events: withSecrets(mix),
       n,
     },
-    { name: "Read of a 30 KB source file", events: readEvents(), n: n / 100 },
+    { name: "Read of a 21 KB source file", events: readEvents(), n: n / 100 },
     { name: "Stop with chat (4 records)", events: chatEvents(), n: n / 10 },
   ];
   const out: Record<string, CaseFigures> = {};
@@ -260,36 +262,78 @@ async function measureSecretlint(
   };
 }
 
-/** Ingest events/s with redaction on and off, interleaved; per case the medians and ratio. */
-async function measureIngestCost(rounds: number, seconds: number) {
-  const cases = INGEST_CASES.filter((c) =>
-    c.name === "single c=16" || c.name === "batch100 c=4"
+/** Posts `bodies` with `concurrency` requests in flight. */
+async function postAll(
+  url: string,
+  bodies: string[],
+  concurrency: number,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++];
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        });
+        await res.body?.cancel();
+        if (!res.ok) throw new Error(`${url}: ${res.status}`);
+      }
+    }),
   );
-  const eps: Record<string, { on: number[]; off: number[]; ratio: number[] }> =
+}
+
+/**
+ * The server's CPU time per ingested event (its own user + system time from /proc, so a busy
+ * machine slows it down but does not inflate it), with redaction on and off, interleaved.
+ */
+async function measureIngestCost(rounds: number, events: number) {
+  const shapes = [
+    { name: "batches of 100", path: "/events/batch", batch: 100 },
+    { name: "single events", path: "/events", batch: 1 },
+  ];
+  const cpu: Record<string, { on: number[]; off: number[]; ratio: number[] }> =
     {};
   for (let round = 0; round < rounds; round++) {
-    const order = round % 2 ? ["off", "on"] as const : ["on", "off"] as const;
     const got: Record<string, Record<string, number>> = {};
-    for (const mode of order) {
-      const figures = await measureIngest(cases, 1, seconds, {
-        HOOKWATCH_REDACT: mode,
-      });
-      for (const [name, f] of Object.entries(figures)) {
-        (got[name] ??= {})[mode] = f.events_per_sec.median;
+    for (const mode of round % 2 ? ["off", "on"] : ["on", "off"]) {
+      const server = await startHookwatch({ env: { HOOKWATCH_REDACT: mode } });
+      try {
+        for (const shape of shapes) {
+          const n = shape.batch === 1 ? events / 10 : events;
+          const bodies = sampleEvents(n).reduce<string[]>((out, e, i) => {
+            if (i % shape.batch === 0) out.push("");
+            out[out.length - 1] = shape.batch === 1
+              ? JSON.stringify(e)
+              : out[out.length - 1] + (out.at(-1) ? "\n" : "") +
+                JSON.stringify(e);
+            return out;
+          }, []);
+          const url = server.url + shape.path;
+          await postAll(url, bodies.slice(0, 20), 4); // warm-up
+          const before = cpuSeconds(server.pid);
+          await postAll(url, bodies, 4);
+          const used = cpuSeconds(server.pid) - before;
+          (got[shape.name] ??= {})[mode] = used * 1e6 / n;
+        }
+      } finally {
+        await server.stop();
       }
     }
     for (const [name, g] of Object.entries(got)) {
-      const e = eps[name] ??= { on: [], off: [], ratio: [] };
-      e.on.push(g.on);
-      e.off.push(g.off);
-      e.ratio.push(g.on / g.off);
+      const c = cpu[name] ??= { on: [], off: [], ratio: [] };
+      c.on.push(g.on);
+      c.off.push(g.off);
+      c.ratio.push(g.on / g.off);
     }
   }
   return Object.fromEntries(
-    Object.entries(eps).map(([name, e]) => [name, {
-      on: summarize(e.on),
-      off: summarize(e.off),
-      ratio: summarize(e.ratio),
+    Object.entries(cpu).map(([name, c]) => [name, {
+      on_us: summarize(c.on),
+      off_us: summarize(c.off),
+      ratio: summarize(c.ratio),
     }]),
   );
 }
@@ -338,28 +382,23 @@ if (import.meta.main) {
   }
   if (args.has("ingest")) {
     const rounds = Number(args.get("rounds") ?? 5);
-    const seconds = Number(args.get("seconds") ?? 3);
-    const ingest = await measureIngestCost(rounds, seconds);
+    const events = Number(args.get("ingest-events") ?? 30_000);
+    const ingest = await measureIngestCost(rounds, events);
     printTable(
-      `ingest over HTTP with HOOKWATCH_REDACT on and off (${rounds} interleaved rounds × ${seconds} s)`,
-      [
-        "case",
-        "on events/s",
-        "off events/s",
-        "on ÷ off (median)",
-        "min",
-        "max",
-      ],
+      `server CPU µs per ingested event, HOOKWATCH_REDACT on and off (${rounds} interleaved rounds, ${
+        fmt(events)
+      } events in batches, a tenth as single events)`,
+      ["shape", "on µs", "off µs", "on ÷ off (median)", "min", "max"],
       Object.entries(ingest).map(([name, f]) => [
         name,
-        fmt(f.on.median),
-        fmt(f.off.median),
+        fmt(f.on_us.median),
+        fmt(f.off_us.median),
         f.ratio.median.toFixed(3),
         f.ratio.min.toFixed(3),
         f.ratio.max.toFixed(3),
       ]),
     );
-    part.ingest = ingest;
+    part.ingest_cpu = ingest;
   }
   await writeReportPart("redaction", part);
 }

@@ -215,6 +215,7 @@ Deno.test("redaction - secrets posted on every ingest route are not stored, stre
       ...stored.values(),
       await text(server, "/sessions"),
       await text(server, "/events/priority"),
+      await text(server, "/"), // the dashboard's server-rendered first paint
     ].join("\n");
 
     for (const { c, route, session } of posted) {
