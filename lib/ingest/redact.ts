@@ -402,9 +402,9 @@ const SCHEMES =
 const AUTHORIZATION = new RegExp(
   [
     String
-      .raw`([:=])(?<=(?<![A-Za-z0-9_-])(?:proxy-)?authorization["']?[ \t]*[:=])([ \t]*["']?)((?:${SCHEMES})[ \t]+)?([^\s"'\x60,;]+)`,
+      .raw`([:=])(?<=(?<![A-Za-z0-9_-])(?:proxy-)?authorization["']?[ \t]*[:=])([ \t]*["']?)((?:${SCHEMES})[ \t]+)?([^\s"'\x60,;]{1,4096})`,
     String
-      .raw`([ \t])(?<=(?<![A-Za-z0-9_-])bearer[ \t])([ \t]*)([A-Za-z0-9._~+/-]{8,}=*)`,
+      .raw`([ \t])(?<=(?<![A-Za-z0-9_-])bearer[ \t])([ \t]*)([A-Za-z0-9._~+/-]{8,4096}=*)`,
   ].join("|"),
   "gi",
 );
@@ -419,8 +419,10 @@ const AUTHORIZATION = new RegExp(
  */
 const SEPARATOR =
   /[:=](?<=(?:[Ww][Oo][Rr][Dd]|[Ww][Dd]|[Pp][Hh][Rr][Aa][Ss][Ee]|[Pp][Aa][Ss][Ss]|[Ss][Ee][Cc][Rr][Ee][Tt]|[Tt][Oo][Kk][Ee][Nn]|[Kk][Ee][Yy]|[Ii][Aa][Ll][Ss]?|[Aa][Uu][Tt][Hh]|[Aa][Tt][Ii][Oo][Nn]|[Bb][Aa][Ss][Ee]|[Vv][Aa][Ll][Uu][Ee]|[Bb]64|[Rr][Aa][Ww]|[Ee][Nn][Cc])(?:\\?["'])?[ \t]*[:=])/g;
+// Values are read up to 4 KB: longer is no password, and an unbounded read per separator
+// would make a long line of `token:` quadratic.
 const VALUE_AT =
-  /(>?)([ \t]*)(?!=)("[^"\n]*"|'[^'\n]*'|\\"[^"\n]*?\\"|[^\s"'\x60,;&|<>(){}\[\]\\]+)/y;
+  /(>?)([ \t]*)(?!=)("[^"\n]{0,4096}"|'[^'\n]{0,4096}'|\\"[^"\n]{0,4096}?\\"|[^\s"'\x60,;&|<>(){}\[\]\\]{1,4096})/y;
 
 /** [A-Za-z0-9_.-] */
 function isKeyChar(code: number): boolean {

@@ -274,6 +274,28 @@ Deno.test("redact - HOOKWATCH_REDACT=off stores events as they came", () => {
   assert.notEqual(createRedactor({ enabled: true })([e])[0], e);
 });
 
+Deno.test("redact - long pathological strings take linear time, not quadratic", () => {
+  const inputs = [
+    "token:".repeat(100_000),
+    'password:"'.repeat(60_000),
+    "sk-".repeat(200_000),
+    "a.eyJ".repeat(100_000),
+    "Authorization: ".repeat(40_000),
+    "Bearer ".repeat(80_000),
+    "x://a:".repeat(100_000),
+    "-----BEGIN PRIVATE KEY-----".repeat(20_000),
+    "ghp_".repeat(150_000),
+    "AKIA".repeat(150_000),
+  ];
+  for (const input of inputs) {
+    const start = performance.now();
+    const out = redactEvent(event({ payload: { stdout: input } }));
+    const ms = performance.now() - start;
+    assert.equal(typeof out.payload.stdout, "string");
+    assert.ok(ms < 3000, `${input.slice(0, 20)}…: ${ms.toFixed(0)} ms`);
+  }
+});
+
 // --- fuzz ---
 
 /** Same structure: every non-string leaf identical, every string still a string, keys in order. */
