@@ -9,6 +9,7 @@ import {
 } from "../common/events.ts";
 import type { RecentQuery } from "../lib/store/store.ts";
 import { badParam, limitBody, parseJson, readText } from "./body.ts";
+import { decisionOutput } from "../lib/sessions/decisions.ts";
 
 /** Largest `limit` on `/events/recent`. */
 export const RECENT_LIMIT_MAX = 1000;
@@ -80,7 +81,20 @@ function parseRecentQuery(q: Record<string, string>): RecentQuery {
   return query;
 }
 
-/** Ingest and query routes: `/events…` and `/hooks/:source_app`. */
+/** The wait of a held permission request: `?wait=` seconds, at most `maxMs`. */
+function decisionWait(raw: string | undefined, maxMs: number): number {
+  if (raw === undefined) return maxMs;
+  const seconds = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(seconds) || seconds <= 0) {
+    badParam("wait", "must be a positive number of seconds");
+  }
+  return Math.min(seconds * 1000, maxMs);
+}
+
+/**
+ * Ingest and query routes: `/events…`, `/hooks/:source_app` and `/hooks/:source_app/decide`
+ * (a `PermissionRequest` held for a person's decision, `?wait=` seconds).
+ */
 export function eventRoutes(hw: Deps): Hono {
   const app = new Hono();
   const { maxBodyBytes, maxBatchBytes, maxBatchEvents } = hw.config;
@@ -115,6 +129,28 @@ export function eventRoutes(hw: Deps): Hono {
       eventFromHookInput(c.req.param("source_app"), input, Date.now()),
     ]);
     return c.body(null, 204);
+  });
+
+  // Answers 2xx always once stored: an empty body leaves Claude Code to its own dialog.
+  app.post("/hooks/:source_app/decide", limitBody(maxBodyBytes), async (c) => {
+    const waitMs = decisionWait(c.req.query("wait"), hw.config.decisionWaitMs);
+    const event = eventFromHookInput(
+      c.req.param("source_app"),
+      parseJson(await readText(c)),
+      Date.now(),
+    );
+    const [{ event: stored }] = await hw.ingest([event]);
+    if (
+      !hw.config.decisions || stored.hook_event_type !== "PermissionRequest"
+    ) {
+      return c.body(null, 204);
+    }
+    const decision = await hw.decisions.hold(
+      stored.id,
+      waitMs,
+      c.req.raw.signal,
+    );
+    return decision ? c.json(decisionOutput(decision)) : c.body(null, 204);
   });
 
   app.get("/events/recent", async (c) => {
