@@ -110,11 +110,22 @@ async function session(
       null
     );
     const debug = await Deno.readTextFile(`${root}/debug.txt`);
-    return { out, written, debug, wallMs: run.wallMs };
+    return { out, written, debug, wallMs: run.wallMs, heldMs: heldMs(debug) };
   } finally {
     await api.close();
     await Deno.remove(root, { recursive: true }).catch(() => {});
   }
+}
+
+/** From the debug file: the decide hook's POST to its response, milliseconds. */
+function heldMs(debug: string): number {
+  const at = (line: string | undefined) => Date.parse(line?.slice(0, 24) ?? "");
+  const lines = debug.split("\n");
+  const sent = lines.findIndex((l) => /HTTP hook POST to .*\/decide/.test(l));
+  const answered = lines.slice(sent).find((l) =>
+    /HTTP hook response status/.test(l)
+  );
+  return at(answered) - at(lines[sent]);
 }
 
 const post = (server: TestServer, id: number, body: unknown) =>
@@ -161,10 +172,11 @@ Deno.test({
       assert.match(timedOut.debug, /HTTP hook response status 204/);
       assert.ok(performance.now() - start >= WAIT_S * 1000);
 
+      assert.ok(timedOut.heldMs >= WAIT_S * 1000, `${timedOut.heldMs} ms`);
       console.log(
-        `decisions cli: wall allowed ${Math.round(allowed.wallMs)} ms, denied ${
-          Math.round(denied.wallMs)
-        } ms, wait ran out (${WAIT_S} s) ${Math.round(timedOut.wallMs)} ms`,
+        `decisions cli: hook held allowed ${allowed.heldMs} ms, denied ${denied.heldMs} ms, wait ran out (${WAIT_S} s) ${timedOut.heldMs} ms; CLI wall ${
+          Math.round(allowed.wallMs)
+        } / ${Math.round(denied.wallMs)} / ${Math.round(timedOut.wallMs)} ms`,
       );
       const decisions = await fetch(
         `${server.url}/events/recent?hook_event_type=PermissionDecision`,
