@@ -191,6 +191,33 @@ Deno.test("decisions - the wait running out or a dismissal answers an empty 204;
       (await decide(server, third.id, { behavior: "allow" })).status,
       409,
     );
+    // Claude Code going away (killed, its own timeout) ends the wait too.
+    const gone = new AbortController();
+    const toolUseId = "toolu_gone";
+    await postJson(`${server.url}/hooks/shop-api`, {
+      ...fixture("PreToolUse"),
+      tool_use_id: toolUseId,
+    });
+    const aborted = fetch(`${server.url}/hooks/shop-api/decide`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(fixture("PermissionRequest")),
+      signal: gone.signal,
+    }).catch(() => null);
+    const fourth = await awaiting(server, toolUseId);
+    gone.abort();
+    await aborted;
+    let refused = 0;
+    for (let i = 0; i < 100 && refused !== 409; i++) {
+      const item = await fetch(`${server.url}/inbox/${fourth.id}`).then((r) =>
+        r.json()
+      );
+      if (!item.awaiting_decision) {
+        refused = (await decide(server, fourth.id, { behavior: "allow" }))
+          .status;
+      } else await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.equal(refused, 409, "a decision after the client left is refused");
     assert.deepEqual(await decisionEvents(server), []);
   } finally {
     await server.stop();
