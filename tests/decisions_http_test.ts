@@ -45,7 +45,7 @@ async function awaiting(
   server: TestServer,
   toolUseId: string,
 ): Promise<{ id: number; since: number }> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     const res = await fetch(`${server.url}/inbox?kind=permission`);
     const { items } = await res.json();
@@ -393,7 +393,8 @@ Deno.test({
       );
       assert.equal((await decisionEvents(a)).length, 1);
       // The wait ending on A refuses a decision on B.
-      const timed = await request(a, "?wait=1");
+      // Long enough for the fold to raise the item under load: finding it spends of the wait.
+      const timed = await request(a, "?wait=3");
       const other = await awaiting(b, timed.toolUseId);
       assert.equal((await timed.held).status, 204);
       assert.equal(

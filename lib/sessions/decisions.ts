@@ -90,7 +90,9 @@ export class Decisions {
     signal?: AbortSignal,
   ): Promise<PermissionDecision | null> {
     if (this.#closed) return null;
-    const items = await this.#agents.itemsOfEvent(eventId);
+    // Finding the item (the fold, maybe on another replica) spends of the same wait.
+    const started = Date.now();
+    const items = await this.#agents.itemsOfEvent(eventId, waitMs);
     const item = items.find((i) => i.kind === "permission");
     if (!item || this.#closed) return null;
     const held = await this.#agents.decide(item.id, { to: "hold" });
@@ -99,7 +101,10 @@ export class Decisions {
     let onAbort = () => {};
     const seen = await new Promise<InboxItem | null>((resolve) => {
       this.#wake.set(item.id, resolve);
-      timer = setTimeout(() => resolve(null), waitMs);
+      timer = setTimeout(
+        () => resolve(null),
+        Math.max(0, waitMs - (Date.now() - started)),
+      );
       onAbort = () => resolve(null);
       signal?.addEventListener("abort", onAbort);
       // A change between the hold and the listener: read once.
