@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ConfigError, loadConfig } from "./lib/base/config.ts";
+import { ConfigError, isLoopback, loadConfig } from "./lib/base/config.ts";
 import { openStore } from "./lib/store/open_store.ts";
 import { createHookwatch } from "./lib/hookwatch.ts";
 import { createApp } from "./app.ts";
@@ -30,6 +30,12 @@ async function main(): Promise<void> {
         urlPassword(config.databaseUrl),
       ],
     });
+    if (config.token === null && !isLoopback(config.host)) {
+      log.warn(
+        `listening on ${config.host} beyond loopback without HOOKWATCH_TOKEN: anyone who can reach the port can read every event`,
+        { host: config.host },
+      );
+    }
     // Bound before the store opens so its first queries are measured.
     metrics = setupMetrics(config, {
       streamStats: () => hw.broadcaster.stats(),

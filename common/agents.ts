@@ -135,4 +135,18 @@ export interface InboxItem {
   snoozed_until: number | null;
   /** Last change (ms, server clock). */
   updated_at: number;
+  /** A `permission` item whose `PermissionRequest` is held open for a person to decide. */
+  awaiting_decision: boolean;
+  /** What a person decided on a held `PermissionRequest`, or null. */
+  decision: PermissionDecision | null;
+}
+
+/** A person's answer to a held `PermissionRequest`. */
+export interface PermissionDecision {
+  behavior: "allow" | "deny";
+  message: string | null;
+  /** Who decided: `token` (signed in with the token) or `local` (no token configured). */
+  by: string;
+  /** When (ms, server clock). */
+  at: number;
 }

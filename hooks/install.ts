@@ -17,11 +17,14 @@
  * the shells have started; it never cancels a synchronous hook. The command ignores SIGTERM
  * from its first word on, so a cancelled async hook still finishes its write. SessionStart
  * (which has no `http` hooks) is covered like the rest.
+ With `--decisions`, `PermissionRequest` gets an `http` hook on `/hooks/<app>/decide`
+ * instead, so a person can answer it from the dashboard.
  *
  * @module
  */
 import { createTwoFilesPatch } from "diff";
 import { isDeepStrictEqual, parseArgs } from "node:util";
+import { basename, resolve } from "node:path";
 import { CORE_HOOK_TYPES } from "../lib/classify.ts";
 
 /** Ends the command of every hook hookwatch installs; how uninstall finds them. */
@@ -52,11 +55,40 @@ function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** Recognises the http `PermissionRequest` hook hookwatch installs (`--decisions`) by its URL. */
+const DECIDE_URL = /\/hooks\/[^/?#]+\/decide(\?[^#]*)?$/;
+
+/** Longest a held permission request waits by default, seconds (the server's default too). */
+export const DECISION_WAIT_S = 50;
+
 /** Whether a hook handler from a settings file is one hookwatch installed. */
 export function isOurs(handler: unknown): boolean {
-  return isObject(handler) && handler.type === "command" &&
+  if (!isObject(handler)) return false;
+  if (handler.type === "http") {
+    return typeof handler.url === "string" && DECIDE_URL.test(handler.url);
+  }
+  return handler.type === "command" &&
     typeof handler.command === "string" &&
     handler.command.trimEnd().endsWith(MARKER);
+}
+
+/**
+ * The http `PermissionRequest` handler: hookwatch holds it up to `waitS` seconds for a person's
+ * decision; Claude Code's own bound (`timeout`) is 10 s above, so the wait always ends first.
+ */
+export function decideHandler(
+  serverUrl: string,
+  sourceApp: string,
+  waitS: number = DECISION_WAIT_S,
+): Json {
+  const base = serverUrl.replace(/\/+$/, "");
+  return {
+    type: "http",
+    url: `${base}/hooks/${encodeURIComponent(sourceApp)}/decide?wait=${waitS}`,
+    headers: { Authorization: "Bearer $HOOKWATCH_TOKEN" },
+    allowedEnvVars: ["HOOKWATCH_TOKEN"],
+    timeout: waitS + 10,
+  };
 }
 
 /** The hook handler entry hookwatch writes for `command` on `event`. */
@@ -180,12 +212,13 @@ export function planInstall(
   command: string,
   events: readonly string[] = CORE_HOOK_TYPES,
   path = "settings",
+  handlers: Record<string, Json> = {},
 ): string {
   const settings = parseSettings(text, path);
   const before = structuredClone(settings);
   const hooks = (settings.hooks ?? {}) as Record<string, unknown[]>;
-  for (const event of events) {
-    const handler = hookHandler(command, event);
+  for (const event of new Set([...events, ...Object.keys(handlers)])) {
+    const handler = handlers[event] ?? hookHandler(command, event);
     const groups = hooks[event] ?? [];
     const ours = ourHandlers(groups);
     if (ours.length === 1 && isDeepStrictEqual(ours[0], handler)) continue;
@@ -260,10 +293,16 @@ export interface Change {
 export async function install(
   path: string,
   command: string,
-  { dryRun = false } = {},
+  { dryRun = false, decide }: { dryRun?: boolean; decide?: Json } = {},
 ): Promise<Change> {
   const before = await readOrNull(path);
-  const after = planInstall(before, command, CORE_HOOK_TYPES, path);
+  const after = planInstall(
+    before,
+    command,
+    CORE_HOOK_TYPES,
+    path,
+    decide ? { PermissionRequest: decide } : {},
+  );
   const change = { path, before, after, changed: after !== before };
   if (dryRun || !change.changed) return change;
   const dir = path.slice(0, path.lastIndexOf("/"));
@@ -329,6 +368,9 @@ const USAGE = `usage: hookwatch-hook install|uninstall [options]
   --server-url URL    hookwatch's address (default: HOOKWATCH_URL, else http://127.0.0.1:4000)
   --add-chat          attach the transcript to each event
   --command CMD       run CMD as the hook instead of this sender
+  --decisions         also an http PermissionRequest hook: a person allows or denies from the
+                      dashboard (hookwatch needs HOOKWATCH_DECISIONS=on)
+  --decision-wait S   seconds hookwatch holds a permission request (default 50)
 `;
 
 /** The compiled binary carries `hook.sh`; its hooks run a copy written beside the binary. */
@@ -357,6 +399,8 @@ export async function main(args: string[]): Promise<number> {
         "server-url": { type: "string" },
         "add-chat": { type: "boolean" },
         command: { type: "string" },
+        decisions: { type: "boolean" },
+        "decision-wait": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -377,6 +421,21 @@ export async function main(args: string[]): Promise<number> {
       Deno.cwd(),
     );
     const dryRun = values["dry-run"] ?? false;
+    const waitS = Number(values["decision-wait"] ?? DECISION_WAIT_S);
+    if (!Number.isInteger(waitS) || waitS < 1 || waitS > 3600) {
+      throw new InstallError("--decision-wait must be 1 to 3600 seconds");
+    }
+    const decide = values.decisions
+      ? decideHandler(
+        values["server-url"] ?? Deno.env.get("HOOKWATCH_URL") ??
+          "http://127.0.0.1:4000",
+        values["source-app"] ??
+          (values.global ? "claude-code" : basename(
+            values.project ? resolve(values.project) : Deno.cwd(),
+          )),
+        waitS,
+      )
+      : undefined;
     const change = action === "install"
       ? await install(
         path,
@@ -388,7 +447,7 @@ export async function main(args: string[]): Promise<number> {
           serverUrl: values["server-url"],
           addChat: values["add-chat"],
         }),
-        { dryRun },
+        { dryRun, decide },
       )
       : await uninstall(path, { dryRun });
     if (!change.changed) {

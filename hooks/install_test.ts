@@ -216,3 +216,66 @@ Deno.test("install - command line: --dry-run prints the diff and writes nothing,
     assert.equal(await Deno.readTextFile(path), '{ "hooks": { "Stop": [ }');
   });
 });
+
+Deno.test("install - --decisions: an http PermissionRequest hook on /decide with a timeout above the wait; uninstall is byte-identical", async () => {
+  await withProject(async (path, dir) => {
+    await Deno.mkdir(`${dir}/.claude`);
+    await Deno.writeTextFile(path, USER_SETTINGS);
+    const done = await cli([
+      "install",
+      "--project",
+      dir,
+      "--decisions",
+      "--decision-wait",
+      "30",
+      "--server-url",
+      "http://127.0.0.1:4100/",
+      "--source-app",
+      "shop api",
+    ]);
+    assert.equal(done.code, 0, done.stderr);
+    const settings = JSON.parse(await Deno.readTextFile(path));
+    assert.deepEqual(ours(settings, "PermissionRequest"), [{
+      type: "http",
+      url: "http://127.0.0.1:4100/hooks/shop%20api/decide?wait=30",
+      headers: { Authorization: "Bearer $HOOKWATCH_TOKEN" },
+      allowedEnvVars: ["HOOKWATCH_TOKEN"],
+      timeout: 40,
+    }]);
+    for (const event of CORE_HOOK_TYPES) {
+      if (event === "PermissionRequest") continue;
+      const [handler] = ours(settings, event);
+      assert.equal(handler.type, "command", event);
+    }
+    const text = await Deno.readTextFile(path);
+    assert.equal(
+      (await cli([
+        "install",
+        "--project",
+        dir,
+        "--decisions",
+        "--decision-wait",
+        "30",
+        "--server-url",
+        "http://127.0.0.1:4100/",
+        "--source-app",
+        "shop api",
+      ])).code,
+      0,
+    );
+    assert.equal(await Deno.readTextFile(path), text, "re-install: no change");
+    const bad = await cli([
+      "install",
+      "--project",
+      dir,
+      "--decisions",
+      "--decision-wait",
+      "0",
+    ]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--decision-wait must be 1 to 3600 seconds/);
+    const removed = await cli(["uninstall", "--project", dir]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal(await Deno.readTextFile(path), USER_SETTINGS);
+  });
+});

@@ -5,6 +5,7 @@ import {
   activeItems,
   actOn,
   arrivals,
+  decideOn,
   inboxItems,
   mergeInbox,
   refreshInbox,
@@ -30,13 +31,16 @@ const KIND_LABEL: Record<string, string> = {
 /**
  * "Needs you": the attention inbox. Acknowledge (a) and snooze 15 min (s) with the buttons or
  * the keyboard (↑/↓ or j/k to move, t for the timeline), counts in the page title, opt-in
- * browser notifications for items new since the page opened.
+ * browser notifications for items new since the page opened. A permission request held for a
+ * decision has Allow (y) and Deny (n, with the message typed beside it) and shows how long the
+ * agent has waited.
  */
 export default function Inbox(props: { initial: InboxItem[] }) {
   const [now, setNow] = useState(() => Date.now());
   const [notify, setNotify] = useState(false);
   const [cursor, setCursor] = useState(0);
   const [error, setError] = useState<string | null>(null);
+  const [messages, setMessages] = useState<Record<number, string>>({});
   const list = useRef<HTMLUListElement>(null);
   const seeded = useRef(false);
   // Module state is the browser's: on the server every page renders from its props.
@@ -57,8 +61,8 @@ export default function Inbox(props: { initial: InboxItem[] }) {
         Notification.permission === "granted" &&
         localStorage.getItem(OPT_IN) === "1",
     );
-    // Snoozes come due without a frame.
-    const timer = setInterval(() => setNow(Date.now()), 5000);
+    // Snoozes come due and waits grow without a frame.
+    const timer = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(timer);
   }, []);
 
@@ -102,6 +106,10 @@ export default function Inbox(props: { initial: InboxItem[] }) {
     setError(await actOn(item.id, action));
   };
 
+  const decide = async (item: InboxItem, behavior: "allow" | "deny") => {
+    setError(await decideOn(item.id, behavior, messages[item.id] ?? ""));
+  };
+
   const focusRow = (i: number) => {
     const rows = list.current?.querySelectorAll<HTMLElement>("li");
     if (!rows || rows.length === 0) return;
@@ -112,6 +120,8 @@ export default function Inbox(props: { initial: InboxItem[] }) {
 
   const onKey = (e: KeyboardEvent) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
+    // Typing a deny message is not a shortcut.
+    if ((e.target as HTMLElement).tagName === "INPUT") return;
     const item = items[cursor];
     switch (e.key) {
       case "ArrowDown":
@@ -124,6 +134,12 @@ export default function Inbox(props: { initial: InboxItem[] }) {
         break;
       case "a":
         if (item) void act(item, "ack");
+        break;
+      case "y":
+        if (item?.awaiting_decision) void decide(item, "allow");
+        break;
+      case "n":
+        if (item?.awaiting_decision) void decide(item, "deny");
         break;
       case "s":
         if (item) void act(item, "snooze");
@@ -176,6 +192,43 @@ export default function Inbox(props: { initial: InboxItem[] }) {
                 </span>
                 <time>{clock(item.since)}</time>
                 <span class="text">{item.reason}</span>
+                {item.awaiting_decision
+                  ? (
+                    <span class="decide">
+                      <span class="waited">
+                        waiting{" "}
+                        {Math.max(0, Math.round((now - item.since) / 1000))} s
+                      </span>
+                      <button
+                        type="button"
+                        class="allow"
+                        onClick={() => decide(item, "allow")}
+                      >
+                        Allow
+                      </button>
+                      <input
+                        type="text"
+                        class="deny-message"
+                        aria-label="Deny message"
+                        placeholder="why (optional)"
+                        maxLength={2000}
+                        value={messages[item.id] ?? ""}
+                        onInput={(e) =>
+                          setMessages({
+                            ...messages,
+                            [item.id]: (e.target as HTMLInputElement).value,
+                          })}
+                      />
+                      <button
+                        type="button"
+                        class="deny"
+                        onClick={() => decide(item, "deny")}
+                      >
+                        Deny
+                      </button>
+                    </span>
+                  )
+                  : null}
                 <span class="actions">
                   <button
                     type="button"

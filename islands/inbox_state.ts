@@ -60,6 +60,34 @@ export async function refreshInbox(): Promise<void> {
 }
 
 /** Acknowledges or snoozes (15 minutes) an item; the answer is merged in. */
+/**
+ * Allows or denies a held permission request: the item leaves the inbox here and, through its
+ * stream frame, in every other dashboard. Returns the error to show, or null.
+ */
+export async function decideOn(
+  id: number,
+  behavior: "allow" | "deny",
+  message: string,
+): Promise<string | null> {
+  const res = await fetch(`/inbox/${id}/decision`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(
+      message.trim() === "" ? { behavior } : { behavior, message },
+    ),
+  });
+  const body = await res.json().catch(() => ({}));
+  if (res.ok) {
+    mergeInbox([body as InboxItem]);
+    return null;
+  }
+  if (res.status === 409) {
+    const item = inboxItems.value.get(id);
+    if (item) mergeInbox([{ ...item, awaiting_decision: false }]);
+  }
+  return String((body as { error?: string }).error ?? res.status);
+}
+
 export async function actOn(
   id: number,
   action: "ack" | "snooze",

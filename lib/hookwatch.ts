@@ -30,6 +30,7 @@ import { createRedactor } from "./ingest/redact.ts";
 import { log } from "./base/log.ts";
 import { archivingStore } from "./store/archive.ts";
 import { Agents, encodeInboxFrame } from "./sessions/agents.ts";
+import { Decisions } from "./sessions/decisions.ts";
 
 /** How long a failed write keeps health unhealthy when no write succeeds meanwhile. */
 export const WRITE_FAILURE_HOLD_MS = 30_000;
@@ -47,6 +48,8 @@ export interface Hookwatch {
   readonly sessions: SessionTracker;
   /** Tool calls, session activity and the attention inbox, in the store. */
   readonly agents: Agents;
+  /** Permission requests held open for a person (`HOOKWATCH_DECISIONS=on`). */
+  readonly decisions: Decisions;
   readonly sweeper: RetentionSweeper;
   /** Classifies, stores (resolving after commit) and broadcasts events, all or nothing. */
   ingest(events: NewEvent[]): Promise<InsertResult[]>;
@@ -141,7 +144,7 @@ export function createHookwatch(
     return writeFailure?.error ?? null;
   };
 
-  return {
+  const hookwatch: Hookwatch = {
     config,
     store,
     classify,
@@ -150,6 +153,9 @@ export function createHookwatch(
     broadcaster,
     sessions,
     agents,
+    get decisions() {
+      return decisions;
+    },
     sweeper,
     get closing() {
       return closing;
@@ -203,6 +209,7 @@ export function createHookwatch(
     },
     async close() {
       closing = true;
+      await decisions.close();
       await committer.close();
       broadcaster.closeAll(SHUTDOWN_FRAME);
       await sweeper.stop();
@@ -211,4 +218,6 @@ export function createHookwatch(
       await store.close();
     },
   };
+  const decisions = new Decisions(agents, (events) => hookwatch.ingest(events));
+  return hookwatch;
 }

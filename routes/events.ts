@@ -1,9 +1,10 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Deps } from "../lib/hookwatch.ts";
-import { validateHookEventType } from "../common/events.ts";
+import { eventFromHookInput, validateHookEventType } from "../common/events.ts";
 import type { RecentQuery } from "../lib/store/store.ts";
-import { badParam } from "./body.ts";
+import { badParam, limitBody, parseJson, readText } from "./body.ts";
+import { decisionOutput } from "../lib/sessions/decisions.ts";
 
 /** Largest `limit` on `/events/recent`. */
 export const RECENT_LIMIT_MAX = 1000;
@@ -46,9 +47,46 @@ function parseRecentQuery(q: Record<string, string>): RecentQuery {
   return query;
 }
 
-/** Query routes: `GET /events…` (ingest is `routes/ingest.ts`). */
+/** The wait of a held permission request: `?wait=` seconds, at most `maxMs`. */
+function decisionWait(raw: string | undefined, maxMs: number): number {
+  if (raw === undefined) return maxMs;
+  const seconds = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(seconds) || seconds <= 0) {
+    badParam("wait", "must be a positive number of seconds");
+  }
+  return Math.min(seconds * 1000, maxMs);
+}
+
+/**
+ * Query routes (`GET /events…`; ingest is `routes/ingest.ts`) and `/hooks/:source_app/decide`
+ * (a `PermissionRequest` held for a person's decision, `?wait=` seconds), which stays behind
+ * the middleware chain: it is not a hot path.
+ */
 export function eventRoutes(hw: Deps): Hono {
   const app = new Hono();
+  const { maxBodyBytes } = hw.config;
+
+  // Answers 2xx always once stored: an empty body leaves Claude Code to its own dialog.
+  app.post("/hooks/:source_app/decide", limitBody(maxBodyBytes), async (c) => {
+    const waitMs = decisionWait(c.req.query("wait"), hw.config.decisionWaitMs);
+    const event = eventFromHookInput(
+      c.req.param("source_app"),
+      parseJson(await readText(c)),
+      Date.now(),
+    );
+    const [{ event: stored }] = await hw.ingest([event]);
+    if (
+      !hw.config.decisions || stored.hook_event_type !== "PermissionRequest"
+    ) {
+      return c.body(null, 204);
+    }
+    const decision = await hw.decisions.hold(
+      stored.id,
+      waitMs,
+      c.req.raw.signal,
+    );
+    return decision ? c.json(decisionOutput(decision)) : c.body(null, 204);
+  });
 
   app.get("/events/recent", async (c) => {
     return c.json(await hw.store.recent(parseRecentQuery(c.req.query())));

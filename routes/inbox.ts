@@ -123,6 +123,29 @@ function snoozeUntil(body: unknown, now: number): number {
   return until;
 }
 
+/** A decision body: `{"behavior": "allow" | "deny", "message"?: string}`. */
+function decisionBody(
+  body: unknown,
+): { behavior: "allow" | "deny"; message: string | null } {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    badParam("body", 'must be {"behavior": "allow" | "deny", "message"?: …}');
+  }
+  const b = body as Record<string, unknown>;
+  if (b.behavior !== "allow" && b.behavior !== "deny") {
+    badParam("behavior", 'must be "allow" or "deny"');
+  }
+  if (
+    b.message !== undefined && b.message !== null &&
+    (typeof b.message !== "string" || b.message.length > 2000)
+  ) {
+    badParam("message", "must be a string of at most 2000 characters");
+  }
+  const message = typeof b.message === "string" && b.message.trim() !== ""
+    ? b.message
+    : null;
+  return { behavior: b.behavior, message };
+}
+
 function answer(result: InboxItem | ActionRefusal, id: number): InboxItem {
   if (result === "not_found") {
     throw new HTTPException(404, { message: `no inbox item ${id}` });
@@ -176,6 +199,34 @@ export function inboxRoutes(hw: Deps): Hono {
     }
     const until = snoozeUntil(parseJson(await readText(c)), Date.now());
     return c.json(answer(await hw.agents.snooze(id, until), id));
+  });
+
+  app.post("/inbox/:id/decision", limitBody(8192), async (c) => {
+    const id = itemId(c.req.param("id"));
+    if (!hw.config.decisions) {
+      throw new HTTPException(404, {
+        message: "decisions are off (set HOOKWATCH_DECISIONS=on)",
+      });
+    }
+    const type = c.req.header("content-type") ?? "";
+    if (!type.startsWith("application/json")) {
+      throw new HTTPException(415, {
+        message: "body must be application/json",
+      });
+    }
+    const { behavior, message } = decisionBody(parseJson(await readText(c)));
+    const by = hw.config.token === null ? "local" : "token";
+    const result = await hw.decisions.decide(id, behavior, message, by);
+    if (result === "not_found") {
+      throw new HTTPException(404, { message: `no inbox item ${id}` });
+    }
+    if (result === "not_waiting") {
+      throw new HTTPException(409, {
+        message:
+          `inbox item ${id} is not waiting for a decision: decided already, its wait ended, or no request holds it`,
+      });
+    }
+    return c.json(result);
   });
 
   return app;

@@ -68,6 +68,10 @@ export interface Config {
   redact: boolean;
   /** Extra secret patterns (`HOOKWATCH_REDACT_PATTERNS`). */
   redactPatterns: RedactPattern[];
+  /** `HOOKWATCH_DECISIONS=on`: `/hooks/:app/decide` holds permission requests for a person. */
+  decisions: boolean;
+  /** `HOOKWATCH_DECISION_WAIT`: longest a held permission request waits (default 50s). */
+  decisionWaitMs: number;
 }
 
 /** A configuration value that cannot be used; `variable` names it. */
@@ -150,6 +154,12 @@ function list(raw: string | undefined): string[] {
   );
 }
 
+/** True when `host` is reachable from this machine only (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
 /**
  * Reads and validates the configuration.
  *
@@ -193,6 +203,30 @@ export function loadConfig(
   const token = env.HOOKWATCH_TOKEN || null;
   if (token !== null && token.length < 8) {
     throw new ConfigError("HOOKWATCH_TOKEN", "must be at least 8 characters");
+  }
+  const decisionsFlag = (env.HOOKWATCH_DECISIONS ?? "off").toLowerCase();
+  if (!["on", "off", "true", "false", "1", "0"].includes(decisionsFlag)) {
+    throw new ConfigError(
+      "HOOKWATCH_DECISIONS",
+      `"${env.HOOKWATCH_DECISIONS}" is not on or off`,
+    );
+  }
+  const decisions = ["on", "true", "1"].includes(decisionsFlag);
+  if (decisions && token === null && !isLoopback(host)) {
+    throw new ConfigError(
+      "HOOKWATCH_DECISIONS",
+      `is on while HOST ${host} is beyond loopback and no HOOKWATCH_TOKEN is set: anyone reaching the port could allow an agent's tool calls`,
+    );
+  }
+  const decisionWaitMs = parseDuration(
+    env.HOOKWATCH_DECISION_WAIT ?? "50s",
+    "HOOKWATCH_DECISION_WAIT",
+  );
+  if (decisionWaitMs < 1000 || decisionWaitMs > 3_600_000) {
+    throw new ConfigError(
+      "HOOKWATCH_DECISION_WAIT",
+      "must be between 1s and 1h",
+    );
   }
   const metricsFlag = (env.HOOKWATCH_METRICS ?? "on").toLowerCase();
   if (!["on", "off", "true", "false", "1", "0"].includes(metricsFlag)) {
@@ -277,5 +311,7 @@ export function loadConfig(
     agents: loadAgentConfig(env),
     redact,
     redactPatterns,
+    decisions,
+    decisionWaitMs,
   };
 }

@@ -102,6 +102,17 @@ const TABLES = (t: { int: string; real: string; id: string }) => `
   INSERT INTO agent_cursor (id, last_event_id, version)
     SELECT 1, COALESCE(MAX(id), 0), 0 FROM events;`;
 
+/**
+ * A permission item's decision: `decision` null (no request held), `waiting` (a
+ * `/hooks/:app/decide` request holds it), `allow` / `deny` (a person decided) or `expired`
+ * (the held request ended undecided).
+ */
+const DECISION_COLUMNS = (int: string) => `
+  ALTER TABLE inbox_items ADD COLUMN decision TEXT;
+  ALTER TABLE inbox_items ADD COLUMN decision_message TEXT;
+  ALTER TABLE inbox_items ADD COLUMN decided_by TEXT;
+  ALTER TABLE inbox_items ADD COLUMN decided_at ${int};`;
+
 /** SQLite schema of the agent tables; append, never edit. */
 export const AGENT_MIGRATIONS: readonly string[] = [
   TABLES({
@@ -109,6 +120,7 @@ export const AGENT_MIGRATIONS: readonly string[] = [
     real: "REAL",
     id: "INTEGER PRIMARY KEY AUTOINCREMENT",
   }),
+  DECISION_COLUMNS("INTEGER"),
 ];
 
 /** PostgreSQL schema of the agent tables; append, never edit. */
@@ -118,6 +130,7 @@ export const PG_AGENT_MIGRATIONS: readonly string[] = [
     real: "double precision",
     id: "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
   }),
+  DECISION_COLUMNS("bigint"),
 ];
 
 /** One query of a transaction. */
@@ -321,6 +334,24 @@ export function inboxItemOf(r: Row, now: number): InboxItem {
     status,
     snoozed_until: status === "snoozed" ? snoozedUntil : null,
     updated_at: Number(r.updated_at),
+    ...decisionOf(r),
+  };
+}
+
+function decisionOf(r: Row): Pick<InboxItem, "awaiting_decision" | "decision"> {
+  const d = r.decision;
+  return {
+    awaiting_decision: d === "waiting" && r.status !== "resolved",
+    decision: d === "allow" || d === "deny"
+      ? {
+        behavior: d,
+        message: r.decision_message === null
+          ? null
+          : String(r.decision_message),
+        by: String(r.decided_by),
+        at: Number(r.decided_at),
+      }
+      : null,
   };
 }
 
@@ -770,6 +801,68 @@ export function* actTx(
   if (!row) {
     const [existing] = yield q("SELECT id FROM inbox_items WHERE id = ?", id);
     return existing ? "resolved" : "not_found";
+  }
+  yield q("UPDATE agent_cursor SET version = ? WHERE id = 1", version);
+  yield* notify(kind, version);
+  return inboxItemOf(row, now);
+}
+
+/** Why a decision was refused: no such item, or it is not waiting for one (any more). */
+export type DecisionRefusal = "not_found" | "not_waiting";
+
+/**
+ * Moves a permission item's `decision` from one state to the next, at most once: `hold`
+ * (null → waiting, by the request that will answer), `allow` / `deny` (waiting → decided and
+ * resolved, by a person) or `expire` (waiting → expired, by the request giving up). Returns the
+ * item after it, or why not.
+ */
+export function* decideTx(
+  kind: AgentDb["kind"],
+  id: number,
+  change:
+    | { to: "hold" }
+    | { to: "expire" }
+    | { to: "allow" | "deny"; message: string | null; by: string },
+  now: number,
+): Tx<InboxItem | DecisionRefusal> {
+  const [cursor] = yield q(LOCK_CURSOR);
+  const version = Number(cursor.version) + 1;
+  let row: Row | undefined;
+  if (change.to === "hold") {
+    [row] = yield q(
+      `UPDATE inbox_items SET decision = 'waiting', updated_at = ?, version = ?
+       WHERE id = ? AND kind = 'permission' AND status <> 'resolved'
+         AND decision IS NULL RETURNING *`,
+      now,
+      version,
+      id,
+    );
+  } else if (change.to === "expire") {
+    [row] = yield q(
+      `UPDATE inbox_items SET decision = 'expired', updated_at = ?, version = ?
+       WHERE id = ? AND decision = 'waiting' RETURNING *`,
+      now,
+      version,
+      id,
+    );
+  } else {
+    [row] = yield q(
+      `UPDATE inbox_items SET decision = ?, decision_message = ?, decided_by = ?,
+         decided_at = ?, status = 'resolved', updated_at = ?, version = ?
+       WHERE id = ? AND kind = 'permission' AND status <> 'resolved'
+         AND decision = 'waiting' RETURNING *`,
+      change.to,
+      change.message,
+      change.by,
+      now,
+      now,
+      version,
+      id,
+    );
+  }
+  if (!row) {
+    const [existing] = yield q("SELECT id FROM inbox_items WHERE id = ?", id);
+    return existing ? "not_waiting" : "not_found";
   }
   yield q("UPDATE agent_cursor SET version = ? WHERE id = 1", version);
   yield* notify(kind, version);

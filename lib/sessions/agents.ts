@@ -29,6 +29,8 @@ import {
   AGENTS_CHANNEL,
   changesTx,
   cursorTx,
+  decideTx,
+  type DecisionRefusal,
   foldTx,
   type InboxQuery,
   inboxTx,
@@ -424,6 +426,21 @@ export class Agents {
   /** Snoozes an item until `until` (ms): it is back in the default inbox then. */
   snooze(id: number, until: number): Promise<InboxItem | ActionRefusal> {
     return this.#act(id, "snooze", until);
+  }
+
+  /**
+   * Moves a permission item's decision on, at most once across replicas: `hold` (the request
+   * that will answer), `allow` / `deny` (a person), `expire` (the held request gave up).
+   */
+  async decide(
+    id: number,
+    change: Parameters<typeof decideTx>[2],
+  ): Promise<InboxItem | DecisionRefusal> {
+    const result = await this.#db.write(() =>
+      decideTx(this.#db.kind, id, change, this.#now())
+    );
+    if (typeof result !== "string") await this.#pullNow();
+    return result;
   }
 
   async #act(
