@@ -67,20 +67,17 @@ inbox=$spool/inbox
 
 # One file per invocation: a few header lines, then the hook's JSON. noclobber refuses a name
 # that a reused pid left behind. A sender skips a file whose JSON is not complete yet.
-set -C
-file=$inbox/$$.hook
-{
+entry() {
   printf 'server_url=%s\nrepo=%s\nsource_app=%s\nadd_chat=%s\n' \
     "$url" "${repo:-root}" "$source_app" "$add_chat"
   cat
-} >"$file" 2>/dev/null || {
+}
+set -C
+file=$inbox/$$.hook
+entry >"$file" 2>/dev/null || {
   [ -e "$file" ] || exit 0
   file=$(mktemp "$inbox/XXXXXXXXXX") || exit 0
-  {
-    printf 'server_url=%s\nrepo=%s\nsource_app=%s\nadd_chat=%s\n' \
-      "$url" "${repo:-root}" "$source_app" "$add_chat"
-    cat
-  } >|"$file" || exit 0
+  entry >|"$file" || exit 0
 }
 set +C
 
