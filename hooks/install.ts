@@ -25,7 +25,7 @@
 import { createTwoFilesPatch } from "diff";
 import { isDeepStrictEqual, parseArgs } from "node:util";
 import { basename, resolve } from "node:path";
-import { CORE_HOOK_TYPES } from "../lib/classify.ts";
+import { CORE_HOOK_TYPES } from "../common/classify.ts";
 
 /** Ends the command of every hook hookwatch installs; how uninstall finds them. */
 export const MARKER = "# hookwatch";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { CORE_HOOK_TYPES } from "../lib/classify.ts";
+import { CORE_HOOK_TYPES } from "../common/classify.ts";
 import {
   BACKUP_SUFFIX,
   hookCommand,

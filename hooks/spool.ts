@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { createClassifier } from "../lib/classify.ts";
+import { createClassifier } from "../common/classify.ts";
 
 /** An ingest body as spooled: it always carries its client-generated `event_id`. */
 export interface SpooledEvent {

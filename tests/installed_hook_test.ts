@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { startServer, type TestServer } from "./helpers/server.ts";
 import { hookCommand } from "../hooks/install.ts";
-import { CORE_HOOK_TYPES } from "../lib/classify.ts";
+import { CORE_HOOK_TYPES } from "../common/classify.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/hooks/", import.meta.url));
 /** Generous: the hook runs sh and cat only, but CI machines are busy. */
