@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { SessionState } from "./sessions.ts";
+import type { AgentState } from "./agents.ts";
 
 /** What hookwatch knows about one hook event type. */
 export interface HookType {
@@ -15,25 +15,25 @@ export interface HookType {
   /** Priority unless `PRIORITY_EVENT_TYPES` says otherwise. */
   priority: boolean;
   /** The state it puts its session in; null when it says nothing about it. */
-  state: SessionState | null;
+  state: AgentState | null;
 }
 
 const t = (
   core: boolean,
   priority: boolean,
-  state: SessionState | null,
+  state: AgentState | null,
 ): HookType => Object.freeze({ core, priority, state });
 
 /** Every known hook event type; an unknown one is regular and leaves the state alone. */
 export const HOOK_TYPES: Readonly<Record<string, HookType>> = Object.freeze({
-  SessionStart: t(true, false, "stopped"),
-  SessionEnd: t(true, false, "stopped"),
+  SessionStart: t(true, false, "idle"),
+  SessionEnd: t(true, false, "ended"),
   UserPromptSubmit: t(true, true, "working"),
   PreToolUse: t(true, false, "working"),
   PostToolUse: t(true, false, "working"),
   PostToolUseFailure: t(true, true, "working"),
   PermissionRequest: t(true, true, "waiting"),
-  // Waiting, except `idle_prompt` notifications (see stateAfter).
+  // Waiting, except `idle_prompt` (idle) and `auth_success` notifications (see stateAfter).
   Notification: t(true, true, "waiting"),
   SubagentStart: t(true, false, "working"),
   SubagentStop: t(true, true, "working"),
@@ -75,18 +75,20 @@ export const DEFAULT_PRIORITY_TYPES: readonly string[] = namesWhere((t) =>
 );
 
 /**
- * The state a hook event puts its session in, or null when it says nothing about it
- * (`idle_prompt` notifications repeat while an agent idles and are ignored).
+ * The state a hook event puts its session in, or null when it says nothing about it: the one
+ * session state machine, folded into the store by `lib/sessions/agent_fold.ts`. An
+ * `idle_prompt` notification means idle (the agent waits for a new prompt, not for a decision);
+ * `auth_success` says nothing about the work.
  */
 export function stateAfter(
   hookEventType: string,
   payload: Record<string, unknown> | null | undefined,
-): SessionState | null {
+): AgentState | null {
   if (!Object.hasOwn(HOOK_TYPES, hookEventType)) return null;
-  if (
-    hookEventType === "Notification" &&
-    payload?.notification_type === "idle_prompt"
-  ) return null;
+  if (hookEventType === "Notification") {
+    if (payload?.notification_type === "idle_prompt") return "idle";
+    if (payload?.notification_type === "auth_success") return null;
+  }
   return HOOK_TYPES[hookEventType].state;
 }
 

@@ -16,10 +16,16 @@ Deno.test("hook types - states from hook types", () => {
   );
   assert.equal(
     stateAfter("Notification", { notification_type: "idle_prompt" }),
+    "idle",
+  );
+  assert.equal(
+    stateAfter("Notification", { notification_type: "auth_success" }),
     null,
   );
   assert.equal(stateAfter("PostToolUse", {}), "working");
-  assert.equal(stateAfter("SessionEnd", {}), "stopped");
+  assert.equal(stateAfter("SessionStart", {}), "idle");
+  assert.equal(stateAfter("Stop", {}), "stopped");
+  assert.equal(stateAfter("SessionEnd", {}), "ended");
   assert.equal(stateAfter("StopFailure", {}), "failed");
   assert.equal(stateAfter("FileChanged", {}), null);
   assert.equal(stateAfter("SomethingNew", {}), null);

@@ -5,8 +5,7 @@
  * @module
  */
 
-/** Where a session stands, from its latest hook events. */
-export type SessionState = "working" | "waiting" | "stopped" | "failed";
+import type { AgentState } from "./agents.ts";
 
 /** Tokens by kind, as served. */
 export interface Tokens {
@@ -16,14 +15,20 @@ export interface Tokens {
   cache_creation: number;
 }
 
-/** One session as `GET /sessions` serves it and the `session` stream frame carries it. */
+/**
+ * One session as `GET /sessions` serves it and the `session` stream frame carries it: the
+ * session aggregates (`lib/sessions/sessions.ts`) with the session's one state, the agent
+ * sessions' (`GET /sessions/:id/activity`).
+ */
 export interface SessionSummary {
   session_id: string;
   source_app: string | null;
   first_seen: number;
   last_seen: number;
   events: { priority: number; regular: number; otel: number };
-  state: SessionState | null;
+  /** Null only for a session the agent sessions have not folded yet. */
+  state: AgentState | null;
+  /** When it entered `state` (ms). */
   state_at: number | null;
   cost_usd: number;
   tokens: Tokens;
@@ -52,3 +57,9 @@ export interface SessionDetail extends SessionSummary {
   prompts: PromptSummary[];
   usage_by_model: { model: string; cost_usd: number; tokens: Tokens }[];
 }
+
+/** What the session aggregates hold of a summary: all but the state. */
+export type SessionAggregates = Omit<SessionSummary, "state" | "state_at">;
+
+/** What the session aggregates hold of a detail: all but the state. */
+export type SessionDetailAggregates = Omit<SessionDetail, "state" | "state_at">;

@@ -120,6 +120,8 @@ export function createHookwatch(
   feed.observe((events) => broadcaster.publish(events));
   const agents = new Agents(store, config.agents, { sweep: options.sweep });
   feed.observe((events) => agents.observe(events));
+  let agentsMigrated = false;
+  agents.migrated.then(() => agentsMigrated = true);
   agents.onChange((items) => {
     for (const item of items) {
       broadcaster.publishFrame(encodeInboxFrame(item), item.source_app);
@@ -168,7 +170,11 @@ export function createHookwatch(
       instruments.classificationDuration.record(
         (performance.now() - start) / 1000 / Math.max(1, events.length),
       );
-      return committer.submit(classified).then((results) => {
+      // Until the agent tables exist, a commit would count as history and never be folded.
+      const submitted = agentsMigrated
+        ? committer.submit(classified)
+        : agents.migrated.then(() => committer.submit(classified));
+      return submitted.then((results) => {
         if (writeFailure !== null) {
           log.info("storage writes recovered", { store: store.kind });
         }

@@ -5,6 +5,7 @@ import { signal } from "@preact/signals";
 import { renderToString } from "preact-render-to-string";
 import { fileURLToPath } from "node:url";
 import type { Deps } from "../lib/hookwatch.ts";
+import { listSessions } from "../lib/sessions/session_views.ts";
 import { DashboardState } from "../common/dashboard_state.ts";
 import { renderWithIslands } from "../common/islands.ts";
 import { filtersFromParams, type View } from "../common/rows.ts";
@@ -168,6 +169,12 @@ export function dashboardRoutes(hw: Deps): Hono {
       filters,
     };
 
+    const sessions = await listSessions(hw, {
+      limit: 200,
+      sort: "cost_usd",
+      order: "desc",
+      since: Date.now() - hw.config.retentionPriorityMs,
+    });
     const { html, islands: count } = renderWithIslands(
       () => (
         <DashboardPage
@@ -198,12 +205,7 @@ export function dashboardRoutes(hw: Deps): Hono {
           selected={signal(eventId)}
           event={event as StoredEvent | null}
           sessions={{
-            list: hw.sessions.list({
-              limit: 200,
-              sort: "cost_usd",
-              order: "desc",
-              since: Date.now() - hw.config.retentionPriorityMs,
-            }),
+            list: sessions,
             windowMs: hw.config.retentionPriorityMs,
           }}
         />

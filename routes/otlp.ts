@@ -101,10 +101,10 @@ export function otlpRoutes(hw: Deps, options: OtlpOptions = {}): Hono {
     }));
 
   app.post("/v1/metrics", (c) =>
-    receive(c.req.raw, (body, encoding) => {
+    receive(c.req.raw, async (body, encoding) => {
       const { points, skipped } = decodeMetrics(body, encoding);
-      const partial = receiveMetrics(hw, points, skipped, Date.now());
-      return Promise.resolve(encodeResponse("metrics", encoding, partial));
+      const partial = await receiveMetrics(hw, points, skipped, Date.now());
+      return encodeResponse("metrics", encoding, partial);
     }));
 
   return app;

@@ -1,16 +1,24 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Deps } from "../lib/hookwatch.ts";
-import type { SessionState } from "../common/sessions.ts";
-import { SESSION_SORTS, type SessionQuery } from "../lib/sessions/sessions.ts";
+import { AGENT_STATES, type AgentState } from "../common/agents.ts";
+import { SESSION_SORTS } from "../lib/sessions/sessions.ts";
+import {
+  listSessions,
+  sessionDetail,
+  type SessionListQuery,
+} from "../lib/sessions/session_views.ts";
 import { badParam } from "./body.ts";
 
 /** Largest `limit` on `GET /sessions`. */
 export const SESSIONS_LIMIT_MAX = 1000;
-const STATES: SessionState[] = ["working", "waiting", "stopped", "failed"];
 
-function parseQuery(q: Record<string, string>): SessionQuery {
-  const query: SessionQuery = { limit: 100, sort: "last_seen", order: "desc" };
+function parseQuery(q: Record<string, string>): SessionListQuery {
+  const query: SessionListQuery = {
+    limit: 100,
+    sort: "last_seen",
+    order: "desc",
+  };
   if (q.limit !== undefined) {
     const limit = Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1) {
@@ -22,7 +30,7 @@ function parseQuery(q: Record<string, string>): SessionQuery {
     if (!(SESSION_SORTS as readonly string[]).includes(q.sort)) {
       badParam("sort", `must be one of ${SESSION_SORTS.join(", ")}`);
     }
-    query.sort = q.sort as SessionQuery["sort"];
+    query.sort = q.sort as SessionListQuery["sort"];
   }
   if (q.order !== undefined) {
     if (q.order !== "asc" && q.order !== "desc") {
@@ -31,10 +39,10 @@ function parseQuery(q: Record<string, string>): SessionQuery {
     query.order = q.order;
   }
   if (q.state !== undefined) {
-    if (!(STATES as string[]).includes(q.state)) {
-      badParam("state", `must be one of ${STATES.join(", ")}`);
+    if (!(AGENT_STATES as readonly string[]).includes(q.state)) {
+      badParam("state", `must be one of ${AGENT_STATES.join(", ")}`);
     }
-    query.state = q.state as SessionState;
+    query.state = q.state as AgentState;
   }
   for (const name of ["source_app", "model"] as const) {
     const value = q[name];
@@ -58,8 +66,8 @@ function parseQuery(q: Record<string, string>): SessionQuery {
 export function sessionRoutes(hw: Deps): Hono {
   const app = new Hono();
 
-  app.get("/sessions", (c) => {
-    const sessions = hw.sessions.list(parseQuery(c.req.query()));
+  app.get("/sessions", async (c) => {
+    const sessions = await listSessions(hw, parseQuery(c.req.query()));
     const totals = { cost_usd: 0, requests: 0, tokens: 0 };
     for (const s of sessions) {
       totals.cost_usd += s.cost_usd;
@@ -71,12 +79,12 @@ export function sessionRoutes(hw: Deps): Hono {
     return c.json({ sessions, totals });
   });
 
-  app.get("/sessions/:id", (c) => {
+  app.get("/sessions/:id", async (c) => {
     const id = c.req.param("id");
     if (id.length === 0 || id.length > 256) {
       badParam("id", "must be 1 to 256 characters");
     }
-    const detail = hw.sessions.detail(id);
+    const detail = await sessionDetail(hw, id);
     if (!detail) {
       throw new HTTPException(404, { message: `no session ${id}` });
     }

@@ -371,20 +371,10 @@ Deno.test({
       ),
     );
     try {
-      // KNOWN BUG (about 1 run in 4 here): the item held on A is sometimes never seen as held
-      // on B; one retry with a fresh request keeps CI meaningful until it is found (closing
-      // note of stop 18). The first attempt's failure is printed.
-      let attempt = await request(a, "?wait=20");
-      let item: { id: number; since: number };
-      try {
-        item = await awaiting(b, attempt.toolUseId);
-      } catch (error) {
-        console.error(`decisions replicas, first attempt: ${error}`);
-        await attempt.held.then((res) => res.body?.cancel()).catch(() => {});
-        attempt = await request(a);
-        item = await awaiting(b, attempt.toolUseId);
-      }
-      const { held } = attempt;
+      // Posted the moment both listen: the bug of stop 18 (an event stored while the agent
+      // tables were being created was skipped as history, about 1 run in 4) shows here.
+      const { toolUseId, held } = await request(a, "?wait=20");
+      const item = await awaiting(b, toolUseId);
       const start = performance.now();
       const decided = await decide(b, item.id, {
         behavior: "deny",

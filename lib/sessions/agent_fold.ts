@@ -8,6 +8,7 @@
  * @module
  */
 import type { StoredEvent } from "../../common/events.ts";
+import { stateAfter } from "../../common/hook_types.ts";
 import type {
   AgentState,
   InboxKind,
@@ -143,43 +144,9 @@ export function toolUseIdOf(e: StoredEvent): string | null {
   return str(e.payload?.tool_use_id)?.slice(0, 256) ?? null;
 }
 
-/** The state an event puts its session in, or null when it says nothing about it. */
+/** The state an event puts its session in ({@linkcode stateAfter}), or null. */
 export function stateOf(e: StoredEvent): AgentState | null {
-  const p = e.payload ?? {};
-  switch (e.hook_event_type) {
-    case "SessionEnd":
-      return "ended";
-    case "StopFailure":
-      return "failed";
-    case "Stop":
-      return "stopped";
-    case "SessionStart":
-      return "idle";
-    case "PermissionRequest":
-    case "Elicitation":
-      return "waiting";
-    case "Notification":
-      if (p.notification_type === "idle_prompt") return "idle";
-      if (p.notification_type === "auth_success") return null;
-      return "waiting";
-    case "UserPromptSubmit":
-    case "UserPromptExpansion":
-    case "PreToolUse":
-    case "PostToolUse":
-    case "PostToolUseFailure":
-    case "PostToolBatch":
-    case "PermissionDenied":
-    case "SubagentStart":
-    case "SubagentStop":
-    case "PreCompact":
-    case "PostCompact":
-    case "ElicitationResult":
-    case "TaskCreated":
-    case "TaskCompleted":
-      return "working";
-    default:
-      return null;
-  }
+  return stateAfter(e.hook_event_type, e.payload);
 }
 
 /** Kinds an agent moving on to a new prompt resolves (alerts about deeds wait for a person). */

@@ -913,6 +913,24 @@ export function* activityTx(sessionId: string): Tx<SessionActivity | null> {
   return row ? activityOf(row) : null;
 }
 
+/** The activities of these sessions (those it has), in no order. */
+export function* activitiesOfTx(
+  sessionIds: readonly string[],
+): Tx<SessionActivity[]> {
+  return (yield* rowsIn(
+    (in_) => `SELECT * FROM agent_sessions WHERE session_id IN (${in_})`,
+    [...sessionIds],
+  )).map(activityOf);
+}
+
+/** The ids of every session in `state`. */
+export function* sessionIdsInTx(state: AgentState): Tx<string[]> {
+  return (yield q(
+    "SELECT session_id FROM agent_sessions WHERE state = ?",
+    state,
+  )).map((r) => String(r.session_id));
+}
+
 /** Activities of recently active sessions, newest first. */
 export function* activitiesTx(limit: number): Tx<SessionActivity[]> {
   return (yield q(

@@ -11,6 +11,7 @@ import { DatabaseSync } from "node:sqlite";
 import type postgres from "postgres";
 import type { StoredEvent } from "../../common/events.ts";
 import type {
+  AgentState,
   InboxItem,
   SessionActivity,
   ToolCall,
@@ -21,6 +22,7 @@ import { migratePostgres } from "../store/postgres_store.ts";
 import type { AgentConfig } from "../base/agent_config.ts";
 import {
   type ActionRefusal,
+  activitiesOfTx,
   activitiesTx,
   activityTx,
   actTx,
@@ -39,6 +41,7 @@ import {
   permissionItemTx,
   PG_AGENT_MIGRATIONS,
   postgresAgentDb,
+  sessionIdsInTx,
   skipTx,
   sqliteAgentDb,
   sweepTx,
@@ -134,6 +137,13 @@ export class Agents {
   #pullAgain = false;
   #closed = false;
 
+  /**
+   * Resolves once the tables are migrated; never rejects. A migration on a database that
+   * already holds events starts the fold after them (history is not folded), so nothing may
+   * be stored before this resolves, or it would count as history: ingest waits for it.
+   */
+  readonly migrated: Promise<void>;
+
   /** Resolves once the tables are migrated and missed events folded; never rejects. */
   readonly ready: Promise<void>;
 
@@ -173,6 +183,7 @@ export class Agents {
       this.#db = sqliteAgentDb(conn);
       migrated = Promise.resolve();
     }
+    this.migrated = migrated.catch(() => {});
     this.ready = migrated.then(async () => {
       const cursor = await this.#db.read(() => cursorTx());
       this.#seenVersion = cursor.version;
@@ -377,6 +388,22 @@ export class Agents {
   async activity(sessionId: string): Promise<SessionActivity | null> {
     await this.flush();
     return await this.#db.read(() => activityTx(sessionId));
+  }
+
+  /** These sessions' activities by session id (a session with none is absent). */
+  async activitiesOf(
+    sessionIds: readonly string[],
+  ): Promise<Map<string, SessionActivity>> {
+    if (sessionIds.length === 0) return new Map();
+    await this.flush();
+    const list = await this.#db.read(() => activitiesOfTx(sessionIds));
+    return new Map(list.map((a) => [a.session_id, a]));
+  }
+
+  /** The ids of every session in `state` now. */
+  async sessionIdsIn(state: AgentState): Promise<string[]> {
+    await this.flush();
+    return await this.#db.read(() => sessionIdsInTx(state));
   }
 
   /** The most recently active sessions' activity, newest first. */

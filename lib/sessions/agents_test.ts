@@ -88,6 +88,40 @@ const SESSION = "7d1f0c6a-3b52-4c8e-9a41-2f6e5d8b9c10";
 for (const backend of BACKENDS) {
   Deno.test({
     name:
+      `agents (${backend.name}) - events stored while the agent tables are being created are folded, not skipped as history`,
+    ignore: backend.ignore,
+    fn: async () => {
+      const db = await backend.fresh();
+      const t0 = Date.now() - 60_000;
+      // Ingest at once, as a request arriving the moment a fresh replica listens: the
+      // migration starts the fold after the events already stored, so these must wait for it.
+      const hw = createHookwatch(loadConfig({}), await db.open(), {
+        sweep: false,
+      });
+      try {
+        const results = await hw.ingest([
+          hook("PreToolUse", t0),
+          hook("PermissionRequest", t0 + 5, {
+            tool_input: fixture("PreToolUse").tool_input,
+          }),
+        ]);
+        const permission = results[1].event;
+        assert.ok(await hw.agents.settled(permission.id));
+        const [item] = await hw.agents.itemsOfEvent(permission.id);
+        assert.equal(item?.kind, "permission");
+        assert.equal(item.tool_use_id, "toolu_01HqV7W9kLmN3pQrStUvWxYz");
+        const [call] = await hw.agents.tools(SESSION, { limit: 10 });
+        assert.equal(call.tool_use_id, item.tool_use_id);
+        assert.equal(call.permission_at, t0 + 5);
+      } finally {
+        await hw.close();
+        await db.cleanup();
+      }
+    },
+  });
+
+  Deno.test({
+    name:
       `agents (${backend.name}) - real hook inputs pair into timed tool calls that survive a restart`,
     ignore: backend.ignore,
     fn: async () => {

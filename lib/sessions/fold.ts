@@ -1,22 +1,14 @@
 /**
  * Folding committed hook events into per-session and per-prompt changes, before any of them
  * touches the database: a batch costs a few statements per session rather than per event.
- * Pure; the state a hook event moves its session to comes from `common/hook_types.ts`.
+ * Pure. Session state is not kept here: the agent sessions own it (`agent_fold.ts`).
  *
  * @module
  */
 import type { StoredEvent } from "../../common/events.ts";
-import type { SessionState } from "../../common/sessions.ts";
-import { stateAfter } from "../../common/hook_types.ts";
 
 /** Hook events forwarded from Claude Code telemetry carry this type prefix. */
 export const OTEL_TYPE_PREFIX = "claude_code.";
-
-/** Telemetry events that show a session at work. */
-const TELEMETRY_WORKING: ReadonlySet<string> = new Set(
-  ["api_request", "api_error", "user_prompt", "tool_result", "tool_decision"]
-    .map((name) => OTEL_TYPE_PREFIX + name),
-);
 
 /** One session's share of a batch. */
 export interface SessionFold {
@@ -26,13 +18,8 @@ export interface SessionFold {
   app: string | null;
   /** The app of the telemetry events, for a session that no hook event has named yet. */
   otelApp: string | null;
-  /** The latest telemetry event that shows the session working (for a session with no state). */
-  otelStateAt: number;
   priority: number;
   regular: number;
-  /** The state of the latest event that says one, and when. */
-  state: SessionState | null;
-  stateAt: number;
 }
 
 /** One prompt's share of a batch (by `payload.prompt_id`). */
@@ -59,11 +46,8 @@ export function foldHookEvents(events: readonly StoredEvent[]): {
         last: e.timestamp,
         app: null,
         otelApp: null,
-        otelStateAt: -Infinity,
         priority: 0,
         regular: 0,
-        state: null,
-        stateAt: -Infinity,
       };
       sessions.set(e.session_id, f);
     }
@@ -73,17 +57,9 @@ export function foldHookEvents(events: readonly StoredEvent[]): {
     else f.regular++;
     if (e.hook_event_type.startsWith(OTEL_TYPE_PREFIX)) {
       f.otelApp ??= e.source_app;
-      if (TELEMETRY_WORKING.has(e.hook_event_type)) {
-        f.otelStateAt = Math.max(f.otelStateAt, e.timestamp);
-      }
       continue;
     }
     f.app = e.source_app;
-    const state = stateAfter(e.hook_event_type, e.payload);
-    if (state !== null && e.timestamp >= f.stateAt) {
-      f.state = state;
-      f.stateAt = e.timestamp;
-    }
     const promptId = e.payload.prompt_id;
     if (typeof promptId === "string" && promptId.length > 0) {
       const key = `${e.session_id}\n${promptId}`;

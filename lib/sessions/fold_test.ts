@@ -17,7 +17,7 @@ function ev(overrides: Partial<StoredEvent>): StoredEvent {
   };
 }
 
-Deno.test("sessions fold - per session: span, counts by bucket, the latest state wins by time", () => {
+Deno.test("sessions fold - per session: span, counts by bucket, the latest app", () => {
   const { sessions } = foldHookEvents([
     ev({ timestamp: 3000, hook_event_type: "PermissionRequest", priority: 1 }),
     ev({ timestamp: 1000, hook_event_type: "Stop", priority: 1 }),
@@ -33,17 +33,13 @@ Deno.test("sessions fold - per session: span, counts by bucket, the latest state
     last: 3000,
     app: "app",
     otelApp: null,
-    otelStateAt: -Infinity,
     priority: 2,
     regular: 1,
-    state: "waiting",
-    stateAt: 3000,
   });
-  assert.equal(sessions.get("s2")?.state, "working");
   assert.equal(sessions.get("s2")?.app, "other");
 });
 
-Deno.test("sessions fold - telemetry events count; their app and working state are kept apart from the hooks'; prompts fold by prompt_id", () => {
+Deno.test("sessions fold - telemetry events count; their app is kept apart from the hooks'; prompts fold by prompt_id", () => {
   const { sessions, prompts } = foldHookEvents([
     ev({
       hook_event_type: "claude_code.api_request",
@@ -59,7 +55,6 @@ Deno.test("sessions fold - telemetry events count; their app and working state a
   assert.equal(s.first, 500);
   assert.equal(s.app, "app");
   assert.equal(s.otelApp, "claude-code");
-  assert.equal(s.otelStateAt, 500);
   assert.deepEqual(prompts, [
     { sessionId: "s1", promptId: "p1", first: 700, last: 900, hookEvents: 2 },
   ]);

@@ -8,9 +8,8 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type {
   PromptSummary,
-  SessionDetail,
-  SessionState,
-  SessionSummary,
+  SessionAggregates,
+  SessionDetailAggregates,
   Tokens,
 } from "../../common/sessions.ts";
 import { migrate } from "../store/sqlite_migrate.ts";
@@ -32,7 +31,8 @@ export interface SessionQuery {
   sort: (typeof SESSION_SORTS)[number];
   order: "asc" | "desc";
   source_app?: string;
-  state?: SessionState;
+  /** Only these sessions (e.g. those in one state). */
+  session_ids?: readonly string[];
   model?: string;
   /** Only sessions seen at or after this time (ms). */
   since?: number;
@@ -124,8 +124,6 @@ interface SessionRow {
   priority_events: number;
   regular_events: number;
   otel_events: number;
-  state: SessionState | null;
-  state_at: number | null;
   cost_usd: number;
   input_tokens: number;
   output_tokens: number;
@@ -159,7 +157,7 @@ function round(value: number): number {
   return Math.round(value * 1e9) / 1e9;
 }
 
-function summaryOf(row: SessionRow): SessionSummary {
+function summaryOf(row: SessionRow): SessionAggregates {
   return {
     session_id: row.session_id,
     source_app: row.source_app,
@@ -170,8 +168,6 @@ function summaryOf(row: SessionRow): SessionSummary {
       regular: row.regular_events,
       otel: row.otel_events,
     },
-    state: row.state,
-    state_at: row.state_at,
     cost_usd: round(row.cost_usd),
     tokens: tokensOf(row),
     requests: row.requests,
@@ -217,14 +213,6 @@ export class SessionTables {
            priority_events = priority_events + ?,
            regular_events = regular_events + ?
          WHERE session_id = ?`,
-      ),
-      state: p(
-        `UPDATE sessions SET state = ?, state_at = ?
-         WHERE session_id = ? AND (state_at IS NULL OR state_at <= ?)`,
-      ),
-      firstState: p(
-        `UPDATE sessions SET state = ?, state_at = ?
-         WHERE session_id = ? AND state IS NULL`,
       ),
       otelCount: p(
         `UPDATE sessions SET otel_events = otel_events + 1,
@@ -327,16 +315,16 @@ export class SessionTables {
   }
 
   /** Sessions, filtered and sorted. */
-  list(query: SessionQuery): SessionSummary[] {
+  list(query: SessionQuery): SessionAggregates[] {
     const where: string[] = [];
     const values: (string | number)[] = [];
     if (query.source_app !== undefined) {
       where.push("source_app = ?");
       values.push(query.source_app);
     }
-    if (query.state !== undefined) {
-      where.push("state = ?");
-      values.push(query.state);
+    if (query.session_ids !== undefined) {
+      where.push("session_id IN (SELECT value FROM json_each(?))");
+      values.push(JSON.stringify(query.session_ids));
     }
     if (query.since !== undefined) {
       where.push("last_seen >= ?");
@@ -360,13 +348,13 @@ export class SessionTables {
   }
 
   /** One session's summary; null when unknown. */
-  summary(sessionId: string): SessionSummary | null {
+  summary(sessionId: string): SessionAggregates | null {
     const row = this.s.get.get(sessionId) as unknown as SessionRow | undefined;
     return row ? summaryOf(row) : null;
   }
 
   /** One session with its prompts and usage by model; null when unknown. */
-  detail(sessionId: string): SessionDetail | null {
+  detail(sessionId: string): SessionDetailAggregates | null {
     const summary = this.summary(sessionId);
     if (!summary) return null;
     type PromptRow = Omit<PromptSummary, "tokens"> & {

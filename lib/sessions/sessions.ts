@@ -1,7 +1,8 @@
 /**
  * Per-session aggregates, maintained incrementally as hook events and Claude Code telemetry
- * arrive: first/last seen, event counts by bucket, state, cost, tokens by kind, requests,
- * errors, models, lines of code, active time, and the same per prompt.
+ * arrive: first/last seen, event counts by bucket, cost, tokens by kind, requests, errors,
+ * models, lines of code, active time, and the same per prompt. The session's state is not
+ * among them: the agent sessions own it, and `session_views.ts` serves the two together.
  *
  * Cost and tokens arrive twice from Claude Code: once per API call as `api_request` events and
  * again, summed, as the `claude_code.cost.usage` / `claude_code.token.usage` metrics. Both sums
@@ -14,7 +15,10 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import type { StoredEvent } from "../../common/events.ts";
-import type { SessionDetail, SessionSummary } from "../../common/sessions.ts";
+import type {
+  SessionAggregates,
+  SessionDetailAggregates,
+} from "../../common/sessions.ts";
 import {
   type ClaudeEvent,
   pointTime,
@@ -113,7 +117,7 @@ export class SessionTracker {
   }
 
   /**
-   * Counts committed hook events and moves session state: folded per session and prompt first,
+   * Counts committed hook events: folded per session and prompt first,
    * so a batch costs a few statements per session rather than per event; one transaction.
    */
   recordHookEvents(events: readonly StoredEvent[]): Changes {
@@ -125,11 +129,6 @@ export class SessionTracker {
       for (const [id, f] of sessions) {
         s.touch.run(id, f.first, f.last);
         s.hook.run(f.app, f.otelApp, f.priority, f.regular, id);
-        if (f.state !== null) s.state.run(f.state, f.stateAt, id, f.stateAt);
-        // A session known only from telemetry is working; what hook events say wins.
-        else if (f.otelStateAt > -Infinity) {
-          s.firstState.run("working", f.otelStateAt, id);
-        }
         changes.sessions.add(id);
       }
       for (const p of prompts) {
@@ -313,19 +312,19 @@ export class SessionTracker {
   }
 
   /** Sessions, filtered and sorted. */
-  list(query: SessionQuery): SessionSummary[] {
+  list(query: SessionQuery): SessionAggregates[] {
     this.flush();
     return this.#tables.list(query);
   }
 
   /** One session's summary; null when unknown. */
-  summary(sessionId: string): SessionSummary | null {
+  summary(sessionId: string): SessionAggregates | null {
     this.flush();
     return this.#tables.summary(sessionId);
   }
 
   /** One session with its prompts and usage by model; null when unknown. */
-  detail(sessionId: string): SessionDetail | null {
+  detail(sessionId: string): SessionDetailAggregates | null {
     this.flush();
     return this.#tables.detail(sessionId);
   }

@@ -270,7 +270,7 @@ Deno.test("sessions - the aggregate is max(events, metrics) under any interleavi
   );
 });
 
-Deno.test("sessions - hook events set source app, bucket counts and state", async () => {
+Deno.test("sessions - hook events set source app and bucket counts; telemetry events count but name no app", async () => {
   await withTracker((tracker) => {
     tracker.recordHookEvents([
       hook(1, "SessionStart", NOW),
@@ -280,41 +280,20 @@ Deno.test("sessions - hook events set source app, bucket counts and state", asyn
     let s = tracker.summary(SESSION_ID)!;
     assert.equal(s.source_app, "repo-a");
     assert.deepEqual(s.events, { priority: 1, regular: 2, otel: 0 });
-    assert.equal(s.state, "working");
     assert.equal(s.first_seen, NOW);
     assert.equal(s.last_seen, NOW + 20);
-    tracker.recordHookEvents([hook(4, "PermissionRequest", NOW + 30, {}, 1)]);
-    assert.equal(tracker.summary(SESSION_ID)!.state, "waiting");
-    tracker.recordHookEvents([hook(5, "Stop", NOW + 40, {}, 1)]);
-    tracker.recordHookEvents([
-      hook(
-        6,
-        "Notification",
-        NOW + 50,
-        { notification_type: "idle_prompt" },
-        1,
-      ),
-    ]);
-    assert.equal(tracker.summary(SESSION_ID)!.state, "stopped");
-    // a late (spooled) older event does not move the state back
-    tracker.recordHookEvents([hook(7, "PreToolUse", NOW + 35)]);
-    s = tracker.summary(SESSION_ID)!;
-    assert.equal(s.state, "stopped");
-    assert.equal(s.state_at, NOW + 40);
-    tracker.recordHookEvents([hook(8, "StopFailure", NOW + 60, {}, 1)]);
-    assert.equal(tracker.summary(SESSION_ID)!.state, "failed");
-    // forwarded telemetry events count but say nothing about state or app
+    assert.equal("state" in s, false, "the agent sessions own the state");
     tracker.recordHookEvents([{
-      ...hook(9, "claude_code.api_request", NOW + 70),
+      ...hook(4, "claude_code.api_request", NOW + 70),
       source_app: "claude-code",
     }]);
     s = tracker.summary(SESSION_ID)!;
-    assert.equal(s.state, "failed");
     assert.equal(s.source_app, "repo-a");
+    assert.equal(s.last_seen, NOW + 70);
   });
 });
 
-Deno.test("sessions - a session known only from telemetry has its events' app and a state", async () => {
+Deno.test("sessions - a session known only from telemetry has its events' app", async () => {
   await withTracker((tracker) => {
     tracker.recordHookEvents([{
       ...hook(1, "claude_code.api_request", NOW),
@@ -322,8 +301,6 @@ Deno.test("sessions - a session known only from telemetry has its events' app an
     }]);
     let s = tracker.summary(SESSION_ID)!;
     assert.equal(s.source_app, "claude-code");
-    assert.equal(s.state, "working");
-    assert.equal(s.state_at, NOW);
     assert.equal(
       tracker.list({
         source_app: "claude-code",
@@ -333,11 +310,10 @@ Deno.test("sessions - a session known only from telemetry has its events' app an
       }).length,
       1,
     );
-    // The first hook event names the real app and moves the state as usual.
+    // The first hook event names the real app.
     tracker.recordHookEvents([hook(2, "Stop", NOW + 10, {}, 1)]);
     s = tracker.summary(SESSION_ID)!;
     assert.equal(s.source_app, "repo-a");
-    assert.equal(s.state, "stopped");
   });
 });
 
@@ -380,7 +356,7 @@ Deno.test("sessions - list filters and sorts; aggregates survive a reopen", asyn
         limit: 10,
         sort: "last_seen",
         order: "desc",
-        state: "stopped",
+        session_ids: ["cheap", "nobody"],
       })
         .map((s) => s.session_id),
       ["cheap"],
@@ -464,7 +440,7 @@ Deno.test("sessions - observed commits are folded in within the delay, at a read
       assert.equal(other.summary(SESSION_ID)?.events.regular, 1);
       tracker.observe([hook(3, "Stop", NOW + 2, {}, 1)]);
       tracker.close();
-      assert.equal(other.summary(SESSION_ID)?.state, "stopped");
+      assert.equal(other.summary(SESSION_ID)?.events.priority, 2);
     } finally {
       db.close();
     }

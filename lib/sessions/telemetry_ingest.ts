@@ -16,6 +16,8 @@ import {
 } from "./claude_telemetry.ts";
 import type { Changes, SessionTracker } from "./sessions.ts";
 import { encodeSessionFrame } from "../stream/sse.ts";
+import type { Agents } from "./agents.ts";
+import { sessionSummary } from "./session_views.ts";
 import { recordSpend } from "./claude_spend.ts";
 import { instruments } from "../base/instruments.ts";
 
@@ -24,6 +26,7 @@ export interface TelemetryDeps {
   /** Stores timeline events as hook events are stored. */
   ingest(events: NewEvent[]): Promise<unknown>;
   readonly sessions: SessionTracker;
+  readonly agents: Agents;
   readonly broadcaster: {
     publishFrame(bytes: Uint8Array, sourceApp: string | null): void;
   };
@@ -103,10 +106,10 @@ function partial(
   };
 }
 
-function publish(hw: TelemetryDeps, changes: Changes): void {
+async function publish(hw: TelemetryDeps, changes: Changes): Promise<void> {
   recordSpend(changes.spend);
   for (const id of changes.sessions) {
-    const summary = hw.sessions.summary(id);
+    const summary = await sessionSummary(hw, id);
     if (summary) {
       hw.broadcaster.publishFrame(
         encodeSessionFrame(summary),
@@ -145,7 +148,7 @@ export async function receiveLogs(
     ));
   }
   const changes = hw.sessions.recordClaudeEvents(events, now);
-  publish(hw, changes);
+  await publish(hw, changes);
   const rejected = records.length - events.length;
   const count = instruments.otlpItemsTotal;
   count.add(changes.fresh.length, { signal: "logs", outcome: "accepted" });
@@ -161,12 +164,12 @@ export async function receiveLogs(
  * Takes in the metric points of one export (`skipped`: histogram and summary points, which
  * are not read); returns what was rejected and why.
  */
-export function receiveMetrics(
+export async function receiveMetrics(
   hw: TelemetryDeps,
   points: readonly OtlpDataPoint[],
   skipped: number,
   now: number,
-): PartialSuccess {
+): Promise<PartialSuccess> {
   const usage: UsagePoint[] = [];
   const reasons = new Map<string, number>();
   let ignored = 0;
@@ -180,7 +183,7 @@ export function receiveMetrics(
   if (skipped > 0) {
     reasons.set("histograms and summaries are not read", skipped);
   }
-  publish(hw, hw.sessions.recordUsage(usage, now));
+  await publish(hw, hw.sessions.recordUsage(usage, now));
   const rejected = points.length - usage.length - ignored + skipped;
   const count = instruments.otlpItemsTotal;
   count.add(usage.length, { signal: "metrics", outcome: "accepted" });
