@@ -100,6 +100,8 @@ export interface SessionWork {
   dirtyCalls: Set<CallRec>;
   newItems: ItemRec[];
   resolved: ItemRec[];
+  /** Stored items that learned their tool call (`tool_use_id`). */
+  paired: ItemRec[];
   raised: Raised[];
   /** Tool failures seen (counter). */
   failures: number;
@@ -124,6 +126,7 @@ export function newWork(
     dirtyCalls: new Set(),
     newItems: [],
     resolved: [],
+    paired: [],
     raised: [],
     failures: 0,
   };
@@ -142,6 +145,28 @@ function ms(value: unknown): number | null {
 /** The tool_use_ids an event names (for loading their calls first). */
 export function toolUseIdOf(e: StoredEvent): string | null {
   return str(e.payload?.tool_use_id)?.slice(0, 256) ?? null;
+}
+
+/**
+ * A `PermissionRequest` that came before its `PreToolUse` (the http decide hook answers at
+ * once; the command hooks' sender delivers a moment later) raised an item with no tool call:
+ * the call that starts now with the same tool and input is the one it asked about.
+ */
+function pairPermission(work: SessionWork, c: CallRec): void {
+  if (c.permission_at !== null) return;
+  const reason = oneLine(
+    c.input_summary ? `${c.tool_name}: ${c.input_summary}` : "",
+  );
+  for (const item of work.items.values()) {
+    if (
+      item.kind !== "permission" || item.tool_use_id !== null ||
+      item.agent !== c.agent || item.reason !== reason
+    ) continue;
+    item.tool_use_id = c.tool_use_id;
+    c.permission_at = item.since;
+    if (item.id !== null) work.paired.push(item);
+    return;
+  }
 }
 
 /** The state an event puts its session in ({@linkcode stateAfter}), or null. */
@@ -393,6 +418,7 @@ function foldEvent(
         }
         c.started_at = e.timestamp;
         work.dirtyCalls.add(c);
+        pairPermission(work, c);
         checkLoop(work, s, e, c, config);
         const input = typeof p.tool_input === "object" && p.tool_input !== null
           ? p.tool_input as Record<string, unknown>

@@ -102,6 +102,30 @@ Deno.test("agent fold - a permission request stays in the inbox until the tool r
   assert.equal(next.session!.state, "working");
 });
 
+Deno.test("agent fold - a PermissionRequest before its PreToolUse (http decide hook ahead of the command hooks) pairs with the call that starts", () => {
+  const first = fold([ev("PermissionRequest", bash("rm build"), 1000)]);
+  const [item] = first.newItems;
+  assert.equal(item.tool_use_id, null);
+  // Stored, then the PreToolUse comes in a later batch.
+  item.id = 7;
+  const w = fold(
+    [
+      ev("PreToolUse", { ...bash("ls"), tool_use_id: "other" }, 990),
+      ev("PreToolUse", { ...bash("rm build"), tool_use_id: "t9" }, 995),
+    ],
+    newWork(first.session, [], [item]),
+  );
+  assert.equal(w.calls.get(callKey("", "other"))!.permission_at, null);
+  const c = w.calls.get(callKey("", "t9"))!;
+  assert.equal(c.permission_at, 1000);
+  assert.deepEqual(w.paired.map((i) => [i.id, i.tool_use_id]), [[7, "t9"]]);
+  // Now the tool running resolves it, as for a request that came after its call.
+  fold([
+    ev("PostToolUse", { ...bash("rm build"), tool_use_id: "t9" }, 3000),
+  ], w);
+  assert.deepEqual(w.resolved.map((i) => i.id), [7]);
+});
+
 Deno.test("agent fold - a denial ends the call as denied, its wait counted", () => {
   const w = fold([
     ev("PreToolUse", { ...bash("git push"), tool_use_id: "t3" }, 10),

@@ -612,6 +612,7 @@ export function* foldTx(
   const dirtyCalls: CallRec[] = [];
   const newItems: ItemRec[] = [];
   const resolved: ItemRec[] = [];
+  const paired: ItemRec[] = [];
   for (const [sessionId, list] of bySession) {
     const work = newWork(
       sessions.get(sessionId) ?? null,
@@ -623,6 +624,7 @@ export function* foldTx(
     dirtyCalls.push(...work.dirtyCalls);
     newItems.push(...work.newItems);
     resolved.push(...work.resolved);
+    paired.push(...work.paired);
     result.raised.push(...work.raised);
     result.failures += work.failures;
   }
@@ -630,7 +632,17 @@ export function* foldTx(
   yield* writeCalls(dirtyCalls);
   for (const i of newItems) yield* insertItem(i, now, nextVersion);
   for (const i of resolved) yield q(RESOLVE_ITEM, now, nextVersion, i.id);
-  itemsChanged = newItems.length > 0 || resolved.length > 0;
+  for (const i of paired) {
+    yield q(
+      "UPDATE inbox_items SET tool_use_id = ?, updated_at = ?, version = ? WHERE id = ?",
+      i.tool_use_id,
+      now,
+      nextVersion,
+      i.id,
+    );
+  }
+  itemsChanged = newItems.length > 0 || resolved.length > 0 ||
+    paired.length > 0;
   const last = todo[todo.length - 1].id;
   if (itemsChanged) version = nextVersion;
   yield q(
