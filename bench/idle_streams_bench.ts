@@ -3,6 +3,10 @@
  * stream gets a real snapshot), then with `--clients` idle streams held open by the light
  * client process, for hookwatch and, given its path, the original Bun server (WebSocket).
  *
+ * Beside them, the same-run references of `bench/stream_reference_server.ts` (a bare
+ * `Deno.serve` stream and raw `Deno.listen` sockets, each sending a snapshot frame as large as
+ * hookwatch's): what `Deno.serve` itself costs per stream, and what a stream costs below it.
+ *
  * `deno run -A bench/idle_streams_bench.ts [--clients 1000] [--runs 3] [--events 400]
  *   [--original /path/to/apps/server --bun PATH]`
  *
@@ -17,10 +21,58 @@ import {
   sampleEvents,
   type ServerProcess,
   sleep,
+  spawnServer,
   startHookwatch,
   summarize,
   writeReportPart,
 } from "./lib.ts";
+
+/** Bytes of hookwatch's snapshot frame with `events` stored. */
+async function snapshotBytes(events: number): Promise<number> {
+  const server = await startHookwatch();
+  try {
+    for (const event of sampleEvents(events)) {
+      const res = await fetch(`${server.url}/events`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(event),
+      });
+      await res.body?.cancel();
+    }
+    const res = await fetch(`${server.url}/stream`);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += value;
+      const at = text.indexOf("event: snapshot\n");
+      const end = at < 0 ? -1 : text.indexOf("\n\n", at);
+      if (end >= 0) {
+        await reader.cancel();
+        return new TextEncoder().encode(text.slice(at, end)).length;
+      }
+    }
+    throw new Error("no snapshot frame");
+  } finally {
+    await server.stop();
+  }
+}
+
+function startReference(
+  mode: "serve" | "listen",
+  bytes: number,
+): Promise<ServerProcess> {
+  return spawnServer(Deno.execPath(), [
+    "run",
+    "--allow-net",
+    `${ROOT}bench/stream_reference_server.ts`,
+    "--mode",
+    mode,
+    "--snapshot-bytes",
+    String(bytes),
+  ], { listening: /reference listening on (http:\/\/\S+)/ });
+}
 
 /** RSS growth in bytes with `clients` idle streams open on `server`. */
 export async function idleStreamsRss(
@@ -77,8 +129,15 @@ if (import.meta.main) {
   const clients = Number(args.get("clients") ?? 1000);
   const runs = Number(args.get("runs") ?? 3);
   const original = args.get("original");
+  const events = Number(args.get("events") ?? 400);
+  const bytes = await snapshotBytes(events);
+  console.log(
+    `hookwatch's snapshot frame with ${events} events: ${bytes} bytes`,
+  );
   const servers: [string, () => Promise<ServerProcess>, "sse" | "ws"][] = [
     ["hookwatch", () => startHookwatch(), "sse"],
+    ["bare Deno.serve stream", () => startReference("serve", bytes), "sse"],
+    ["raw Deno.listen socket", () => startReference("listen", bytes), "sse"],
   ];
   if (original) {
     servers.push([
@@ -92,11 +151,12 @@ if (import.meta.main) {
     for (const [name, start, mode] of servers) {
       const server = await start();
       try {
+        // The references store nothing: their snapshot is the frame they were started with.
         const r = await idleStreamsRss(
           server,
           clients,
           mode,
-          Number(args.get("events") ?? 400),
+          name === "hookwatch" ? events : 0,
         );
         const f = figures[name] ??= { before: [], after: [] };
         f.before.push(r.before / 2 ** 20);
@@ -127,5 +187,10 @@ if (import.meta.main) {
     ],
     rows,
   );
-  await writeReportPart("idle_streams", { clients, runs, figures });
+  await writeReportPart("idle_streams", {
+    clients,
+    runs,
+    snapshot_bytes: bytes,
+    figures,
+  });
 }
