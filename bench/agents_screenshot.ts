@@ -19,59 +19,21 @@ import { parseArgs } from "node:util";
 import { ROOT, startServer, type TestServer } from "../tests/helpers/server.ts";
 import {
   agentScenario,
+  bashSteps,
   type Script,
   startFakeAnthropic,
-  toolResults,
-  toolUse,
 } from "../tests/helpers/fake_anthropic.ts";
-import { installClaude, runClaude } from "../tests/helpers/claude_cli.ts";
+import {
+  installClaude,
+  installHooks,
+  runClaude,
+} from "../tests/helpers/claude_cli.ts";
 import { ensureBuilt, launchBrowser } from "../tests/helpers/browser.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: { out: { type: "string", default: "docs/agents.png" } },
 });
-
-/** A main agent that runs `steps` (Bash commands) one after another, then answers. */
-function bashSteps(steps: { command: string; description: string }[]): Script {
-  return (request) => {
-    if (!request.tools?.length) {
-      return { caller: "other", content: [{ type: "text", text: "Title" }] };
-    }
-    const step = toolResults(request).length;
-    if (step < steps.length) {
-      return {
-        caller: "main",
-        content: [toolUse(request, "Bash", steps[step])],
-      };
-    }
-    return { caller: "main", content: [{ type: "text", text: "Done." }] };
-  };
-}
-
-async function install(
-  server: TestServer,
-  project: string,
-  home: string,
-  extra: string[] = [],
-): Promise<void> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "hooks/install.ts",
-      "install",
-      "--project",
-      project,
-      "--server-url",
-      server.url,
-      ...extra,
-    ],
-    cwd: ROOT,
-    env: { HOME: home, NO_COLOR: "1" },
-  }).output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-}
 
 /** One `claude -p` run in a fresh project named `name` (the dashboard's source app). */
 async function session(
@@ -87,12 +49,12 @@ async function session(
   const project = `${root}/${name}`;
   await Deno.mkdir(home, { recursive: true });
   await Deno.mkdir(project, { recursive: true });
-  await install(
-    server,
+  await installHooks({
     project,
+    serverUrl: server.url,
     home,
-    options.decisions ? ["--decisions", "--decision-wait", "120"] : [],
-  );
+    args: options.decisions ? ["--decisions", "--decision-wait", "120"] : [],
+  });
   const api = await startFakeAnthropic({ script });
   const run = runClaude({
     binary: claude.path,

@@ -30,6 +30,7 @@ import {
   cancelledHooks,
   CLAUDE_CODE_VERSION,
   installClaude,
+  installHooks,
   runClaude,
 } from "../tests/helpers/claude_cli.ts";
 
@@ -144,26 +145,7 @@ async function writeSettings(
       JSON.stringify({ hooks: settings }, null, 2),
     );
   } else if (hooks === "command") {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "hooks/install.ts",
-        "install",
-        "--project",
-        project,
-        "--server-url",
-        url,
-      ],
-      cwd: ROOT,
-      env: { HOME: home },
-      stdin: "null",
-    }).output();
-    if (!out.success) {
-      throw new Error(
-        `installer failed: ${new TextDecoder().decode(out.stderr)}`,
-      );
-    }
+    await installHooks({ project, serverUrl: url, home });
   }
 }
 

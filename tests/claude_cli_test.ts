@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { ROOT, startServer, type TestServer } from "./helpers/server.ts";
+import { startServer, type TestServer } from "./helpers/server.ts";
 import {
   type FakeAnthropic,
   startFakeAnthropic,
@@ -19,6 +19,7 @@ import {
   CLAUDE_CODE_VERSION,
   hookDebugLines,
   installClaude,
+  installHooks,
   runClaude,
   type RunResult,
 } from "./helpers/claude_cli.ts";
@@ -153,28 +154,6 @@ async function removeSandbox(sb: Sandbox): Promise<void> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Installs hookwatch's command hooks the way a user does, with the real installer. */
-async function installHooks(sb: Sandbox, serverUrl: string): Promise<void> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "hooks/install.ts",
-      "install",
-      "--project",
-      sb.project,
-      "--server-url",
-      serverUrl,
-    ],
-    cwd: ROOT,
-    env: { HOME: sb.home, NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) +
-    new TextDecoder().decode(out.stderr);
-  assert.ok(out.success, `the installer failed:\n${text}`);
 }
 
 /** Telemetry to hookwatch, exported often so a short run's figures arrive. */
@@ -550,7 +529,15 @@ Deno.test({
       // The runs go at once, each in its own project and HOME: as fast as one on two cores,
       // and a busy machine is where a hook gets cancelled before it is done.
       for (let n = 1; n <= RUNS; n++) sandboxes.push(await sandbox());
-      await Promise.all(sandboxes.map((sb) => installHooks(sb, server.url)));
+      await Promise.all(
+        sandboxes.map((sb) =>
+          installHooks({
+            project: sb.project,
+            serverUrl: server.url,
+            home: sb.home,
+          })
+        ),
+      );
       // At most PARALLEL at once (a longer stress would time out all at once on two cores).
       const runs: Awaited<ReturnType<typeof run>>[] = [];
       for (let from = 0; from < sandboxes.length; from += PARALLEL) {
@@ -614,7 +601,11 @@ Deno.test({
     const sb = await sandbox();
     let server: TestServer | null = null;
     try {
-      await installHooks(sb, url);
+      await installHooks({
+        project: sb.project,
+        serverUrl: url,
+        home: sb.home,
+      });
       const down = await run(sb, api, 1);
       server = await startServer({ port, dbPath });
       const up = await run(sb, api, 2);

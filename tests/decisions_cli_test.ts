@@ -6,15 +6,12 @@
  * (print mode cannot ask, so it denies).
  */
 import assert from "node:assert/strict";
-import { ROOT, startServer, type TestServer } from "./helpers/server.ts";
-import {
-  startFakeAnthropic,
-  toolResults,
-  toolUse,
-} from "./helpers/fake_anthropic.ts";
+import { startServer, type TestServer } from "./helpers/server.ts";
+import { bashSteps, startFakeAnthropic } from "./helpers/fake_anthropic.ts";
 import {
   CLAUDE_CODE_VERSION,
   installClaude,
+  installHooks,
   runClaude,
 } from "./helpers/claude_cli.ts";
 
@@ -32,54 +29,28 @@ async function session(
     throw new Error(`Claude Code ${CLAUDE_CODE_VERSION}: ${claude.error}`);
   }
   const api = await startFakeAnthropic({
-    script: (request) => {
-      if (!request.tools?.length) {
-        return { caller: "other", content: [{ type: "text", text: "Title" }] };
-      }
-      const [result] = toolResults(request);
-      if (!result) {
-        return {
-          caller: "main",
-          content: [toolUse(request, "Bash", {
-            command: "echo decided > out.txt",
-            description: "Write the file",
-          })],
-        };
-      }
-      return {
-        caller: "main",
-        content: [{
-          type: "text",
-          text: `TOOL RESULT: ${JSON.stringify(result.content)}`,
-        }],
-      };
-    },
+    script: bashSteps([{
+      command: "echo decided > out.txt",
+      description: "Write the file",
+    }]),
   });
   const root = await Deno.makeTempDir({ prefix: "hookwatch-decide-" });
   try {
     const project = `${root}/project`;
     await Deno.mkdir(`${root}/home`, { recursive: true });
     await Deno.mkdir(project);
-    const installed = await new Deno.Command(Deno.execPath(), {
+    await installHooks({
+      project,
+      serverUrl: server.url,
+      home: `${root}/home`,
       args: [
-        "run",
-        "-A",
-        "hooks/install.ts",
-        "install",
-        "--project",
-        project,
-        "--server-url",
-        server.url,
         "--command",
         "true",
         "--decisions",
         "--decision-wait",
         String(WAIT_S),
       ],
-      cwd: ROOT,
-      env: { HOME: `${root}/home`, NO_COLOR: "1" },
-    }).output();
-    assert.equal(installed.code, 0, new TextDecoder().decode(installed.stderr));
+    });
     const acting = (async () => {
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline) {

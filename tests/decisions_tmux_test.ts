@@ -11,16 +11,13 @@
  *   stays, the person answers it in the terminal, and hookwatch refuses a decision after that.
  */
 import assert from "node:assert/strict";
-import { ROOT, startServer, type TestServer } from "./helpers/server.ts";
-import {
-  startFakeAnthropic,
-  toolResults,
-  toolUse,
-} from "./helpers/fake_anthropic.ts";
+import { startServer, type TestServer } from "./helpers/server.ts";
+import { bashSteps, startFakeAnthropic } from "./helpers/fake_anthropic.ts";
 import {
   CLAUDE_CODE_VERSION,
   claudeEnv,
   installClaude,
+  installHooks,
 } from "./helpers/claude_cli.ts";
 
 const REQUIRE = Deno.env.get("HOOKWATCH_REQUIRE_CLAUDE") === "1";
@@ -40,25 +37,10 @@ async function terminal(server: TestServer) {
   }
   if (!hasTmux) throw new Error("tmux is missing (apt-get install tmux)");
   const api = await startFakeAnthropic({
-    script: (request) => {
-      if (!request.tools?.length) {
-        return { caller: "other", content: [{ type: "text", text: "Title" }] };
-      }
-      const [result] = toolResults(request);
-      if (!result) {
-        return {
-          caller: "main",
-          content: [toolUse(request, "Bash", {
-            command: "echo decided > out.txt",
-            description: "Write the file",
-          })],
-        };
-      }
-      return {
-        caller: "main",
-        content: [{ type: "text", text: "FINISHED after the tool." }],
-      };
-    },
+    script: bashSteps([{
+      command: "echo decided > out.txt",
+      description: "Write the file",
+    }]),
   });
   const root = await Deno.makeTempDir({ prefix: "hookwatch-tmux-" });
   const home = `${root}/home`;
@@ -81,26 +63,18 @@ async function terminal(server: TestServer) {
       },
     }),
   );
-  const installed = await new Deno.Command(Deno.execPath(), {
+  await installHooks({
+    project,
+    serverUrl: server.url,
+    home,
     args: [
-      "run",
-      "-A",
-      "hooks/install.ts",
-      "install",
-      "--project",
-      project,
-      "--server-url",
-      server.url,
       "--command",
       "true",
       "--decisions",
       "--decision-wait",
       String(WAIT_S),
     ],
-    cwd: ROOT,
-    env: { HOME: home, NO_COLOR: "1" },
-  }).output();
-  assert.equal(installed.code, 0, new TextDecoder().decode(installed.stderr));
+  });
   const env = claudeEnv(home, api.url, {
     TERM: "xterm-256color",
     ANTHROPIC_API_KEY: KEY,
@@ -186,37 +160,42 @@ const decide = (server: TestServer, id: number, body: unknown) =>
 
 const DIALOG = /Do you want to proceed\?/;
 
+type Terminal = Awaited<ReturnType<typeof terminal>>;
+
+/** A server with decisions on and a CLI session in tmux showing its permission dialog. */
+async function atDialog(
+  run: (server: TestServer, t: Terminal, item: { id: number }) => Promise<void>,
+): Promise<void> {
+  const server = await startServer({ env: { HOOKWATCH_DECISIONS: "on" } });
+  const t = await terminal(server);
+  try {
+    await t.until("permission dialog", DIALOG);
+    await run(server, t, await held(server));
+  } finally {
+    await t.close();
+    await server.stop();
+  }
+}
+
 Deno.test({
   name:
     "decisions tmux - the interactive CLI: allowed in hookwatch while its dialog is up, the hook settles the dialog and the tool runs",
   ignore,
-  fn: async () => {
-    const server = await startServer({ env: { HOOKWATCH_DECISIONS: "on" } });
-    const t = await terminal(server);
-    try {
-      await t.until("permission dialog", DIALOG);
-      const item = await held(server);
+  fn: () =>
+    atDialog(async (server, t, item) => {
       assert.equal(await decide(server, item.id, { behavior: "allow" }), 200);
       await t.until("hook allow", /Allowed by PermissionRequest hook/);
-      await t.until("answer", /FINISHED after the tool/);
+      await t.until("answer", /TOOL RESULT/);
       assert.equal((await t.written())?.trim(), "decided");
-    } finally {
-      await t.close();
-      await server.stop();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name:
     "decisions tmux - the interactive CLI: denied in hookwatch, the denial and its message show and the tool never runs",
   ignore,
-  fn: async () => {
-    const server = await startServer({ env: { HOOKWATCH_DECISIONS: "on" } });
-    const t = await terminal(server);
-    try {
-      await t.until("permission dialog", DIALOG);
-      const item = await held(server);
+  fn: () =>
+    atDialog(async (server, t, item) => {
       assert.equal(
         await decide(server, item.id, {
           behavior: "deny",
@@ -226,23 +205,15 @@ Deno.test({
       );
       await t.until("the denial", /not on a Friday/);
       assert.equal(await t.written(), null);
-    } finally {
-      await t.close();
-      await server.stop();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name:
     "decisions tmux - the interactive CLI: nobody answers in hookwatch, the wait runs out, the person answers the dialog, hookwatch refuses a late decision",
   ignore,
-  fn: async () => {
-    const server = await startServer({ env: { HOOKWATCH_DECISIONS: "on" } });
-    const t = await terminal(server);
-    try {
-      await t.until("permission dialog", DIALOG);
-      const item = await held(server);
+  fn: () =>
+    atDialog(async (server, t, item) => {
       // Past the wait: the hook has answered nothing and the dialog is still there.
       await new Promise((r) => setTimeout(r, (WAIT_S + 1) * 1000));
       const after = await (await fetch(`${server.url}/inbox/${item.id}`))
@@ -251,12 +222,8 @@ Deno.test({
       await t.until("the dialog, still", DIALOG, 2000);
       assert.equal(await t.written(), null);
       await t.keys("1");
-      await t.until("answer", /FINISHED after the tool/);
+      await t.until("answer", /TOOL RESULT/);
       assert.equal((await t.written())?.trim(), "decided");
       assert.equal(await decide(server, item.id, { behavior: "deny" }), 409);
-    } finally {
-      await t.close();
-      await server.stop();
-    }
-  },
+    }),
 });

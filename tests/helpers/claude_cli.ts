@@ -11,6 +11,8 @@
  * @module
  */
 
+import { ROOT } from "./server.ts";
+
 /** The Claude Code version the tests drive. */
 export const CLAUDE_CODE_VERSION = "2.1.328";
 
@@ -285,4 +287,39 @@ export async function hookDebugLines(debugFile: string): Promise<string> {
 export async function cancelledHooks(debugFile: string): Promise<string[]> {
   const text = await Deno.readTextFile(debugFile).catch(() => "");
   return [...text.matchAll(/Hook (\S+) \((\w+)\) cancelled/g)].map((m) => m[1]);
+}
+
+/** Where and how {@linkcode installHooks} installs. */
+export interface InstallOptions {
+  project: string;
+  serverUrl: string;
+  /** The throwaway HOME the CLI runs with. */
+  home: string;
+  /** More installer flags, e.g. `["--decisions", "--decision-wait", "3"]`. */
+  args?: string[];
+}
+
+/** Installs hookwatch's hooks the way a user does, with the real installer; throws on failure. */
+export async function installHooks(options: InstallOptions): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "hooks/install.ts",
+      "install",
+      "--project",
+      options.project,
+      "--server-url",
+      options.serverUrl,
+      ...(options.args ?? []),
+    ],
+    cwd: ROOT,
+    env: { HOME: options.home, NO_COLOR: "1" },
+    stdin: "null",
+  }).output();
+  if (!out.success) {
+    const text = new TextDecoder().decode(out.stdout) +
+      new TextDecoder().decode(out.stderr);
+    throw new Error(`the installer failed:\n${text}`);
+  }
 }

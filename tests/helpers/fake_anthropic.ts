@@ -161,6 +161,35 @@ export function toolUse(
   return { type: "tool_use", name, input };
 }
 
+/**
+ * A main agent that runs `steps` (Bash commands) one after another, then answers
+ * `TOOL RESULT: <the last result's content as JSON>`. Requests without tools (a title) get a
+ * short text.
+ */
+export function bashSteps(
+  steps: { command: string; description: string }[],
+): Script {
+  return (request) => {
+    if (!request.tools?.length) {
+      return { caller: "other", content: [{ type: "text", text: "Title" }] };
+    }
+    const results = toolResults(request);
+    if (results.length < steps.length) {
+      return {
+        caller: "main",
+        content: [toolUse(request, "Bash", steps[results.length])],
+      };
+    }
+    return {
+      caller: "main",
+      content: [{
+        type: "text",
+        text: `TOOL RESULT: ${JSON.stringify(results.at(-1)?.content)}`,
+      }],
+    };
+  };
+}
+
 /** All the request's text: system prompt and messages. */
 function requestText(request: MessagesRequest): string {
   const system = typeof request.system === "string"
