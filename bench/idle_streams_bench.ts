@@ -27,18 +27,23 @@ import {
   writeReportPart,
 } from "./lib.ts";
 
+/** Stores `count` sample events, one request each. */
+async function postSamples(url: string, count: number): Promise<void> {
+  for (const event of sampleEvents(count)) {
+    const res = await fetch(`${url}/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(event),
+    });
+    await res.body?.cancel();
+  }
+}
+
 /** Bytes of hookwatch's snapshot frame with `events` stored. */
 async function snapshotBytes(events: number): Promise<number> {
   const server = await startHookwatch();
   try {
-    for (const event of sampleEvents(events)) {
-      const res = await fetch(`${server.url}/events`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(event),
-      });
-      await res.body?.cancel();
-    }
+    await postSamples(server.url, events);
     const res = await fetch(`${server.url}/stream`);
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
     let text = "";
@@ -81,14 +86,7 @@ export async function idleStreamsRss(
   mode: "sse" | "ws",
   events = 400,
 ): Promise<{ before: number; after: number }> {
-  for (const event of sampleEvents(events)) {
-    const res = await fetch(`${server.url}/events`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(event),
-    });
-    await res.body?.cancel();
-  }
+  await postSamples(server.url, events);
   await sleep(1000);
   const before = server.rss();
   const child = new Deno.Command("node", {
