@@ -35,6 +35,9 @@ import { Decisions } from "./sessions/decisions.ts";
 /** How long a failed write keeps health unhealthy when no write succeeds meanwhile. */
 export const WRITE_FAILURE_HOLD_MS = 30_000;
 
+/** Longest an ingest waits for the agent tables at start-up before answering 503. */
+export const AGENT_TABLES_WAIT_MS = 5_000;
+
 /** The running domain: what routes call. */
 export interface Hookwatch {
   readonly config: Config;
@@ -120,8 +123,20 @@ export function createHookwatch(
   feed.observe((events) => broadcaster.publish(events));
   const agents = new Agents(store, config.agents, { sweep: options.sweep });
   feed.observe((events) => agents.observe(events));
-  let agentsMigrated = false;
-  agents.migrated.then(() => agentsMigrated = true);
+  // Until the agent tables exist, a commit would count as history and never be folded: ingest
+  // waits for them a while, then answers as for a store that is away.
+  const agentTables = (): Promise<void> =>
+    Promise.race([
+      agents.migrated,
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, AGENT_TABLES_WAIT_MS);
+        agents.migrated.then(() => clearTimeout(timer));
+      }),
+    ]).then(() => {
+      if (!agents.isMigrated) {
+        throw new StoreUnavailableError("the agent tables are not created yet");
+      }
+    });
   agents.onChange((items) => {
     for (const item of items) {
       broadcaster.publishFrame(encodeInboxFrame(item), item.source_app);
@@ -170,10 +185,9 @@ export function createHookwatch(
       instruments.classificationDuration.record(
         (performance.now() - start) / 1000 / Math.max(1, events.length),
       );
-      // Until the agent tables exist, a commit would count as history and never be folded.
-      const submitted = agentsMigrated
+      const submitted = agents.isMigrated
         ? committer.submit(classified)
-        : agents.migrated.then(() => committer.submit(classified));
+        : agentTables().then(() => committer.submit(classified));
       return submitted.then((results) => {
         if (writeFailure !== null) {
           log.info("storage writes recovered", { store: store.kind });

@@ -15,9 +15,16 @@ export function healthRoutes(hw: Deps): Hono {
   );
   app.get("/health/ready", async (c) => {
     const database = await checkDatabase(hw.store);
-    const ready = !hw.closing && database.status !== "unhealthy";
+    const agents = hw.agents.isMigrated ? "ready" : "migrating";
+    const ready = !hw.closing && database.status !== "unhealthy" &&
+      agents === "ready";
     return c.json(
-      { status: ready ? "ready" : "not_ready", closing: hw.closing, database },
+      {
+        status: ready ? "ready" : "not_ready",
+        closing: hw.closing,
+        database,
+        agents,
+      },
       ready ? 200 : 503,
     );
   });

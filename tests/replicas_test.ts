@@ -159,8 +159,17 @@ Deno.test({
       const res = await fetch(`${a.url}/health/ready`);
       return { status: res.status, body: await res.json() };
     };
+    // Ready once the agent tables exist too (at start-up they may still be created).
+    const untilReady = async () => {
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        status = (await ready()).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 200));
+      }
+      return status;
+    };
     try {
-      assert.equal((await ready()).status, 200);
+      assert.equal(await untilReady(), 200);
       const stream = await openSse(`${a.url}/stream`);
       try {
         await stream.until((f) => f.length === 1);
@@ -177,12 +186,7 @@ Deno.test({
         } finally {
           await cluster.start();
         }
-        let status = 0;
-        for (let i = 0; i < 50 && status !== 200; i++) {
-          status = (await ready()).status;
-          if (status !== 200) await new Promise((r) => setTimeout(r, 200));
-        }
-        assert.equal(status, 200);
+        assert.equal(await untilReady(), 200);
         const posted = await postJson(`${a.url}/events`, sampleEvent());
         assert.equal(posted.status, 200);
         const frames = await stream.until(

@@ -136,6 +136,7 @@ export class Agents {
   #pulling = false;
   #pullAgain = false;
   #closed = false;
+  #migrated = false;
 
   /**
    * Resolves once the tables are migrated; never rejects. A migration on a database that
@@ -143,6 +144,11 @@ export class Agents {
    * be stored before this resolves, or it would count as history: ingest waits for it.
    */
   readonly migrated: Promise<void>;
+
+  /** True once {@linkcode Agents.migrated} has resolved (readiness). */
+  get isMigrated(): boolean {
+    return this.#migrated;
+  }
 
   /** Resolves once the tables are migrated and missed events folded; never rejects. */
   readonly ready: Promise<void>;
@@ -169,9 +175,14 @@ export class Agents {
     let migrated: Promise<void>;
     if (store.kind === "postgres" && sql) {
       this.#db = postgresAgentDb(sql);
-      migrated = migratePostgres(sql, "agents", PG_AGENT_MIGRATIONS).then(() =>
-        sql.listen(AGENTS_CHANNEL, () => this.#pull(), () => this.#pull())
-      ).then(() => {});
+      migrated = this.#whileAway(async () => {
+        await migratePostgres(sql, "agents", PG_AGENT_MIGRATIONS);
+        await sql.listen(
+          AGENTS_CHANNEL,
+          () => this.#pull(),
+          () => this.#pull(),
+        );
+      });
     } else {
       const conn = sqlite instanceof DatabaseSync
         ? sqlite
@@ -183,7 +194,9 @@ export class Agents {
       this.#db = sqliteAgentDb(conn);
       migrated = Promise.resolve();
     }
-    this.migrated = migrated.catch(() => {});
+    this.migrated = migrated.catch(() => {}).finally(() => {
+      this.#migrated = true;
+    });
     this.ready = migrated.then(async () => {
       const cursor = await this.#db.read(() => cursorTx());
       this.#seenVersion = cursor.version;
@@ -203,6 +216,29 @@ export class Agents {
       console.error("hookwatch: agent sessions could not start:", error);
     });
     this.#chain = this.ready;
+  }
+
+  /**
+   * Runs `step` until it succeeds, again every second while the database is away (a replica
+   * started while PostgreSQL restarts creates its tables once it is back); other errors reject.
+   */
+  async #whileAway(step: () => Promise<void>): Promise<void> {
+    let logged = false;
+    while (true) {
+      try {
+        return await step();
+      } catch (error) {
+        if (this.#closed || !asStoreUnavailable(error)) throw error;
+        if (!logged) {
+          console.error(
+            "hookwatch: agent tables not created yet, the database is away; retrying:",
+            String(error),
+          );
+          logged = true;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
   }
 
   /** Adds a listener for every inbox change from now on (any replica's). */

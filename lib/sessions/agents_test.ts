@@ -401,3 +401,43 @@ for (const backend of BACKENDS) {
     },
   });
 }
+
+Deno.test({
+  name:
+    "agents (postgres) - started while the database is away, the agent tables are created once it is back; ingest meanwhile is a 503, never an unfolded event",
+  ignore: postgresIgnored(),
+  fn: async () => {
+    const cluster = await sharedCluster();
+    const store = await PostgresStore.connect(await cluster.createDatabase(), {
+      poolSize: 3,
+    });
+    await cluster.pause();
+    let paused = true;
+    const hw = createHookwatch(loadConfig({}), store, { sweep: false });
+    try {
+      const refused = await hw.ingest([hook("PreToolUse", Date.now())]).then(
+        () => null,
+        (error) => error,
+      );
+      assert.equal(refused?.status, 503, String(refused));
+      assert.equal(hw.agents.isMigrated, false);
+      await cluster.start();
+      paused = false;
+      await hw.agents.migrated;
+      assert.equal(hw.agents.isMigrated, true);
+      const t0 = Date.now() - 1000;
+      const [, permission] = await hw.ingest([
+        hook("PreToolUse", t0),
+        hook("PermissionRequest", t0 + 5, {
+          tool_input: fixture("PreToolUse").tool_input,
+        }),
+      ]);
+      assert.ok(await hw.agents.settled(permission.event.id));
+      const [item] = await hw.agents.itemsOfEvent(permission.event.id);
+      assert.equal(item?.tool_use_id, "toolu_01HqV7W9kLmN3pQrStUvWxYz");
+    } finally {
+      if (paused) await cluster.start();
+      await hw.close();
+    }
+  },
+});

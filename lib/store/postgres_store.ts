@@ -380,7 +380,24 @@ export class PostgresStore implements EventStore {
       this.#feed = this.#feed.then(() => this.#pull(onEvents, catchUp));
     };
     this.#listening = (async () => {
-      this.#fed = await this.#realMaxId();
+      // The database may be away at start-up (a restart of both): try again until it is back,
+      // for the feed, `since` and `maxId` all wait on this.
+      for (let logged = false;;) {
+        try {
+          this.#fed = await this.#realMaxId();
+          break;
+        } catch (error) {
+          if (this.#closed) throw error;
+          if (!logged) {
+            log.error(
+              "the event feed cannot start yet, retrying",
+              errorFields(error),
+            );
+            logged = true;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+      }
       await this.#sql.listen(
         EVENTS_CHANNEL,
         (payload) => {
