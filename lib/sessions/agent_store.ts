@@ -799,20 +799,37 @@ export function* actTx(
   until: number | null,
   now: number,
 ): Tx<InboxItem | ActionRefusal> {
+  return yield* changeItem(kind, id, now, "resolved", (version) =>
+    q(
+      `UPDATE inbox_items SET status = ?, snoozed_until = ?, updated_at = ?, version = ?
+       WHERE id = ? AND status <> 'resolved' RETURNING *`,
+      action === "ack" ? "acked" : "snoozed",
+      action === "ack" ? null : until,
+      now,
+      version,
+      id,
+    ));
+}
+
+/**
+ * One change to an inbox item, at most once across replicas: the next inbox version under the
+ * cursor lock, `update` (an `UPDATE … RETURNING *` that sets it), then the cursor's version and
+ * a notice to the replicas. The item after it, or `refused` (it exists but `update` matched
+ * nothing) or `not_found`.
+ */
+function* changeItem<R extends string>(
+  kind: AgentDb["kind"],
+  id: number,
+  now: number,
+  refused: R,
+  update: (version: number) => Query,
+): Tx<InboxItem | R | "not_found"> {
   const [cursor] = yield q(LOCK_CURSOR);
   const version = Number(cursor.version) + 1;
-  const [row] = yield q(
-    `UPDATE inbox_items SET status = ?, snoozed_until = ?, updated_at = ?, version = ?
-     WHERE id = ? AND status <> 'resolved' RETURNING *`,
-    action === "ack" ? "acked" : "snoozed",
-    action === "ack" ? null : until,
-    now,
-    version,
-    id,
-  );
+  const [row] = yield update(version);
   if (!row) {
     const [existing] = yield q("SELECT id FROM inbox_items WHERE id = ?", id);
-    return existing ? "resolved" : "not_found";
+    return existing ? refused : "not_found";
   }
   yield q("UPDATE agent_cursor SET version = ? WHERE id = 1", version);
   yield* notify(kind, version);
@@ -837,28 +854,27 @@ export function* decideTx(
     | { to: "allow" | "deny"; message: string | null; by: string },
   now: number,
 ): Tx<InboxItem | DecisionRefusal> {
-  const [cursor] = yield q(LOCK_CURSOR);
-  const version = Number(cursor.version) + 1;
-  let row: Row | undefined;
-  if (change.to === "hold") {
-    [row] = yield q(
-      `UPDATE inbox_items SET decision = 'waiting', updated_at = ?, version = ?
-       WHERE id = ? AND kind = 'permission' AND status <> 'resolved'
-         AND decision IS NULL RETURNING *`,
-      now,
-      version,
-      id,
-    );
-  } else if (change.to === "expire") {
-    [row] = yield q(
-      `UPDATE inbox_items SET decision = 'expired', updated_at = ?, version = ?
-       WHERE id = ? AND decision = 'waiting' RETURNING *`,
-      now,
-      version,
-      id,
-    );
-  } else {
-    [row] = yield q(
+  return yield* changeItem(kind, id, now, "not_waiting", (version) => {
+    if (change.to === "hold") {
+      return q(
+        `UPDATE inbox_items SET decision = 'waiting', updated_at = ?, version = ?
+         WHERE id = ? AND kind = 'permission' AND status <> 'resolved'
+           AND decision IS NULL RETURNING *`,
+        now,
+        version,
+        id,
+      );
+    }
+    if (change.to === "expire") {
+      return q(
+        `UPDATE inbox_items SET decision = 'expired', updated_at = ?, version = ?
+         WHERE id = ? AND decision = 'waiting' RETURNING *`,
+        now,
+        version,
+        id,
+      );
+    }
+    return q(
       `UPDATE inbox_items SET decision = ?, decision_message = ?, decided_by = ?,
          decided_at = ?, status = 'resolved', updated_at = ?, version = ?
        WHERE id = ? AND kind = 'permission' AND status <> 'resolved'
@@ -871,14 +887,7 @@ export function* decideTx(
       version,
       id,
     );
-  }
-  if (!row) {
-    const [existing] = yield q("SELECT id FROM inbox_items WHERE id = ?", id);
-    return existing ? "not_waiting" : "not_found";
-  }
-  yield q("UPDATE agent_cursor SET version = ? WHERE id = 1", version);
-  yield* notify(kind, version);
-  return inboxItemOf(row, now);
+  });
 }
 
 // ---------------------------------------------------------------- reads
