@@ -13,6 +13,7 @@ import type {
   AgentState,
   InboxKind,
   InboxStatus,
+  ToolCall,
   ToolOutcome,
 } from "../../common/agents.ts";
 import type { AgentConfig } from "../base/agent_config.ts";
@@ -49,21 +50,13 @@ export interface SessionRec {
   patterns: PatternState;
 }
 
-/** A tool call as the fold keeps it (`agent` is `""` for the main agent). */
-export interface CallRec {
-  session_id: string;
+/**
+ * A tool call as the fold keeps it: the served {@linkcode ToolCall} with `agent` (`""` for the
+ * main agent) for `agent_id`, and the signature loops and permissions are matched by.
+ */
+export interface CallRec extends Omit<ToolCall, "agent_id"> {
   agent: string;
-  tool_use_id: string;
-  tool_name: string;
-  input_summary: string;
   sig: string;
-  outcome: ToolOutcome;
-  started_at: number | null;
-  permission_at: number | null;
-  ended_at: number | null;
-  tool_ms: number | null;
-  wait_ms: number | null;
-  error: string | null;
 }
 
 /** An unresolved inbox item as the fold keeps it; `id` null until stored. */

@@ -297,21 +297,8 @@ function itemRec(r: Row): ItemRec {
 
 /** A tool call row as served. */
 export function toolCallOf(r: Row): ToolCall {
-  const c = callRec(r);
-  return {
-    session_id: c.session_id,
-    agent_id: c.agent === "" ? null : c.agent,
-    tool_use_id: c.tool_use_id,
-    tool_name: c.tool_name,
-    input_summary: c.input_summary,
-    outcome: c.outcome,
-    started_at: c.started_at,
-    permission_at: c.permission_at,
-    ended_at: c.ended_at,
-    tool_ms: c.tool_ms,
-    wait_ms: c.wait_ms,
-    error: c.error,
-  };
+  const { agent, sig: _sig, ...call } = callRec(r);
+  return { ...call, agent_id: agent === "" ? null : agent };
 }
 
 /** An inbox row as served: a snoozed item whose time has come is `open`. */
