@@ -5,6 +5,7 @@ import { eventFromHookInput, validateHookEventType } from "../common/events.ts";
 import type { RecentQuery } from "../lib/store/store.ts";
 import { badParam, limitBody, parseJson, readText } from "./body.ts";
 import { decisionOutput } from "../lib/sessions/decisions.ts";
+import { snapshotJson } from "../lib/stream/sse.ts";
 
 /** Largest `limit` on `/events/recent`. */
 export const RECENT_LIMIT_MAX = 1000;
@@ -93,7 +94,10 @@ export function eventRoutes(hw: Deps): Hono {
   });
 
   app.get("/events/priority", async (c) => {
-    return c.json(await hw.store.snapshot(hw.snapshotQuery()));
+    const snapshot = await hw.store.snapshot(hw.snapshotQuery());
+    return c.body(snapshotJson(snapshot), 200, {
+      "content-type": "application/json",
+    });
   });
 
   app.get("/events/filter-options", async (c) => {

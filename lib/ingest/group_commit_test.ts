@@ -88,3 +88,47 @@ Deno.test("group commit - a failed transaction rejects its submitters; close dra
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("group commit - keeps the store's batchesInFlight committing at once; what arrives while they are busy is the next batch", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = Object.assign(countingStore(`${dir}/g.db`), {
+    batchesInFlight: 2,
+  });
+  const insert = store.insertBatch.bind(store);
+  let busy = 0, most = 0;
+  store.insertBatch = async (events) => {
+    most = Math.max(most, ++busy);
+    try {
+      const results = await insert(events);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      return results;
+    } finally {
+      busy--;
+    }
+  };
+  const committer = new GroupCommitter(store);
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
+  try {
+    const first = committer.submit([event(0)]);
+    await tick();
+    const second = committer.submit([event(1)]);
+    await tick();
+    const waiting = [
+      committer.submit([event(2)]),
+      committer.submit([event(3)]),
+    ];
+    const results = await Promise.all([first, second, ...waiting]);
+    assert.deepEqual(store.transactions, [1, 1, 2]);
+    assert.equal(most, 2);
+    assert.deepEqual(
+      results.map(([r]) => r.event.session_id),
+      ["s0", "s1", "s2", "s3"],
+    );
+    const late = committer.submit([event(4)]);
+    await committer.close();
+    assert.equal((await late)[0].event.session_id, "s4");
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

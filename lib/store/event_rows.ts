@@ -7,7 +7,7 @@
  * @module
  */
 import type { StoredEvent } from "../../common/events.ts";
-import type { ClassifiedEvent, RecentQuery } from "./store.ts";
+import type { ClassifiedEvent, EventJson, RecentQuery } from "./store.ts";
 
 /** How one field is stored. */
 interface Field {
@@ -115,6 +115,33 @@ const fullFromRow: (row: Row) => StoredEvent = compile(
   ["row"],
   `({ id: row.id, ${INSERT_COLUMNS.map(read).join(", ")} })`,
 );
+
+const jsonOf = (n: FieldName) =>
+  n === "priority"
+    ? `(row.priority === 1 ? 1 : 0)`
+    : field(n).json
+    ? `(row.${n} === null ? "null" : row.${n})`
+    : `JSON.stringify(row.${n})`;
+
+/**
+ * A listed row's stream JSON, the stored JSON text spliced in as written: the same text as
+ * `JSON.stringify(streamView(toEvent(row)))`, without parsing the payload (most of a snapshot's
+ * cost at 10 M rows).
+ */
+export const rowJson: (row: Row) => string = compile(
+  ["row"],
+  `'{"id":' + JSON.stringify(row.id) + ${
+    LISTED.map((n) => `',"${n}":' + ${jsonOf(n)}`).join(" + ")
+  } + '}'`,
+);
+
+/** A row of the snapshot: its stream JSON and the fields the stream's filter reads. */
+export const eventJsonOf = (row: Row): EventJson => ({
+  id: row.id as number,
+  source_app: row.source_app as string,
+  priority: row.priority === 1 ? 1 : 0,
+  json: rowJson(row),
+});
 
 /** A row read back as an event; `chat` only when the row carries it (`get`). */
 export function toEvent(row: Row): StoredEvent {

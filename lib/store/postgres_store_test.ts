@@ -5,6 +5,7 @@ import { poolSizeFromEnv, PostgresStore } from "./postgres_store.ts";
 import {
   postgresIgnored,
   sharedCluster,
+  startCluster,
 } from "../../tests/helpers/postgres.ts";
 
 const ignore = postgresIgnored();
@@ -351,6 +352,47 @@ Deno.test({
     } finally {
       await a.close();
       await b.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "postgres store - an acknowledged batch survives PostgreSQL crashing right after, though inserts commit without waiting for their flush",
+  ignore,
+  fn: async () => {
+    // Its own cluster: crashing the shared one would fail the other tests of this file.
+    const cluster = await startCluster();
+    try {
+      const url = await cluster.createDatabase();
+      const acknowledged: number[] = [];
+      for (let round = 0; round < 4; round++) {
+        const store = await PostgresStore.connect(url, { poolSize: 2 });
+        const batch = await store.insertBatch(
+          Array.from(
+            { length: 20 },
+            (_, i) => event({ summary: `${round}-${i}` }),
+          ),
+        );
+        await cluster.crash();
+        acknowledged.push(...batch.map((r) => r.event.id));
+        await store.close().catch(() => {});
+        await cluster.start();
+      }
+      const check = await PostgresStore.connect(url, { poolSize: 1 });
+      try {
+        const stored = await check.sql<{ id: number }[]>`
+          SELECT id FROM events WHERE id = ANY(${acknowledged}::bigint[])`;
+        assert.equal(
+          stored.length,
+          acknowledged.length,
+          "acknowledged, then lost",
+        );
+      } finally {
+        await check.close();
+      }
+    } finally {
+      await cluster.destroy();
     }
   },
 });

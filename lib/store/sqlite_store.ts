@@ -14,6 +14,7 @@ import type { StoredEvent } from "../../common/events.ts";
 import { migrate } from "./sqlite_migrate.ts";
 import {
   ALL_COLUMNS,
+  eventJsonOf,
   INSERT_COLUMNS,
   LIST_COLUMNS,
   recentFilters,
@@ -84,6 +85,8 @@ export interface SqliteOptions {
  */
 export class SqliteStore implements EventStore {
   readonly kind = "sqlite" as const;
+  /** A commit runs on the one thread, start to end: nothing to overlap. */
+  readonly batchesInFlight = 1;
   /** Multi-row inserts by row count, prepared on first use. */
   readonly #inserts = new Map<number, StatementSync>();
   readonly #byEventId: StatementSync;
@@ -283,7 +286,7 @@ export class SqliteStore implements EventStore {
         q.now - retentionMs,
         limit,
       ) as unknown as Row[])
-        .map(toEvent);
+        .map(eventJsonOf);
     return this.#timed("snapshot", () => ({
       priority: bucket(1, q.priorityRetentionMs, q.priorityLimit),
       regular: bucket(0, q.regularRetentionMs, q.regularLimit),

@@ -180,20 +180,18 @@ Deno.test("sqlite store - snapshot caps each bucket and honours the retention wi
       priorityRetentionMs: 24 * hour,
       regularRetentionMs: 4 * hour,
     });
-    assert.equal(snap.priority.length, 200);
-    assert.equal(snap.regular.length, 100);
+    const priority = snap.priority.map((e) => JSON.parse(e.json));
+    const regular = snap.regular.map((e) => JSON.parse(e.json));
+    assert.equal(priority.length, 200);
+    assert.equal(regular.length, 100);
     assert.ok(
-      snap.priority.every((e) =>
-        e.priority === 1 && e.timestamp >= now - 24 * hour
-      ),
+      priority.every((e) => e.priority === 1 && e.timestamp >= now - 24 * hour),
     );
     assert.ok(
-      snap.regular.every((e) =>
-        e.priority === 0 && e.timestamp >= now - 4 * hour
-      ),
+      regular.every((e) => e.priority === 0 && e.timestamp >= now - 4 * hour),
     );
-    assert.ok(snap.priority[0].id > snap.priority[1].id, "newest first");
-    assert.equal(snap.priority[0].session_id, "old-but-kept");
+    assert.ok(priority[0].id > priority[1].id, "newest first");
+    assert.equal(priority[0].session_id, "old-but-kept");
   } finally {
     await store.close();
     await Deno.remove(dir, { recursive: true });

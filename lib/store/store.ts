@@ -14,10 +14,24 @@ export interface RecentQuery {
   priority?: 0 | 1;
 }
 
-/** The dual-bucket snapshot: newest first in each bucket. */
+/**
+ * A stored event as the stream serves it: its stream JSON (every listed field, no chat) built
+ * from the stored text, and the fields the stream's filter reads.
+ */
+export interface EventJson {
+  id: number;
+  source_app: string;
+  priority: 0 | 1;
+  json: string;
+}
+
+/**
+ * The dual-bucket snapshot, newest first in each bucket, as stream JSON: its payloads are never
+ * parsed on the way from the database to the stream.
+ */
 export interface Snapshot {
-  priority: StoredEvent[];
-  regular: StoredEvent[];
+  priority: EventJson[];
+  regular: EventJson[];
 }
 
 /** Bounds of the dual-bucket snapshot. */
@@ -54,6 +68,11 @@ export interface ClassifiedEvent extends NewEvent {
 export interface EventStore {
   /** Which backend, for health and metrics. */
   readonly kind: "sqlite" | "postgres";
+  /**
+   * How many {@linkcode EventStore.insertBatch} calls group commit keeps in flight at once: 1
+   * where a batch's commit is the whole cost, more where batches can share a disk flush.
+   */
+  readonly batchesInFlight: number;
   /**
    * Inserts events in one transaction, all or nothing, and returns them stored, in order.
    * An event whose `event_id` is already stored is not inserted again: its stored copy is

@@ -37,7 +37,10 @@ interface Frame {
 }
 
 /** The stream filter: the one test of whether a client wants an event (live, replay, snapshot). */
-export function matches(filter: StreamFilter, event: StoredEvent): boolean {
+export function matches(
+  filter: StreamFilter,
+  event: Pick<StoredEvent, "source_app" | "priority">,
+): boolean {
   return (filter.source_app === undefined ||
     filter.source_app === event.source_app) &&
     (filter.priority === undefined || filter.priority === event.priority);

@@ -10,7 +10,12 @@
  */
 import { type Broadcaster, matches, type StreamFilter } from "./broadcaster.ts";
 import { encodeEventFrame, encodeSnapshotFrame, RETRY_FRAME } from "./sse.ts";
-import type { EventStore, Snapshot, SnapshotQuery } from "../store/store.ts";
+import type {
+  EventJson,
+  EventStore,
+  Snapshot,
+  SnapshotQuery,
+} from "../store/store.ts";
 import type { StoredEvent } from "../../common/events.ts";
 
 /** How long an encoded snapshot is shared by streams opening after it, while no event arrives. */
@@ -83,7 +88,8 @@ export async function openEventStream(
       performance.now() - cached.at > SNAPSHOT_REUSE_MS
     ) {
       const snapshot = await store.snapshot(options.snapshotQuery());
-      const upTo = (e: StoredEvent) => e.id <= maxId && wanted(e);
+      const upTo = (e: EventJson) =>
+        e.id <= maxId && matches(options.filter, e);
       const view: Snapshot = {
         priority: snapshot.priority.filter(upTo),
         regular: snapshot.regular.filter(upTo),

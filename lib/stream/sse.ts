@@ -4,7 +4,7 @@
  * @module
  */
 import type { StoredEvent } from "../../common/events.ts";
-import type { Snapshot } from "../store/store.ts";
+import type { EventJson, Snapshot } from "../store/store.ts";
 import { streamView } from "../store/event_rows.ts";
 import type { SessionSummary } from "../../common/sessions.ts";
 
@@ -35,16 +35,25 @@ export function encodeEventFrame(event: StoredEvent): Uint8Array {
   );
 }
 
+/**
+ * The snapshot as JSON, `{"priority":[…],"regular":[…]}`: the data of the `snapshot` frame and
+ * the body of `/events/priority`, joined from each event's stream JSON.
+ */
+export function snapshotJson(snapshot: Snapshot): string {
+  const join = (events: EventJson[]) => events.map((e) => e.json).join(",");
+  return `{"priority":[${join(snapshot.priority)}],"regular":[${
+    join(snapshot.regular)
+  }]}`;
+}
+
 /** The `snapshot` frame; its id is the highest id the snapshot accounts for. */
 export function encodeSnapshotFrame(
   snapshot: Snapshot,
   lastId: number,
 ): Uint8Array {
-  const data = JSON.stringify({
-    priority: snapshot.priority.map(streamView),
-    regular: snapshot.regular.map(streamView),
-  });
-  return encoder.encode(`id: ${lastId}\nevent: snapshot\ndata: ${data}\n\n`);
+  return encoder.encode(
+    `id: ${lastId}\nevent: snapshot\ndata: ${snapshotJson(snapshot)}\n\n`,
+  );
 }
 
 /**

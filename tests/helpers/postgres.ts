@@ -51,6 +51,11 @@ export interface PgCluster {
   createDatabase(): Promise<string>;
   /** Stops the server (fast shutdown), keeping the data: {@linkcode PgCluster.start} brings it back. */
   pause(): Promise<void>;
+  /**
+   * Stops the server as a crash would (`-m immediate`: no checkpoint, WAL not yet written is
+   * lost); {@linkcode PgCluster.start} recovers it.
+   */
+  crash(): Promise<void>;
   /** Starts the server again on the same port. */
   start(): Promise<void>;
   /** Stops the server and removes the directory. */
@@ -200,6 +205,9 @@ export async function startCluster(
       return url(name);
     },
     pause: stop,
+    async crash() {
+      await run(`${bin}/pg_ctl`, ["-D", data, "-m", "immediate", "-w", "stop"]);
+    },
     async start() {
       const result = await start();
       if (!result.ok) {
