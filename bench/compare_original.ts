@@ -14,6 +14,8 @@
  *
  * Ingest covers hookwatch's `POST /events` and `POST /hooks/:source_app` (raw hook input), both
  * against the original's `POST /events` in the same round; `hey` posts one body repeatedly.
+ * The same rounds time `bench/reference_server.ts`, a bare `Deno.serve` JSON echo that stores
+ * nothing: the most the decided stack's HTTP layer allows, against the original.
  *
  * Bun installs from npm (`npm install -g bun`, or `npm install bun` in a scratch folder and
  * pass `--bun that/node_modules/.bin/bun`). The original binds every interface by default; a
@@ -45,6 +47,7 @@ import {
   type ServerProcess,
   spawnServer,
   startHookwatch,
+  startReference,
   summarize,
   writeReportPart,
 } from "./lib.ts";
@@ -119,7 +122,8 @@ if (import.meta.main) {
     JSON.stringify(p)
   );
   const cases = INGEST_CASES.filter((c) => c.path === "/events");
-  type Load = { hw: number[]; hooks: number[]; orig: number[] };
+  type Load = { hw: number[]; hooks: number[]; orig: number[]; ref: number[] };
+  const load = (): Load => ({ hw: [], hooks: [], orig: [], ref: [] });
   const eps = new Map<string, Load>();
   const p99 = new Map<string, Load>();
   const post = (
@@ -135,8 +139,9 @@ if (import.meta.main) {
   if (only !== "fanout") {
     const hw = await startHookwatch();
     const orig = await startOriginal(serverDir, bun);
+    const ref = await startReference();
     try {
-      for (const server of [hw, orig]) {
+      for (const server of [hw, orig, ref]) {
         await runWrk({
           url: `${server.url}/events`,
           path: "/events",
@@ -153,6 +158,7 @@ if (import.meta.main) {
               ["hw", hw, c.path, bodiesFor(c)],
               ["orig", orig, c.path, bodiesFor(c)],
               ["hooks", hw, "/hooks/app-0", hookBodies],
+              ["ref", ref, c.path, bodiesFor(c)],
             ] as const;
             for (const [key, server, path, bodies] of runsOf) {
               const r = await post(
@@ -165,10 +171,10 @@ if (import.meta.main) {
               if (r.errors > 0) {
                 throw new Error(`${key} ${name}: ${r.errors} failed requests`);
               }
-              const e = eps.get(name) ?? { hw: [], hooks: [], orig: [] };
+              const e = eps.get(name) ?? load();
               e[key].push(r.requestsPerSec);
               eps.set(name, e);
-              const l = p99.get(name) ?? { hw: [], hooks: [], orig: [] };
+              const l = p99.get(name) ?? load();
               l[key].push(r.p99Ms);
               p99.set(name, l);
             }
@@ -178,6 +184,7 @@ if (import.meta.main) {
     } finally {
       await hw.stop();
       await orig.stop();
+      await ref.stop();
     }
   }
   const ingest: Record<string, unknown> = {};
@@ -186,6 +193,7 @@ if (import.meta.main) {
     const l = p99.get(name)!;
     const ratios = summarize(e.hw.map((h, i) => h / e.orig[i]));
     const hookRatios = summarize(e.hooks.map((h, i) => h / e.orig[i]));
+    const refRatios = summarize(e.ref.map((h, i) => h / e.orig[i]));
     ingest[name] = {
       hookwatch_events_per_sec: summarize(e.hw),
       hookwatch_hooks_per_sec: summarize(e.hooks),
@@ -193,8 +201,10 @@ if (import.meta.main) {
       hookwatch_p99_ms: summarize(l.hw),
       hookwatch_hooks_p99_ms: summarize(l.hooks),
       original_p99_ms: summarize(l.orig),
+      reference_events_per_sec: summarize(e.ref),
       ratio: ratios,
       hooks_ratio: hookRatios,
+      reference_ratio: refRatios,
     };
     const range = (r: typeof ratios) =>
       `${fmt(r.median, 2)}× (${fmt(r.min, 2)}–${fmt(r.max, 2)})`;
@@ -205,6 +215,7 @@ if (import.meta.main) {
       fmt(summarize(e.orig).median),
       range(ratios),
       range(hookRatios),
+      range(refRatios),
       `${fmt(summarize(l.hw).median, 2)} / ${
         fmt(summarize(l.hooks).median, 2)
       } / ${fmt(summarize(l.orig).median, 2)}`,
@@ -220,6 +231,7 @@ if (import.meta.main) {
         "original ev/s",
         "/events ratio (median, range)",
         "/hooks ratio",
+        "bare Deno.serve ratio",
         "p99 ms events / hooks / orig",
       ],
       ingestRows,

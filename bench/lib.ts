@@ -270,6 +270,15 @@ export async function spawnServer(
   };
 }
 
+/** Starts `bench/reference_server.ts`: a bare `Deno.serve` JSON echo, the same-run reference. */
+export async function startReference(): Promise<ServerProcess> {
+  return await spawnServer(
+    Deno.execPath(),
+    ["run", "--allow-net", `${ROOT}bench/reference_server.ts`],
+    { listening: /reference listening on (http:\/\/\S+)/ },
+  );
+}
+
 /** Options for {@linkcode startHookwatch}. */
 export interface HookwatchOptions {
   env?: Record<string, string>;

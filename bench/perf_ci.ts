@@ -31,9 +31,8 @@ import {
   ROOT,
   runWrk,
   sampleEvents,
-  type ServerProcess,
-  spawnServer,
   startHookwatch,
+  startReference,
   summarize,
   writeReportPart,
 } from "./lib.ts";
@@ -143,14 +142,6 @@ export function printComparison(rows: Comparison[]): void {
       fmt(r.limit, 3),
       r.regressed ? "REGRESSED" : r.advisory ? "shown only" : "ok",
     ]),
-  );
-}
-
-async function startReference(): Promise<ServerProcess> {
-  return await spawnServer(
-    Deno.execPath(),
-    ["run", "--allow-net", `${ROOT}bench/reference_server.ts`],
-    { listening: /reference listening on (http:\/\/\S+)/ },
   );
 }
 

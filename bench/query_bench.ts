@@ -1,6 +1,7 @@
 /**
  * Query latency at 10 k, 100 k and 1 M stored rows: the dual-bucket snapshot (the priority
- * query, timed up to the JSON the stream's first frame carries) and filtered recent lists,
+ * query, timed up to the JSON the stream's first frame carries), the same snapshot as streams
+ * open with it (`LiveSnapshot`, kept in memory from the feed) and filtered recent lists,
  * through `SqliteStore` itself, with the indexes and with a copy of the same file without them
  * (the guide's "10× faster with indexes").
  *
@@ -15,6 +16,7 @@ import { SqliteStore } from "../lib/store/sqlite_store.ts";
 import { createClassifier } from "../common/classify.ts";
 import type { RecentQuery, SnapshotQuery } from "../lib/store/store.ts";
 import { snapshotJson } from "../lib/stream/sse.ts";
+import { LiveSnapshot } from "../lib/stream/live_snapshot.ts";
 import {
   fmt,
   hookPayloads,
@@ -112,9 +114,15 @@ export function queries(
   now: number,
 ): Record<string, (s: SqliteStore) => Promise<unknown>> {
   const recent = (q: RecentQuery) => (s: SqliteStore) => s.recent(q);
+  const live = new WeakMap<SqliteStore, LiveSnapshot>();
   return {
     "snapshot (priority 200 + regular 100)": async (s) =>
       snapshotJson(await s.snapshot(snapshotQuery(now))),
+    "live snapshot (what a stream opens with)": async (s) => {
+      let l = live.get(s);
+      if (!l) live.set(s, l = new LiveSnapshot(s, () => snapshotQuery(now)));
+      return snapshotJson((await l.take()).snapshot);
+    },
     "recent 100, session filter": recent({
       limit: 100,
       session_id: "session-123",

@@ -30,6 +30,7 @@ import { createRedactor } from "./ingest/redact.ts";
 import { log } from "./base/log.ts";
 import { archivingStore } from "./store/archive.ts";
 import { Agents, encodeInboxFrame } from "./sessions/agents.ts";
+import { LiveSnapshot } from "./stream/live_snapshot.ts";
 import { Decisions } from "./sessions/decisions.ts";
 
 /** How long a failed write keeps health unhealthy when no write succeeds meanwhile. */
@@ -56,8 +57,8 @@ export interface Hookwatch {
   readonly sweeper: RetentionSweeper;
   /** Classifies, stores (resolving after commit) and broadcasts events, all or nothing. */
   ingest(events: NewEvent[]): Promise<InsertResult[]>;
-  /** The dual-bucket snapshot query for now. */
-  snapshotQuery(): SnapshotQuery;
+  /** The snapshot kept in memory from the feed: streams, the first paint, `/events/priority`. */
+  readonly snapshots: LiveSnapshot;
   health(): Promise<HealthReport>;
   /** The last storage failure of an ingest, until a write succeeds or it is 30 s old. */
   readonly writeFailure: StoreUnavailableError | null;
@@ -121,6 +122,15 @@ export function createHookwatch(
   feed.observe((events) => models.observe(events));
   feed.observe((events) => sessions.observe(events));
   feed.observe((events) => broadcaster.publish(events));
+  const snapshotQuery = (): SnapshotQuery => ({
+    now: Date.now(),
+    priorityLimit: DEFAULT_CAPS.priority,
+    regularLimit: DEFAULT_CAPS.regular,
+    priorityRetentionMs: config.retentionPriorityMs,
+    regularRetentionMs: config.retentionRegularMs,
+  });
+  const snapshots = new LiveSnapshot(store, snapshotQuery);
+  feed.observe((events) => snapshots.observe(events));
   const agents = new Agents(store, config.agents, { sweep: options.sweep });
   feed.observe((events) => agents.observe(events));
   // Until the agent tables exist, a commit would count as history and never be folded: ingest
@@ -210,15 +220,7 @@ export function createHookwatch(
     get writeFailure() {
       return currentWriteFailure();
     },
-    snapshotQuery() {
-      return {
-        now: Date.now(),
-        priorityLimit: DEFAULT_CAPS.priority,
-        regularLimit: DEFAULT_CAPS.regular,
-        priorityRetentionMs: config.retentionPriorityMs,
-        regularRetentionMs: config.retentionRegularMs,
-      };
-    },
+    snapshots,
     health() {
       return checkHealth({
         store,

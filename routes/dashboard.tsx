@@ -127,16 +127,16 @@ export function dashboardRoutes(hw: Deps): Hono {
     ) ?? 60_000;
     const filters = filtersFromParams(params);
 
-    const query = hw.snapshotQuery();
-    const [snapshot, options, event, manifest, inbox, timeline] = await Promise
-      .all([
-        hw.store.snapshot(query),
-        hw.store.filterOptions(),
-        eventId === null ? null : hw.store.get(eventId),
-        readManifest(),
-        hw.agents.inbox({ status: "active", limit: 200 }),
-        firstTimeline(hw, filters.session || null),
-      ]);
+    const [{ snapshot }, options, event, manifest, inbox, timeline] =
+      await Promise
+        .all([
+          hw.snapshots.take(),
+          hw.store.filterOptions(),
+          eventId === null ? null : hw.store.get(eventId),
+          readManifest(),
+          hw.agents.inbox({ status: "active", limit: 200 }),
+          firstTimeline(hw, filters.session || null),
+        ]);
     // The worker's own state, fed the snapshot: the first paint is what the worker will draw.
     const now = Date.now();
     const state = new DashboardState({

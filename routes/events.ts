@@ -94,7 +94,7 @@ export function eventRoutes(hw: Deps): Hono {
   });
 
   app.get("/events/priority", async (c) => {
-    const snapshot = await hw.store.snapshot(hw.snapshotQuery());
+    const { snapshot } = await hw.snapshots.take();
     return c.body(snapshotJson(snapshot), 200, {
       "content-type": "application/json",
     });

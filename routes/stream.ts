@@ -36,7 +36,7 @@ export function streamRoutes(hw: Deps): Hono {
       lastEventId,
       filter,
       replayLimit: hw.config.streamReplayLimit,
-      snapshotQuery: hw.snapshotQuery,
+      snapshot: () => hw.snapshots.take(),
       onClose: c.get("streamRelease"),
     });
     return new Response(endsQuietly(body), {

@@ -135,11 +135,12 @@ export const rowJson: (row: Row) => string = compile(
   } + '}'`,
 );
 
-/** A row of the snapshot: its stream JSON and the fields the stream's filter reads. */
+/** A row of the snapshot as {@linkcode EventJson}. */
 export const eventJsonOf = (row: Row): EventJson => ({
   id: row.id as number,
   source_app: row.source_app as string,
   priority: row.priority === 1 ? 1 : 0,
+  timestamp: row.timestamp as number,
   json: rowJson(row),
 });
 

@@ -16,12 +16,13 @@ export interface RecentQuery {
 
 /**
  * A stored event as the stream serves it: its stream JSON (every listed field, no chat) built
- * from the stored text, and the fields the stream's filter reads.
+ * from the stored text, and the fields the stream's filter and the snapshot's retention read.
  */
 export interface EventJson {
   id: number;
   source_app: string;
   priority: 0 | 1;
+  timestamp: number;
   json: string;
 }
 

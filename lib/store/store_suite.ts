@@ -183,6 +183,7 @@ export function storeSuite(
         id: expected.id,
         source_app: expected.source_app,
         priority: 1,
+        timestamp: expected.timestamp,
         json: JSON.stringify(streamView(expected)),
       }],
       regular: [],

@@ -10,12 +10,8 @@
  */
 import { type Broadcaster, matches, type StreamFilter } from "./broadcaster.ts";
 import { encodeEventFrame, encodeSnapshotFrame, RETRY_FRAME } from "./sse.ts";
-import type {
-  EventJson,
-  EventStore,
-  Snapshot,
-  SnapshotQuery,
-} from "../store/store.ts";
+import type { EventJson, EventStore, Snapshot } from "../store/store.ts";
+import type { TakenSnapshot } from "./live_snapshot.ts";
 import type { StoredEvent } from "../../common/events.ts";
 
 /** How long an encoded snapshot is shared by streams opening after it, while no event arrives. */
@@ -42,7 +38,8 @@ export interface OpenStreamOptions {
   filter: StreamFilter;
   /** Most missed events replayed; beyond it the client gets a fresh snapshot. */
   replayLimit: number;
-  snapshotQuery: () => SnapshotQuery;
+  /** The snapshot and the id it accounts for (`LiveSnapshot.take`). */
+  snapshot: () => Promise<TakenSnapshot>;
   /** Called once when the stream ends, fails or is cancelled. */
   onClose?: () => void;
 }
@@ -53,7 +50,7 @@ export interface OpenStreamOptions {
  * @example
  * ```ts
  * const body = await openEventStream(store, broadcaster, {
- *   lastEventId: null, filter: {}, replayLimit: 5000, snapshotQuery: () => query,
+ *   lastEventId: null, filter: {}, replayLimit: 5000, snapshot: () => live.take(),
  * });
  * ```
  */
@@ -78,31 +75,29 @@ export async function openEventStream(
         return client.stream;
       }
     }
-    const maxId = await store.maxId();
+    const { snapshot, upTo } = await options.snapshot();
     const cache = snapshots.get(store) ?? new Map<string, CachedSnapshot>();
     snapshots.set(store, cache);
     const key = filterKey(options.filter);
     let cached = cache.get(key);
     if (
-      !cached || cached.maxId !== maxId ||
+      !cached || cached.maxId !== upTo ||
       performance.now() - cached.at > SNAPSHOT_REUSE_MS
     ) {
-      const snapshot = await store.snapshot(options.snapshotQuery());
-      const upTo = (e: EventJson) =>
-        e.id <= maxId && matches(options.filter, e);
+      const kept = (e: EventJson) => matches(options.filter, e);
       const view: Snapshot = {
-        priority: snapshot.priority.filter(upTo),
-        regular: snapshot.regular.filter(upTo),
+        priority: snapshot.priority.filter(kept),
+        regular: snapshot.regular.filter(kept),
       };
       cached = {
-        maxId,
+        maxId: upTo,
         at: performance.now(),
-        bytes: encodeSnapshotFrame(view, maxId),
+        bytes: encodeSnapshotFrame(view, upTo),
       };
       cache.set(key, cached);
     }
     client.write(cached.bytes);
-    client.goLive(maxId);
+    client.goLive(upTo);
     return client.stream;
   } catch (error) {
     client.close();

@@ -1,0 +1,183 @@
+/**
+ * The dual-bucket snapshot kept in memory from the commit feed, so opening a stream, the first
+ * paint and `/events/priority` read no rows: at 10 M stored rows the snapshot query and its 300
+ * rows cost milliseconds per stream, this a filter over at most 600 events.
+ *
+ * Each bucket holds its newest events by id, twice the snapshot's limit: loaded once from the
+ * store, then every event the feed delivers. The snapshot is the newest `limit` of them inside
+ * the bucket's retention, exactly what the store's query returns, because rows older than the
+ * ring have smaller ids. Only when fewer than `limit` match and the bucket holds more rows than
+ * the ring does it ask the store (late events with old timestamps, a sweep running late).
+ *
+ * @module
+ */
+import type { StoredEvent } from "../../common/events.ts";
+import type {
+  EventJson,
+  EventStore,
+  Snapshot,
+  SnapshotQuery,
+} from "../store/store.ts";
+import { eventJson } from "./sse.ts";
+
+/** A snapshot and the highest id it accounts for: the feed's position when it was taken. */
+export interface TakenSnapshot {
+  snapshot: Snapshot;
+  upTo: number;
+}
+
+interface Entry {
+  id: number;
+  source_app: string;
+  priority: 0 | 1;
+  timestamp: number;
+  /** The stream JSON, made on first use from `event`. */
+  json: string | null;
+  event: StoredEvent | null;
+}
+
+class Ring {
+  entries: Entry[] = [];
+  /** True while the ring holds every row of its bucket. */
+  complete = true;
+
+  constructor(readonly capacity: number) {}
+
+  push(entry: Entry): void {
+    this.entries.push(entry);
+    if (this.entries.length > this.capacity) {
+      this.entries.splice(0, this.entries.length - this.capacity);
+      this.complete = false;
+    }
+  }
+
+  /** Newest first: the ones at or after `since`, at most `limit`; null when the store must say. */
+  newest(since: number, limit: number): EventJson[] | null {
+    const out: EventJson[] = [];
+    for (let i = this.entries.length - 1; i >= 0 && out.length < limit; i--) {
+      const e = this.entries[i];
+      if (e.timestamp < since) continue;
+      e.json ??= eventJson(e.event!);
+      out.push(e as EventJson);
+    }
+    return out.length < limit && !this.complete ? null : out;
+  }
+}
+
+const fromEvent = (event: StoredEvent): Entry => ({
+  id: event.id,
+  source_app: event.source_app,
+  priority: event.priority,
+  timestamp: event.timestamp,
+  json: null,
+  event,
+});
+
+const fromRow = (row: EventJson): Entry => ({ ...row, event: null });
+
+/**
+ * The snapshot from memory. Feed it every committed batch ({@linkcode LiveSnapshot.observe}) from
+ * the start; {@linkcode LiveSnapshot.take} loads the store's newest rows on first use.
+ *
+ * @example
+ * ```ts
+ * const live = new LiveSnapshot(store, () => ({ now: Date.now(), ...bounds }));
+ * feed.observe((events) => live.observe(events));
+ * const { snapshot, upTo } = await live.take();
+ * ```
+ */
+export class LiveSnapshot {
+  readonly #store: EventStore;
+  readonly #query: () => SnapshotQuery;
+  #rings: Record<0 | 1, Ring> | null = null;
+  #loading: Promise<void> | null = null;
+  /** The highest id observed or loaded. */
+  #position = 0;
+
+  constructor(store: EventStore, query: () => SnapshotQuery) {
+    this.#store = store;
+    this.#query = query;
+  }
+
+  #ring(priority: 0 | 1): Ring {
+    const q = this.#query();
+    this.#rings ??= {
+      1: new Ring(2 * q.priorityLimit),
+      0: new Ring(2 * q.regularLimit),
+    };
+    return this.#rings[priority];
+  }
+
+  /** Adds a committed batch (ids ascending, as the feed delivers them). */
+  observe(events: readonly StoredEvent[]): void {
+    for (const event of events) {
+      // Loaded already: the load read every id up to its position.
+      if (event.id <= this.#position) continue;
+      this.#ring(event.priority).push(fromEvent(event));
+      if (event.id > this.#position) this.#position = event.id;
+    }
+  }
+
+  /** The snapshot for now, and the id up to which it accounts for every event. */
+  async take(): Promise<TakenSnapshot> {
+    this.#loading ??= this.#load().catch((error) => {
+      this.#loading = null;
+      throw error;
+    });
+    await this.#loading;
+    const q = this.#query();
+    const priority = this.#ring(1).newest(
+      q.now - q.priorityRetentionMs,
+      q.priorityLimit,
+    );
+    const regular = this.#ring(0).newest(
+      q.now - q.regularRetentionMs,
+      q.regularLimit,
+    );
+    if (priority !== null && regular !== null) {
+      return { snapshot: { priority, regular }, upTo: this.#position };
+    }
+    // Every id up to maxId is committed (commit order is id order), so the snapshot read after
+    // it holds all of them; later ones are left out and come live.
+    const upTo = await this.#store.maxId();
+    const stored = await this.#store.snapshot(q);
+    const below = (e: EventJson) => e.id <= upTo;
+    return {
+      snapshot: {
+        priority: stored.priority.filter(below),
+        regular: stored.regular.filter(below),
+      },
+      upTo,
+    };
+  }
+
+  /** Puts the store's newest rows of each bucket (up to the ring's size) before what was fed. */
+  async #load(): Promise<void> {
+    const q = this.#query();
+    const upTo = await this.#store.maxId();
+    const rows = await this.#store.snapshot({
+      now: q.now,
+      priorityLimit: this.#ring(1).capacity,
+      regularLimit: this.#ring(0).capacity,
+      priorityRetentionMs: q.now,
+      regularRetentionMs: q.now,
+    });
+    for (
+      const [priority, loaded] of [[1, rows.priority], [
+        0,
+        rows.regular,
+      ]] as const
+    ) {
+      const ring = this.#ring(priority);
+      const fed = ring.entries.filter((e) => e.id > upTo);
+      const complete = ring.complete && loaded.length < ring.capacity;
+      ring.entries = [];
+      for (let i = loaded.length - 1; i >= 0; i--) {
+        if (loaded[i].id <= upTo) ring.push(fromRow(loaded[i]));
+      }
+      for (const e of fed) ring.push(e);
+      ring.complete = complete && ring.complete;
+    }
+    if (upTo > this.#position) this.#position = upTo;
+  }
+}
