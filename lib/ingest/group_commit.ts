@@ -44,7 +44,7 @@ export class GroupCommitter {
   readonly #onCommitted: (events: StoredEvent[]) => void;
   #queue: Pending[] = [];
   #scheduled = false;
-  readonly #inFlight = new Set<Promise<void>>();
+  #flushing: Promise<void> | null = null;
   #closed = false;
 
   constructor(store: EventStore, options: GroupCommitOptions = {}) {
@@ -71,73 +71,57 @@ export class GroupCommitter {
     });
   }
 
-  // Submissions of one turn gather before a batch starts; while the store's pipeline is full
-  // they gather until a batch ends.
   #schedule(): void {
-    if (
-      this.#scheduled || this.#inFlight.size >= this.#store.batchesInFlight
-    ) {
-      return;
-    }
+    if (this.#scheduled || this.#flushing) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
-      while (
-        this.#queue.length > 0 &&
-        this.#inFlight.size < this.#store.batchesInFlight
-      ) {
-        const done: Promise<void> = this.#commit(this.#take()).finally(() => {
-          this.#inFlight.delete(done);
-          if (this.#queue.length > 0) this.#schedule();
-        });
-        this.#inFlight.add(done);
-      }
+      this.#flushing = this.#flush().finally(() => {
+        this.#flushing = null;
+        if (this.#queue.length > 0) this.#schedule();
+      });
     });
   }
 
-  #take(): Pending[] {
-    const batch: Pending[] = [];
-    let size = 0;
+  async #flush(): Promise<void> {
     while (this.#queue.length > 0) {
-      const next = this.#queue[0];
-      if (batch.length > 0 && size + next.events.length > this.#maxBatch) {
-        break;
+      const batch: Pending[] = [];
+      let size = 0;
+      while (this.#queue.length > 0) {
+        const next = this.#queue[0];
+        if (batch.length > 0 && size + next.events.length > this.#maxBatch) {
+          break;
+        }
+        batch.push(this.#queue.shift()!);
+        size += next.events.length;
       }
-      batch.push(this.#queue.shift()!);
-      size += next.events.length;
+      const all = batch.length === 1
+        ? batch[0].events
+        : batch.flatMap((p) => p.events);
+      let results: InsertResult[];
+      try {
+        results = await this.#store.insertBatch(all);
+      } catch (error) {
+        for (const p of batch) p.reject(error);
+        continue;
+      }
+      instruments.insertBatchSize.record(all.length);
+      let offset = 0;
+      for (const p of batch) {
+        p.resolve(results.slice(offset, offset + p.events.length));
+        offset += p.events.length;
+      }
+      const fresh: StoredEvent[] = [];
+      for (const r of results) if (!r.duplicate) fresh.push(r.event);
+      if (fresh.length > 0) this.#onCommitted(fresh);
     }
-    return batch;
-  }
-
-  async #commit(batch: Pending[]): Promise<void> {
-    const all = batch.length === 1
-      ? batch[0].events
-      : batch.flatMap((p) => p.events);
-    let results: InsertResult[];
-    try {
-      results = await this.#store.insertBatch(all);
-    } catch (error) {
-      for (const p of batch) p.reject(error);
-      return;
-    }
-    instruments.insertBatchSize.record(all.length);
-    let offset = 0;
-    for (const p of batch) {
-      p.resolve(results.slice(offset, offset + p.events.length));
-      offset += p.events.length;
-    }
-    const fresh: StoredEvent[] = [];
-    for (const r of results) if (!r.duplicate) fresh.push(r.event);
-    if (fresh.length > 0) this.#onCommitted(fresh);
   }
 
   /** Commits everything queued and refuses new submissions. */
   async close(): Promise<void> {
     this.#closed = true;
-    while (
-      this.#queue.length > 0 || this.#inFlight.size > 0 || this.#scheduled
-    ) {
-      if (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+    while (this.#queue.length > 0 || this.#flushing || this.#scheduled) {
+      if (this.#flushing) await this.#flushing;
       else await new Promise((resolve) => setImmediate(resolve));
     }
   }

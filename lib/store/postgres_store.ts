@@ -5,15 +5,6 @@
  *   `BEFORE INSERT` trigger takes a transaction advisory lock, so inserts are serialised (group
  *   commit makes that one lock per batch, not per event) and a reader that has seen id N has
  *   seen every smaller id.
- * - Event inserts commit without waiting for their WAL flush (their own connections, with
- *   `synchronous_commit = off`), so the insert lock is held for the insert alone, not for a
- *   disk flush. `insertBatch` then waits for one flush shared by every batch committed before
- *   it: a transaction on the main pool that writes a logical message (empty, prefix
- *   `hookwatch`) commits synchronously, flushing the WAL up to its own commit. So a batch is
- *   acknowledged only once it is on disk, and the batches group commit keeps in flight share
- *   flushes. What the relaxed commit allows: if PostgreSQL itself crashes, events committed
- *   in its last moments, never acknowledged, may have reached streams and be gone (their
- *   senders retry them).
  * - Fan-out: a statement-level `AFTER INSERT` trigger sends `NOTIFY hookwatch_events,
  *   '<first_id>,<last_id>'` (never the event: NOTIFY payloads are limited to 8000 bytes). Every
  *   replica LISTENs ({@linkcode PostgresStore.listen}) and reads the rows after the last id it
@@ -76,12 +67,6 @@ const INSERT_SQL = `INSERT INTO events (${
   ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
   RETURNING id, event_id`;
 
-/** Prefix of the empty logical message whose synchronous commit flushes the WAL. */
-const FLUSH_PREFIX = "hookwatch";
-
-/** Connections of the insert pool: inserts wait for one another's lock, so two suffice. */
-const INSERT_CONNECTIONS = 2;
-
 /** Options for {@linkcode PostgresStore.connect}. */
 export interface PostgresOptions {
   /** Pool connections for queries (LISTEN uses one more). Default `DATABASE_POOL_SIZE` or 10. */
@@ -135,14 +120,7 @@ export function poolSizeFromEnv(
  */
 export class PostgresStore implements EventStore {
   readonly kind = "postgres" as const;
-  /** While one batch waits for its flush, the next ones insert and join that flush. */
-  readonly batchesInFlight = 4;
   readonly #sql: postgres.Sql;
-  /** The event inserts' connections: `synchronous_commit = off` (see the module's doc). */
-  readonly #inserts: postgres.Sql;
-  /** The WAL flush in flight, and the one queued behind it. */
-  #flushing: Promise<void> | null = null;
-  #flushNext: Promise<void> | null = null;
   readonly #poolSize: number;
   readonly #pingTimeoutMs: number;
   #inflight = 0;
@@ -156,14 +134,8 @@ export class PostgresStore implements EventStore {
   #retry: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
 
-  private constructor(
-    sql: postgres.Sql,
-    inserts: postgres.Sql,
-    poolSize: number,
-    pingMs: number,
-  ) {
+  private constructor(sql: postgres.Sql, poolSize: number, pingMs: number) {
     this.#sql = sql;
-    this.#inserts = inserts;
     this.#poolSize = poolSize;
     this.#pingTimeoutMs = pingMs;
   }
@@ -174,39 +146,31 @@ export class PostgresStore implements EventStore {
     options: PostgresOptions = {},
   ): Promise<PostgresStore> {
     const poolSize = options.poolSize ?? poolSizeFromEnv();
-    const client = (max: number, settings: Record<string, string> = {}) =>
-      postgres(url, {
-        max,
-        connect_timeout: options.connectTimeoutSeconds ?? 5,
-        idle_timeout: 60,
-        // Seconds before reconnect attempt n (the default grows to 20 s): a LISTEN connection
-        // that lost the database comes back within ~2 s of it returning.
-        backoff: (n: number) => Math.min(0.05 * 2 ** n, 2),
-        onnotice: () => {},
-        connection: { application_name: "hookwatch", ...settings },
-        types: {
-          bigint: {
-            to: 20,
-            from: [20],
-            parse: (x: string) => Number(x),
-            serialize: (x: number) => String(x),
-          },
+    const sql = postgres(url, {
+      max: poolSize,
+      connect_timeout: options.connectTimeoutSeconds ?? 5,
+      idle_timeout: 60,
+      // Seconds before reconnect attempt n (the default grows to 20 s): a LISTEN connection
+      // that lost the database comes back within ~2 s of it returning.
+      backoff: (n: number) => Math.min(0.05 * 2 ** n, 2),
+      onnotice: () => {},
+      connection: { application_name: "hookwatch" },
+      types: {
+        bigint: {
+          to: 20,
+          from: [20],
+          parse: (x: string) => Number(x),
+          serialize: (x: number) => String(x),
         },
-      });
-    const sql = client(poolSize);
+      },
+    });
     try {
       await migratePostgres(sql, "events", PG_EVENT_MIGRATIONS);
     } catch (error) {
       await sql.end({ timeout: 1 });
       throw error;
     }
-    const inserts = client(INSERT_CONNECTIONS, { synchronous_commit: "off" });
-    return new PostgresStore(
-      sql,
-      inserts,
-      poolSize,
-      options.pingTimeoutMs ?? 2000,
-    );
+    return new PostgresStore(sql, poolSize, options.pingTimeoutMs ?? 2000);
   }
 
   /** The underlying client, for tests and benchmarks (EXPLAIN, direct reads). */
@@ -255,12 +219,11 @@ export class PostgresStore implements EventStore {
     const values = rows.map(rowValues);
     const columns = INSERT_COLUMNS.map((_, c) => values.map((v) => v[c]));
     return await this.#timed("insert_batch", async () => {
-      const inserted = await this.#inserts.unsafe<
+      const inserted = await this.#sql.unsafe<
         { id: number; event_id: string | null }[]
       >(INSERT_SQL, columns as postgres.ParameterOrJSON<never>[], {
         prepare: true,
       });
-      await this.#flushed();
       // Rows are numbered in input order (ORDER BY ord under the insert lock).
       const ids = inserted.map((r) => r.id).sort((a, b) => a - b);
       const stored = new Set(
@@ -297,31 +260,6 @@ export class PostgresStore implements EventStore {
       });
       return results;
     });
-  }
-
-  /**
-   * Resolves once the WAL is on disk up to every commit made before the call. A flush already
-   * in flight may have started before that commit, so callers arriving meanwhile share the
-   * next one.
-   */
-  #flushed(): Promise<void> {
-    if (this.#flushing === null) {
-      const flush = async () => {
-        try {
-          await this
-            .#sql`SELECT pg_logical_emit_message(true, ${FLUSH_PREFIX}, '')`;
-        } finally {
-          this.#flushing = null;
-        }
-      };
-      this.#flushing = flush();
-      return this.#flushing;
-    }
-    this.#flushNext ??= this.#flushing.catch(() => {}).then(() => {
-      this.#flushNext = null;
-      return this.#flushed();
-    });
-    return this.#flushNext;
   }
 
   recent(query: RecentQuery): Promise<StoredEvent[]> {
@@ -540,9 +478,6 @@ export class PostgresStore implements EventStore {
     this.#closed = true;
     if (this.#retry !== null) clearTimeout(this.#retry);
     await this.#feed.catch(() => {});
-    await Promise.all([
-      this.#inserts.end({ timeout: 5 }),
-      this.#sql.end({ timeout: 5 }),
-    ]);
+    await this.#sql.end({ timeout: 5 });
   }
 }

@@ -358,7 +358,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "postgres store - an acknowledged batch survives PostgreSQL crashing right after, though inserts commit without waiting for their flush",
+    "postgres store - an acknowledged batch survives PostgreSQL crashing right after it",
   ignore,
   fn: async () => {
     // Its own cluster: crashing the shared one would fail the other tests of this file.

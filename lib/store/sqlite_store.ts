@@ -85,8 +85,6 @@ export interface SqliteOptions {
  */
 export class SqliteStore implements EventStore {
   readonly kind = "sqlite" as const;
-  /** A commit runs on the one thread, start to end: nothing to overlap. */
-  readonly batchesInFlight = 1;
   /** Multi-row inserts by row count, prepared on first use. */
   readonly #inserts = new Map<number, StatementSync>();
   readonly #byEventId: StatementSync;

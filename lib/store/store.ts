@@ -70,11 +70,6 @@ export interface EventStore {
   /** Which backend, for health and metrics. */
   readonly kind: "sqlite" | "postgres";
   /**
-   * How many {@linkcode EventStore.insertBatch} calls group commit keeps in flight at once: 1
-   * where a batch's commit is the whole cost, more where batches can share a disk flush.
-   */
-  readonly batchesInFlight: number;
-  /**
    * Inserts events in one transaction, all or nothing, and returns them stored, in order.
    * An event whose `event_id` is already stored is not inserted again: its stored copy is
    * returned with `duplicate: true`.
