@@ -24,7 +24,9 @@ export function sqlitePath(databaseUrl: string): string | null {
 export async function openStore(databaseUrl: string): Promise<EventStore> {
   const path = sqlitePath(databaseUrl);
   try {
-    if (path !== null) return SqliteStore.open(path);
+    if (path !== null) {
+      return SqliteStore.open(path, { checkpointInWorker: true });
+    }
     const { PostgresStore } = await import("./postgres_store.ts");
     return await PostgresStore.connect(databaseUrl);
   } catch (error) {

@@ -12,6 +12,7 @@ import { dirname } from "node:path";
 import { mkdirSync } from "node:fs";
 import type { StoredEvent } from "../../common/events.ts";
 import { migrate } from "./sqlite_migrate.ts";
+import { type Checkpointer, startCheckpointer } from "./sqlite_checkpointer.ts";
 import {
   ALL_COLUMNS,
   eventJsonOf,
@@ -72,6 +73,11 @@ export const EVENT_MIGRATIONS: readonly string[] = [
 export interface SqliteOptions {
   /** Build without the query indexes (benchmarks of the guide's "10× with indexes"). */
   withoutIndexes?: boolean;
+  /**
+   * Checkpoint the WAL in a Worker thread instead of inside commits (`sqlite_checkpointer.ts`);
+   * what the server does. A file database only.
+   */
+  checkpointInWorker?: boolean;
 }
 
 /**
@@ -96,6 +102,7 @@ export class SqliteStore implements EventStore {
   readonly #expired: StatementSync;
   readonly #recent = new Map<string, StatementSync>();
   #onCommitted: ((events: StoredEvent[]) => void) | null = null;
+  #checkpointer: Checkpointer | null = null;
 
   private constructor(readonly db: DatabaseSync, readonly path: string) {
     this.#byEventId = db.prepare(
@@ -145,7 +152,16 @@ export class SqliteStore implements EventStore {
         db.exec(`DROP INDEX IF EXISTS events_${name}`);
       }
     }
-    return new SqliteStore(db, path);
+    const store = new SqliteStore(db, path);
+    if (options.checkpointInWorker && path !== ":memory:") {
+      store.#checkpointer = startCheckpointer(db, path);
+    }
+    return store;
+  }
+
+  /** The checkpoint worker, when it checkpoints ({@linkcode SqliteOptions.checkpointInWorker}). */
+  get checkpointer(): Checkpointer | null {
+    return this.#checkpointer;
   }
 
   /** Runs a synchronous query as a promise (errors become rejections) and times it. */
@@ -345,7 +361,14 @@ export class SqliteStore implements EventStore {
   }
 
   close(): Promise<void> {
-    if (this.db.isOpen) this.db.close();
-    return Promise.resolve();
+    const close = () => {
+      if (this.db.isOpen) this.db.close();
+    };
+    if (this.#checkpointer === null) {
+      close();
+      return Promise.resolve();
+    }
+    // Closed last, the main connection checkpoints the whole WAL and removes it.
+    return this.#checkpointer.stop().then(close);
   }
 }
