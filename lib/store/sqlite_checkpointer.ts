@@ -1,9 +1,10 @@
 /**
- * Moves the SQLite store's WAL checkpoints off the server's thread. With SQLite's automatic
- * checkpoint, the commit that fills the WAL to 1,000 pages copies it back and flushes the disk
- * twice before it returns: about 40 % of the time of a one-event commit on this project's
- * machines, and the slowest commits of all. Here the main connection never checkpoints; a
- * Worker thread does, every 100 ms (`sqlite_checkpoint_worker.ts`).
+ * Moves most of the SQLite store's WAL checkpointing off the server's thread. With SQLite's
+ * automatic checkpoint, the commit that fills the WAL to 1,000 pages copies it back and
+ * flushes the disk twice before it returns: about 40 % of the time of a one-event commit on
+ * this project's machines, and the slowest commits of all. Here a Worker thread copies the WAL
+ * every 100 ms (`sqlite_checkpoint_worker.ts`), and the main connection checkpoints only once
+ * the WAL reaches 32 MB, to let it start over ({@linkcode BACKSTOP_PAGES}).
  *
  * A checkpoint that fails (a full disk) is logged and retried at the next interval. If the
  * worker fails to start or dies, the main connection checkpoints automatically again.
@@ -15,6 +16,14 @@ import { errorFields, log } from "../base/log.ts";
 
 /** SQLite's own default, restored when the worker is gone. */
 const AUTOCHECKPOINT_PAGES = 1000;
+
+/**
+ * The main connection still checkpoints once the WAL holds this many pages (32 MB). Under
+ * steady writes the worker's checkpoints never catch up with the newest commit, and the WAL
+ * starts over only after a checkpoint that copied every frame: the main connection's, which
+ * no write can overtake, finds all but the last ~100 ms copied already.
+ */
+const BACKSTOP_PAGES = 8000;
 
 /** After a checkpoint the WAL file is cut back to this size (it keeps its largest otherwise). */
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -43,7 +52,7 @@ export function startCheckpointer(
   path: string,
 ): Checkpointer {
   db.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
-  db.exec("PRAGMA wal_autocheckpoint = 0");
+  db.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   const worker = new Worker(
     new URL("./sqlite_checkpoint_worker.ts", import.meta.url),
     { type: "module" },
