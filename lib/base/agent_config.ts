@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ConfigError, parseDuration } from "./config.ts";
+import { ConfigError, parseDuration } from "./config_values.ts";
 
 /** Names of the built-in dangerous-command rules (lib/sessions/patterns.ts defines them). */
 export const DANGER_RULE_NAMES: readonly string[] = [
