@@ -43,9 +43,10 @@ class Ring {
 
   constructor(readonly capacity: number) {}
 
+  /** Keeps at least the newest `capacity`, trimming in halves so a push stays O(1). */
   push(entry: Entry): void {
     this.entries.push(entry);
-    if (this.entries.length > this.capacity) {
+    if (this.entries.length > 2 * this.capacity) {
       this.entries.splice(0, this.entries.length - this.capacity);
       this.complete = false;
     }
@@ -89,7 +90,7 @@ const fromRow = (row: EventJson): Entry => ({ ...row, event: null });
 export class LiveSnapshot {
   readonly #store: EventStore;
   readonly #query: () => SnapshotQuery;
-  #rings: Record<0 | 1, Ring> | null = null;
+  readonly #rings: Record<0 | 1, Ring>;
   #loading: Promise<void> | null = null;
   /** The highest id observed or loaded. */
   #position = 0;
@@ -97,15 +98,11 @@ export class LiveSnapshot {
   constructor(store: EventStore, query: () => SnapshotQuery) {
     this.#store = store;
     this.#query = query;
-  }
-
-  #ring(priority: 0 | 1): Ring {
-    const q = this.#query();
-    this.#rings ??= {
+    const q = query();
+    this.#rings = {
       1: new Ring(2 * q.priorityLimit),
       0: new Ring(2 * q.regularLimit),
     };
-    return this.#rings[priority];
   }
 
   /** Adds a committed batch (ids ascending, as the feed delivers them). */
@@ -113,8 +110,8 @@ export class LiveSnapshot {
     for (const event of events) {
       // Loaded already: the load read every id up to its position.
       if (event.id <= this.#position) continue;
-      this.#ring(event.priority).push(fromEvent(event));
-      if (event.id > this.#position) this.#position = event.id;
+      this.#rings[event.priority].push(fromEvent(event));
+      this.#position = event.id;
     }
   }
 
@@ -126,11 +123,11 @@ export class LiveSnapshot {
     });
     await this.#loading;
     const q = this.#query();
-    const priority = this.#ring(1).newest(
+    const priority = this.#rings[1].newest(
       q.now - q.priorityRetentionMs,
       q.priorityLimit,
     );
-    const regular = this.#ring(0).newest(
+    const regular = this.#rings[0].newest(
       q.now - q.regularRetentionMs,
       q.regularLimit,
     );
@@ -157,26 +154,21 @@ export class LiveSnapshot {
     const upTo = await this.#store.maxId();
     const rows = await this.#store.snapshot({
       now: q.now,
-      priorityLimit: this.#ring(1).capacity,
-      regularLimit: this.#ring(0).capacity,
+      priorityLimit: this.#rings[1].capacity,
+      regularLimit: this.#rings[0].capacity,
       priorityRetentionMs: q.now,
       regularRetentionMs: q.now,
     });
-    for (
-      const [priority, loaded] of [[1, rows.priority], [
-        0,
-        rows.regular,
-      ]] as const
-    ) {
-      const ring = this.#ring(priority);
+    for (const priority of [1, 0] as const) {
+      const ring = this.#rings[priority];
+      const loaded = priority === 1 ? rows.priority : rows.regular;
       const fed = ring.entries.filter((e) => e.id > upTo);
-      const complete = ring.complete && loaded.length < ring.capacity;
+      ring.complete &&= loaded.length < ring.capacity;
       ring.entries = [];
       for (let i = loaded.length - 1; i >= 0; i--) {
         if (loaded[i].id <= upTo) ring.push(fromRow(loaded[i]));
       }
       for (const e of fed) ring.push(e);
-      ring.complete = complete && ring.complete;
     }
     if (upTo > this.#position) this.#position = upTo;
   }

@@ -74,12 +74,13 @@ Deno.test("live snapshot - equals the store's query, for rows stored before it a
 
 Deno.test("live snapshot - asks the store when its newest events are too old to fill a bucket", async () => {
   await withLive(async (store, live) => {
-    // Three recent priority events, then six newer ids with expired timestamps: the ring (twice
-    // the limit, six) holds only the expired ones, yet the store has three to show.
+    // Three recent priority events, then thirteen newer ids with expired timestamps: the ring
+    // (six, twice the limit, trimmed back to six past twelve) holds only expired ones, yet the
+    // store has three to show.
     await store.insertBatch([0, 1, 2].map((i) => aged(1, HOUR, i)));
     await live.take();
     await store.insertBatch(
-      Array.from({ length: 6 }, (_, i) => aged(1, 30 * HOUR, 3 + i)),
+      Array.from({ length: 13 }, (_, i) => aged(1, 30 * HOUR, 3 + i)),
     );
     const { snapshot } = await live.take();
     assert.deepEqual(
