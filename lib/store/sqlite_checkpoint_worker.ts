@@ -1,6 +1,6 @@
 /**
  * The SQLite store's checkpointer, in a Worker thread: copies the WAL back into the database
- * every {@linkcode CHECKPOINT_INTERVAL_MS}, so no commit on the server's thread waits for a
+ * every {@linkcode CHECKPOINT_INTERVAL_MS}, so commits on the server's thread rarely wait for a
  * checkpoint and its two disk flushes. PASSIVE: it never waits for, or blocks, a writer or a
  * reader; what it cannot copy yet, the next one does.
  *

@@ -42,7 +42,7 @@ export interface Checkpointer {
  * @example
  * ```ts
  * const checkpointer = startCheckpointer(db, "./data/hookwatch.db");
- * // … commits never checkpoint …
+ * // … commits checkpoint only past 32 MB of WAL …
  * await checkpointer.stop();
  * db.close();
  * ```

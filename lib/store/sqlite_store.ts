@@ -74,8 +74,8 @@ export interface SqliteOptions {
   /** Build without the query indexes (benchmarks of the guide's "10× with indexes"). */
   withoutIndexes?: boolean;
   /**
-   * Checkpoint the WAL in a Worker thread instead of inside commits (`sqlite_checkpointer.ts`);
-   * what the server does. A file database only.
+   * Checkpoint the WAL in a Worker thread, and inside a commit only past 32 MB of it
+   * (`sqlite_checkpointer.ts`); what the server does. A file database only.
    */
   checkpointInWorker?: boolean;
 }
