@@ -162,11 +162,6 @@ function pairPermission(work: SessionWork, c: CallRec): void {
   }
 }
 
-/** The state an event puts its session in ({@linkcode stateAfter}), or null. */
-export function stateOf(e: StoredEvent): AgentState | null {
-  return stateAfter(e.hook_event_type, e.payload);
-}
-
 /** Kinds an agent moving on to a new prompt resolves (alerts about deeds wait for a person). */
 const RESOLVED_BY_PROMPT: ReadonlySet<InboxKind> = new Set([
   "permission",
@@ -247,7 +242,7 @@ function touchSession(work: SessionWork, e: StoredEvent): SessionRec {
 }
 
 function setState(s: SessionRec, e: StoredEvent): void {
-  const next = stateOf(e);
+  const next = stateAfter(e.hook_event_type, e.payload);
   if (next === null) {
     // Telemetry (or an event that says nothing) still wakes a stale session.
     if (s.state === "stale" && !e.hook_event_type.startsWith("claude_code.")) {
@@ -593,7 +588,10 @@ function foldEvent(
       }
     }
     // A session that does anything after being idle is no longer idle.
-    if (type !== "Notification" && stateOf(e) === "working") {
+    if (
+      type !== "Notification" &&
+      stateAfter(e.hook_event_type, e.payload) === "working"
+    ) {
       resolveWhere(work, (i) => i.kind === "idle");
     }
   }

@@ -51,7 +51,7 @@ import {
 } from "./agent_store.ts";
 import { instruments } from "../base/instruments.ts";
 import { rulesOf } from "./patterns.ts";
-import { asStoreUnavailable } from "../store/store_errors.ts";
+import { asStoreUnavailable, whileUnavailable } from "../store/store_errors.ts";
 
 /** Longest a committed event waits before it is folded. */
 export const FOLD_DELAY_MS = 50;
@@ -175,13 +175,16 @@ export class Agents {
     let migrated: Promise<void>;
     if (store.kind === "postgres" && sql) {
       this.#db = postgresAgentDb(sql);
-      migrated = this.#whileAway(async () => {
+      migrated = whileUnavailable(async () => {
         await migratePostgres(sql, "agents", PG_AGENT_MIGRATIONS);
         await sql.listen(
           AGENTS_CHANNEL,
           () => this.#pull(),
           () => this.#pull(),
         );
+      }, {
+        message: "agent tables not created yet, the database is away; retrying",
+        stopped: () => this.#closed,
       });
     } else {
       const conn = sqlite instanceof DatabaseSync
@@ -216,29 +219,6 @@ export class Agents {
       console.error("hookwatch: agent sessions could not start:", error);
     });
     this.#chain = this.ready;
-  }
-
-  /**
-   * Runs `step` until it succeeds, again every second while the database is away (a replica
-   * started while PostgreSQL restarts creates its tables once it is back); other errors reject.
-   */
-  async #whileAway(step: () => Promise<void>): Promise<void> {
-    let logged = false;
-    while (true) {
-      try {
-        return await step();
-      } catch (error) {
-        if (this.#closed || !asStoreUnavailable(error)) throw error;
-        if (!logged) {
-          console.error(
-            "hookwatch: agent tables not created yet, the database is away; retrying:",
-            String(error),
-          );
-          logged = true;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-      }
-    }
   }
 
   /** Adds a listener for every inbox change from now on (any replica's). */

@@ -53,6 +53,7 @@ import type {
 } from "./store.ts";
 import { instruments } from "../base/instruments.ts";
 import { errorFields, log } from "../base/log.ts";
+import { whileUnavailable } from "./store_errors.ts";
 
 /** One array parameter per column, unnested together in input order. */
 const INSERT_SQL = `INSERT INTO events (${
@@ -383,22 +384,10 @@ export class PostgresStore implements EventStore {
     this.#listening = (async () => {
       // The database may be away at start-up (a restart of both): try again until it is back,
       // for the feed, `since` and `maxId` all wait on this.
-      for (let logged = false;;) {
-        try {
-          this.#fed = await this.#realMaxId();
-          break;
-        } catch (error) {
-          if (this.#closed) throw error;
-          if (!logged) {
-            log.error(
-              "the event feed cannot start yet, retrying",
-              errorFields(error),
-            );
-            logged = true;
-          }
-          await new Promise((resolve) => setTimeout(resolve, 1000));
-        }
-      }
+      this.#fed = await whileUnavailable(() => this.#realMaxId(), {
+        message: "the event feed cannot start yet, retrying",
+        stopped: () => this.#closed,
+      });
       await this.#sql.listen(
         EVENTS_CHANNEL,
         (payload) => {

@@ -6,6 +6,7 @@
  * @module
  */
 import { HttpError } from "../../common/errors.ts";
+import { errorFields, log } from "../base/log.ts";
 
 /** The store cannot serve now (503, retry in 5 s); `reason` is a fixed, payload-free description. */
 export class StoreUnavailableError extends HttpError {
@@ -98,4 +99,46 @@ export function asStoreUnavailable(
     });
   }
   return null;
+}
+
+/** Options for {@linkcode whileUnavailable}. */
+export interface RetryOptions {
+  /** Logged once, with the first failure, while the store is away. */
+  message: string;
+  /** Stop retrying (the component is closing): the last failure rejects. */
+  stopped: () => boolean;
+  /** Between attempts, ms; default 1000. */
+  intervalMs?: number;
+}
+
+/**
+ * Runs `step` until it succeeds, again every second while the store is unavailable (a replica
+ * started while PostgreSQL restarts gets going once it is back); any other failure rejects.
+ *
+ * @example
+ * ```ts
+ * await whileUnavailable(() => migrate(sql), {
+ *   message: "tables not created yet, retrying",
+ *   stopped: () => closed,
+ * });
+ * ```
+ */
+export async function whileUnavailable<T>(
+  step: () => Promise<T>,
+  options: RetryOptions,
+): Promise<T> {
+  for (let logged = false;;) {
+    try {
+      return await step();
+    } catch (error) {
+      if (options.stopped() || !asStoreUnavailable(error)) throw error;
+      if (!logged) {
+        log.error(options.message, errorFields(error));
+        logged = true;
+      }
+      await new Promise((resolve) =>
+        setTimeout(resolve, options.intervalMs ?? 1000)
+      );
+    }
+  }
 }
