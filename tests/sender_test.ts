@@ -152,7 +152,7 @@ Deno.test("sender - every fixture is stored as Claude Code sent it", async () =>
       assert.deepEqual(event.payload, input);
       assert.equal(event.session_id, input.session_id);
       assert.equal(event.priority, isPriority(event.hook_event_type) ? 1 : 0);
-      assert.match(event.event_id, /^[0-9a-f-]{36}$/);
+      assert.match(event.event_id, /^hw-[0-9a-f]{44}$/);
     }
     const start = stored.find((e) => e.hook_event_type === "SessionStart");
     assert.equal(start.model_name, "claude-sonnet-4-5-20250929");
@@ -420,7 +420,10 @@ Deno.test("sender - the command the installer writes delivers an event", async (
     }
     assert.equal(stored.length, 1);
     assert.equal(stored[0].hook_event_type, "PreToolUse");
-    assert.match(stored[0].event_id, /^hw-[0-9a-f]{32}$/);
+    assert.match(stored[0].event_id, /^hw-[0-9a-f]{44}$/);
+    // Time-ordered: the first 12 hex digits are when the hook fired.
+    const firedAt = parseInt(stored[0].event_id.slice(3, 15), 16);
+    assert.ok(Math.abs(firedAt - stored[0].timestamp) < 1000);
     await waitUntilIdle(`${tmp}/spool`);
     assert.deepEqual(
       await Array.fromAsync(Deno.readDir(`${tmp}/spool/inbox`)),
