@@ -48,11 +48,35 @@ Deno.test("headers - every kind of answer carries CSP without inline script, nos
         body: "x".repeat(4096),
       }],
       ["400", { path: "/events", method: "POST", headers: auth, body: "{" }],
+      ["stored", {
+        path: "/events",
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify(sampleEvent()),
+      }],
+      ["stored batch", {
+        path: "/events/batch",
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify([sampleEvent()]),
+      }],
+      ["stored hook", {
+        path: "/hooks/app",
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ hook_event_name: "Stop", session_id: "s" }),
+      }],
     ];
     for (const [what, { path, ...init }] of checks) {
       const res = await server.fetch(`${server.url}${path}`, init);
       await res.body?.cancel();
       assertHardened(res, `${what} (${res.status})`);
+      if (what.startsWith("stored")) {
+        assert.ok(res.ok, `${what}: ${res.status}`);
+      }
+      if (init.method === "POST") {
+        assert.match(res.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
+      }
     }
     const stream = await server.fetch(`${server.url}/stream`, {
       headers: auth,
