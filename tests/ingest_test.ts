@@ -386,7 +386,10 @@ Deno.test("ingest - an event without a model gets its session's last known model
       `${server.url}/events`,
       sampleEvent({ session_id: "s-other" }),
     );
-    assert.equal(other.body.model_name, null);
+    const stored = await (await server.fetch(
+      `${server.url}/events/${other.body.id}`,
+    )).json();
+    assert.equal(stored.model_name, null);
     const events = await (await server.fetch(
       `${server.url}/events/recent?session_id=s-model`,
     )).json();
