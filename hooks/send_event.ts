@@ -231,7 +231,7 @@ class Sender {
 /**
  * An event id that sorts by when the hook fired (`hw-`, 12 hex digits of Unix ms, then `hex`):
  * the server's unique index on `event_id` then grows at its end rather than at a random page,
- * which made each stored event cost about 1.4× as much (`bench/insert_bench.ts`).
+ * which made each stored event cost about 1.25× as much (`bench/insert_bench.ts`).
  */
 export function eventIdAt(ms: number, hex: string): string {
   return `hw-${Math.floor(ms).toString(16).padStart(12, "0")}${hex}`;
@@ -302,8 +302,9 @@ export interface InboxEntry {
 
 /**
  * Reads an inbox file: `key=value` header lines, then the hook's JSON. The event id is derived
- * from the file's name, time and content ({@linkcode eventIdAt} the file's time), so two senders that both deliver one file (a race, or
- * one killed after the POST) send the same `event_id`, and the server stores the event once.
+ * from the file's name, time and content ({@linkcode eventIdAt}, led by the file's time), so two
+ * senders that both deliver one file (a race, or one killed after the POST) send the same
+ * `event_id`, and the server stores the event once.
  * Null when the file is gone or not complete yet; `"corrupt"` when it never will be.
  */
 export async function readInboxEntry(
