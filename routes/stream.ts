@@ -39,7 +39,7 @@ export function streamRoutes(hw: Deps): Hono {
       snapshot: () => hw.snapshots.take(),
       onClose: c.get("streamRelease"),
     });
-    return new Response(endsQuietly(body), {
+    return new Response(body, {
       headers: {
         "content-type": "text/event-stream; charset=utf-8",
         "cache-control": "no-cache, no-transform",
@@ -48,28 +48,4 @@ export function streamRoutes(hw: Deps): Hono {
     });
   });
   return app;
-}
-
-/**
- * The stream as the connection reads it: when the broadcaster drops a client (its stream errors,
- * which frees its queue at once), the answer just ends (the client resumes by id) instead of
- * erroring, which Deno.serve would print on stderr, outside the log. Pull-based, so it holds
- * nothing itself.
- */
-function endsQuietly(
-  stream: ReadableStream<Uint8Array>,
-): ReadableStream<Uint8Array> {
-  const reader = stream.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      } catch {
-        controller.close();
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
-  }, { highWaterMark: 0 });
 }

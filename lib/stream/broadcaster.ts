@@ -46,12 +46,24 @@ export function matches(
     (filter.priority === undefined || filter.priority === event.priority);
 }
 
-/** One connected stream; obtain it from {@linkcode Broadcaster.open}. */
+/** Pending writes up to this size are joined into one chunk for the connection. */
+const COALESCE_BYTES = 16 * 1024;
+
+/**
+ * One connected stream; obtain it from {@linkcode Broadcaster.open}. It keeps the bytes written
+ * and not yet taken itself, and hands them to the connection as one chunk per read: a stream
+ * with no queue of its own, so dropping a client frees its bytes at once and simply ends the
+ * answer (the client resumes by id), with no second stream in between.
+ */
 export class StreamClient {
   readonly stream: ReadableStream<Uint8Array>;
   readonly filter: StreamFilter;
   readonly key: string;
-  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  /** Set while the connection waits for bytes. */
+  #wake: (() => void) | null = null;
+  #ending = false;
   #held: Frame[] | null = [];
   #closed = false;
   #catchUpBytes = 0;
@@ -69,22 +81,25 @@ export class StreamClient {
       : JSON.stringify([filter.source_app ?? null, filter.priority ?? null]);
     this.#limit = limit;
     this.#onGone = onGone;
-    this.stream = new ReadableStream<Uint8Array>(
-      {
-        start: (controller) => {
-          this.#controller = controller;
-        },
-        cancel: () => this.#gone(false),
+    this.stream = new ReadableStream<Uint8Array>({
+      pull: (controller) => {
+        if (this.#pendingBytes > 0 || this.#ending) {
+          return this.#deliver(controller);
+        }
+        return new Promise<void>((resolve) => this.#wake = resolve).then(() =>
+          this.#deliver(controller)
+        );
       },
-      new ByteLengthQueuingStrategy({ highWaterMark: limit }),
-    );
+      cancel: () => {
+        this.#discard();
+        this.#gone(false);
+      },
+    }, { highWaterMark: 0 });
   }
 
   /** Bytes written but not yet taken by the connection. */
   get queuedBytes(): number {
-    return this.#closed
-      ? 0
-      : Math.max(0, this.#limit - (this.#controller.desiredSize ?? 0));
+    return this.#pendingBytes;
   }
 
   /** True until the client has been sent its snapshot or replay. */
@@ -101,19 +116,20 @@ export class StreamClient {
     if (this.#closed) return;
     if (this.#held !== null) {
       this.#catchUpBytes += bytes.byteLength;
-      this.#controller.enqueue(bytes);
+      this.#push(bytes);
       return;
     }
     // Catch-up bytes still queued are allowed on top of the bound (they shrink as they are read).
-    this.#catchUpBytes = Math.min(this.#catchUpBytes, this.queuedBytes);
+    this.#catchUpBytes = Math.min(this.#catchUpBytes, this.#pendingBytes);
     // Over the bound before this write: the client is not keeping up. (Checked before, not
     // after, so one frame larger than the bound still goes to a client that reads.)
-    if ((this.#controller.desiredSize ?? 0) + this.#catchUpBytes < 0) {
-      this.#controller.error(new Error("stream client fell too far behind"));
+    if (this.#pendingBytes > this.#limit + this.#catchUpBytes) {
+      this.#discard();
+      this.#end();
       this.#gone(true);
       return;
     }
-    this.#controller.enqueue(bytes);
+    this.#push(bytes);
   }
 
   hold(frame: Frame): void {
@@ -128,16 +144,55 @@ export class StreamClient {
     if (due.length > 0 && !this.#closed) {
       const chunk = concat(due);
       this.#catchUpBytes += chunk.byteLength;
-      this.#controller.enqueue(chunk);
+      this.#push(chunk);
     }
   }
 
   /** Closes the stream, optionally after a last frame. */
   close(last?: Uint8Array): void {
     if (this.#closed) return;
-    if (last) this.#controller.enqueue(last);
-    this.#controller.close();
+    if (last) this.#push(last);
+    this.#end();
     this.#gone(false);
+  }
+
+  #push(bytes: Uint8Array): void {
+    this.#pending.push(bytes);
+    this.#pendingBytes += bytes.byteLength;
+    this.#wakeReader();
+  }
+
+  #end(): void {
+    this.#ending = true;
+    this.#wakeReader();
+  }
+
+  #wakeReader(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  #discard(): void {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+  }
+
+  #deliver(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    if (this.#pendingBytes > 0) {
+      const pending = this.#pending;
+      const bytes = this.#pendingBytes;
+      this.#discard();
+      // Small writes go out as one chunk; large ones (a snapshot, shared by every client
+      // opening with it) are handed over as they are, not copied.
+      if (pending.length === 1 || bytes > COALESCE_BYTES) {
+        for (const chunk of pending) controller.enqueue(chunk);
+      } else {
+        controller.enqueue(concat(pending));
+      }
+    } else if (this.#ending) {
+      controller.close();
+    }
   }
 
   #gone(dropped: boolean): void {
