@@ -194,7 +194,7 @@ Deno.test(`load - ${CLIENTS} stream clients (${STALLED} stalled) under ingest: h
           if (frame.event === "event") seen.push(frame.id);
         }
       });
-      // The answer just ends (routes/stream.ts endsQuietly): the client resumes by id.
+      // The answer just ends (StreamClient ends its stream on a drop): the client resumes by id.
       assert.equal(outcome, "ended", "the dropped stream ends");
       assert.ok(lastId < maxId, "it had fallen behind");
       const resumed = await fetch(`${server.url}/stream`, {
