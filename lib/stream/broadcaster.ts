@@ -51,9 +51,9 @@ const COALESCE_BYTES = 16 * 1024;
 
 /**
  * One connected stream; obtain it from {@linkcode Broadcaster.open}. It keeps the bytes written
- * and not yet taken itself, and hands them to the connection as one chunk per read: a stream
- * with no queue of its own, so dropping a client frees its bytes at once and simply ends the
- * answer (the client resumes by id), with no second stream in between.
+ * and not yet taken itself and hands them over at each read (small writes joined into one
+ * chunk): a stream with no queue of its own, so dropping a client frees its bytes at once and
+ * simply ends the answer (the client resumes by id).
  */
 export class StreamClient {
   readonly stream: ReadableStream<Uint8Array>;
@@ -63,7 +63,6 @@ export class StreamClient {
   #pendingBytes = 0;
   /** Set while the connection waits for bytes. */
   #wake: (() => void) | null = null;
-  #ending = false;
   #held: Frame[] | null = [];
   #closed = false;
   #catchUpBytes = 0;
@@ -83,7 +82,7 @@ export class StreamClient {
     this.#onGone = onGone;
     this.stream = new ReadableStream<Uint8Array>({
       pull: (controller) => {
-        if (this.#pendingBytes > 0 || this.#ending) {
+        if (this.#pendingBytes > 0 || this.#closed) {
           return this.#deliver(controller);
         }
         return new Promise<void>((resolve) => this.#wake = resolve).then(() =>
@@ -125,8 +124,8 @@ export class StreamClient {
     // after, so one frame larger than the bound still goes to a client that reads.)
     if (this.#pendingBytes > this.#limit + this.#catchUpBytes) {
       this.#discard();
-      this.#end();
       this.#gone(true);
+      this.#wakeReader();
       return;
     }
     this.#push(bytes);
@@ -152,18 +151,13 @@ export class StreamClient {
   close(last?: Uint8Array): void {
     if (this.#closed) return;
     if (last) this.#push(last);
-    this.#end();
     this.#gone(false);
+    this.#wakeReader();
   }
 
   #push(bytes: Uint8Array): void {
     this.#pending.push(bytes);
     this.#pendingBytes += bytes.byteLength;
-    this.#wakeReader();
-  }
-
-  #end(): void {
-    this.#ending = true;
     this.#wakeReader();
   }
 
@@ -190,7 +184,7 @@ export class StreamClient {
       } else {
         controller.enqueue(concat(pending));
       }
-    } else if (this.#ending) {
+    } else if (this.#closed) {
       controller.close();
     }
   }
