@@ -12,6 +12,7 @@
  */
 import { bodiesFor, INGEST_CASES } from "./ingest_bench.ts";
 import {
+  cpuSeconds,
   fmt,
   parseArgs,
   printTable,
@@ -19,14 +20,6 @@ import {
   spawnServer,
   summarize,
 } from "./lib.ts";
-
-/** CPU time of a process so far, in ms (user + system, every thread). */
-function cpuMs(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return ticks * 10; // USER_HZ is 100 on Linux
-}
 
 /** Events/s and server CPU µs per event of one round against the tree at `cwd`. */
 async function round(
@@ -45,7 +38,7 @@ async function round(
     listening: /listening on (http:\/\/[^\s"]+)/,
   });
   try {
-    const before = cpuMs(server.pid);
+    const before = cpuSeconds(server.pid);
     const r = await runWrk({
       url: server.url + "/events",
       path: "/events",
@@ -56,7 +49,7 @@ async function round(
     if (r.errors > 0) throw new Error(`${cwd}: ${r.errors} failed requests`);
     return {
       eventsPerSec: r.requestsPerSec,
-      cpuUs: (cpuMs(server.pid) - before) * 1000 / r.requests,
+      cpuUs: (cpuSeconds(server.pid) - before) * 1e6 / r.requests,
     };
   } finally {
     await server.stop();
