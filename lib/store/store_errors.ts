@@ -107,8 +107,6 @@ export interface RetryOptions {
   message: string;
   /** Stop retrying (the component is closing): the last failure rejects. */
   stopped: () => boolean;
-  /** Between attempts, ms; default 1000. */
-  intervalMs?: number;
 }
 
 /**
@@ -136,9 +134,7 @@ export async function whileUnavailable<T>(
         log.error(options.message, errorFields(error));
         logged = true;
       }
-      await new Promise((resolve) =>
-        setTimeout(resolve, options.intervalMs ?? 1000)
-      );
+      await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }
 }
