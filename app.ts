@@ -8,7 +8,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { Deps } from "./lib/hookwatch.ts";
 import { HttpError } from "./common/errors.ts";
-import { OtlpError, otlpErrorResponse } from "./lib/sessions/otlp.ts";
+import { OtlpError, otlpErrorResponse } from "./lib/telemetry/otlp.ts";
 import { requireToken } from "./routes/auth.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { ingestRoutes } from "./routes/ingest.ts";

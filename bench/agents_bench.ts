@@ -19,8 +19,8 @@ import { PostgresStore } from "../lib/store/postgres_store.ts";
 import type { ClassifiedEvent, EventStore } from "../lib/store/store.ts";
 import type { StoredEvent } from "../common/events.ts";
 import { loadAgentConfig } from "../lib/base/agent_config.ts";
-import { Agents } from "../lib/sessions/agents.ts";
-import { foldSession, newWork } from "../lib/sessions/agent_fold.ts";
+import { Agents } from "../lib/agents/agents.ts";
+import { foldSession, newWork } from "../lib/agents/fold.ts";
 import { fmt, parseArgs, summarize } from "./lib.ts";
 import { startCluster } from "../tests/helpers/postgres.ts";
 

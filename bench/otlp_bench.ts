@@ -8,12 +8,12 @@
  * @module
  */
 import protobuf from "protobufjs";
-import descriptor from "../lib/sessions/otlp_proto.json" with { type: "json" };
-import { decodeLogs } from "../lib/sessions/otlp.ts";
+import descriptor from "../lib/telemetry/otlp_proto.json" with { type: "json" };
+import { decodeLogs } from "../lib/telemetry/otlp.ts";
 import {
   type ClaudeEvent,
   claudeEventOf,
-} from "../lib/sessions/claude_telemetry.ts";
+} from "../lib/telemetry/claude_telemetry.ts";
 import { SessionTracker } from "../lib/sessions/sessions.ts";
 import { SqliteStore } from "../lib/store/sqlite_store.ts";
 import { logBodies } from "../tests/fixtures/otlp/fixtures.ts";
@@ -67,7 +67,7 @@ Deno.bench("aggregate 100 api_request events", () => {
     const e = claudeEventOf(rec, now) as ClaudeEvent;
     return { ...e, key: `${e.key}:${r}` };
   });
-  tracker.recordClaudeEvents(events, now);
+  tracker.recordUsageRecords(events, now);
 });
 
 globalThis.addEventListener("unload", () => {

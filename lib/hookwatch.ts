@@ -29,9 +29,9 @@ import { recordCommitted } from "./ingest/record.ts";
 import { createRedactor } from "./ingest/redact.ts";
 import { log } from "./base/log.ts";
 import { archivingStore } from "./store/archive.ts";
-import { Agents, encodeInboxFrame } from "./sessions/agents.ts";
+import { Agents, encodeInboxFrame } from "./agents/agents.ts";
 import { LiveSnapshot } from "./stream/live_snapshot.ts";
-import { Decisions } from "./sessions/decisions.ts";
+import { Decisions } from "./agents/decisions.ts";
 
 /** How long a failed write keeps health unhealthy when no write succeeds meanwhile. */
 export const WRITE_FAILURE_HOLD_MS = 30_000;

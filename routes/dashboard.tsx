@@ -5,7 +5,7 @@ import { signal } from "@preact/signals";
 import { renderToString } from "preact-render-to-string";
 import { fileURLToPath } from "node:url";
 import type { Deps } from "../lib/hookwatch.ts";
-import { listSessions } from "../lib/sessions/session_views.ts";
+import { listSessions } from "../lib/sessions/views.ts";
 import { snapshotJson } from "../lib/stream/sse.ts";
 import { DashboardState } from "../common/dashboard_state.ts";
 import { renderWithIslands } from "../common/islands.ts";

@@ -4,7 +4,7 @@ import type { Deps } from "../lib/hookwatch.ts";
 import { eventFromHookInput, validateHookEventType } from "../common/events.ts";
 import type { RecentQuery } from "../lib/store/store.ts";
 import { badParam, limitBody, parseJson, readText } from "./body.ts";
-import { decisionOutput } from "../lib/sessions/decisions.ts";
+import { decisionOutput } from "../lib/agents/decisions.ts";
 import { snapshotJson } from "../lib/stream/sse.ts";
 
 /** Largest `limit` on `/events/recent`. */

@@ -10,11 +10,11 @@ import {
   OtlpError,
   readBody,
   STATUS_CODE,
-} from "../lib/sessions/otlp.ts";
+} from "../lib/telemetry/otlp.ts";
 import {
   receiveLogs,
   receiveMetrics,
-} from "../lib/sessions/telemetry_ingest.ts";
+} from "../lib/telemetry/telemetry_ingest.ts";
 
 /** Options for {@linkcode otlpRoutes}. */
 export interface OtlpOptions {

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { loadConfig } from "../lib/base/config.ts";
 import { createHookwatch } from "../lib/hookwatch.ts";
 import { SqliteStore } from "../lib/store/sqlite_store.ts";
-import { decodeStatus } from "../lib/sessions/otlp.ts";
+import { decodeStatus } from "../lib/telemetry/otlp.ts";
 import { otlpRoutes } from "./otlp.ts";
 import { answerError } from "../app.ts";
 import { metricsBody } from "../tests/fixtures/otlp/fixtures.ts";

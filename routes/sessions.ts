@@ -7,7 +7,7 @@ import {
   listSessions,
   sessionDetail,
   type SessionListQuery,
-} from "../lib/sessions/session_views.ts";
+} from "../lib/sessions/views.ts";
 import { badParam } from "./body.ts";
 
 /** Largest `limit` on `GET /sessions`. */

@@ -37,6 +37,6 @@ const json = {
   ...root.toJSON({ keepComments: false }),
 };
 await Deno.writeTextFile(
-  new URL("../lib/sessions/otlp_proto.json", import.meta.url),
+  new URL("../lib/telemetry/otlp_proto.json", import.meta.url),
   JSON.stringify(json) + "\n",
 );

@@ -15,7 +15,7 @@ import { startApp, type TestApp } from "./helpers/app.ts";
 import { openSse } from "./helpers/sse.ts";
 import { logBodies, metricsBody } from "./fixtures/otlp/fixtures.ts";
 import { PROMPTS, SESSION_ID, totals } from "./fixtures/otlp/scenario.ts";
-import { decodeResponse, decodeStatus } from "../lib/sessions/otlp.ts";
+import { decodeResponse, decodeStatus } from "../lib/telemetry/otlp.ts";
 
 const TOKEN = "otlp-test-token-123";
 const AUTH = { authorization: `Bearer ${TOKEN}` };

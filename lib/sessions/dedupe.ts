@@ -7,7 +7,7 @@
  * @module
  */
 import type { SessionTables } from "./schema.ts";
-import type { UsagePoint } from "./claude_telemetry.ts";
+import type { UsagePoint } from "./usage.ts";
 
 /** A cumulative series' last point as stored. */
 export interface SeriesPoint {

@@ -13,7 +13,7 @@ import type {
   Tokens,
 } from "../../common/sessions.ts";
 import { migrate } from "../store/sqlite_migrate.ts";
-import type { UsageKind } from "./claude_telemetry.ts";
+import type { UsageKind } from "./usage.ts";
 
 /** Sort keys of {@linkcode SessionQuery}. */
 export const SESSION_SORTS = [

@@ -20,14 +20,14 @@ import type {
   SessionDetailAggregates,
 } from "../../common/sessions.ts";
 import {
-  type ClaudeEvent,
   pointTime,
   TOKEN_KINDS,
   type UsageKind,
   type UsagePoint,
-} from "./claude_telemetry.ts";
+  type UsageRecord,
+} from "./usage.ts";
 import { type SessionQuery, SessionTables } from "./schema.ts";
-import { foldHookEvents } from "./fold.ts";
+import { foldHookEvents } from "./tally.ts";
 import { TelemetryDedupe } from "./dedupe.ts";
 
 export {
@@ -37,7 +37,7 @@ export {
   type SessionQuery,
 } from "./schema.ts";
 import { errorFields, log } from "../base/log.ts";
-export { OTEL_TYPE_PREFIX } from "./fold.ts";
+export { OTEL_TYPE_PREFIX } from "./tally.ts";
 
 /** Spend that newly counts, for the `claude_cost_usd_total` / `claude_tokens_total` counters. */
 export interface SpendDelta {
@@ -63,7 +63,7 @@ export const OBSERVE_DELAY_MS = 100;
  * ```ts
  * const tracker = new SessionTracker(store.db);
  * tracker.recordHookEvents(committedEvents);
- * const { fresh } = tracker.recordClaudeEvents(events, Date.now());
+ * const { fresh } = tracker.recordUsageRecords(events, Date.now());
  * tracker.list({ limit: 50, sort: "cost_usd", order: "desc" });
  * ```
  */
@@ -156,12 +156,12 @@ export class SessionTracker {
    * Applies Claude Code events; a record already applied (a retried export) is skipped.
    * Returns the events applied for the first time.
    */
-  recordClaudeEvents(
-    events: readonly ClaudeEvent[],
+  recordUsageRecords(
+    events: readonly UsageRecord[],
     now: number,
-  ): Changes & { fresh: ClaudeEvent[] } {
+  ): Changes & { fresh: UsageRecord[] } {
     this.flush();
-    const changes: Changes & { fresh: ClaudeEvent[] } = {
+    const changes: Changes & { fresh: UsageRecord[] } = {
       sessions: new Set(),
       spend: [],
       fresh: [],

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import fc from "fast-check";
-import { decodeLogs, decodeMetrics } from "./otlp.ts";
+import { decodeLogs, decodeMetrics } from "../telemetry/otlp.ts";
 import {
   type ClaudeEvent,
   claudeEventOf,
   usageOf,
-  type UsagePoint,
-} from "./claude_telemetry.ts";
+} from "../telemetry/claude_telemetry.ts";
+import type { UsagePoint } from "./usage.ts";
 import {
   OBSERVE_DELAY_MS,
   SESSION_RETENTION_MS,
@@ -96,7 +96,7 @@ function hook(
 
 Deno.test("sessions - cost and tokens equal the sum of the api_request events", async () => {
   await withTracker((tracker) => {
-    const changes = tracker.recordClaudeEvents(fixtureEvents("json"), NOW);
+    const changes = tracker.recordUsageRecords(fixtureEvents("json"), NOW);
     assert.equal(changes.fresh.length, 12);
     const s = tracker.summary(SESSION_ID)!;
     const t = totals();
@@ -119,8 +119,8 @@ Deno.test("sessions - cost and tokens equal the sum of the api_request events", 
 
 Deno.test("sessions - a retried log export is not counted again", async () => {
   await withTracker((tracker) => {
-    tracker.recordClaudeEvents(fixtureEvents("json"), NOW);
-    const again = tracker.recordClaudeEvents(fixtureEvents("protobuf"), NOW);
+    tracker.recordUsageRecords(fixtureEvents("json"), NOW);
+    const again = tracker.recordUsageRecords(fixtureEvents("protobuf"), NOW);
     assert.equal(again.fresh.length, 0);
     assert.deepEqual(again.spend, []);
     close(tracker.summary(SESSION_ID)!.cost_usd, totals().cost_usd);
@@ -134,7 +134,7 @@ Deno.test("sessions - per-prompt cost and the prompt's hook events", async () =>
       hook(1, "UserPromptSubmit", NOW, { prompt_id: PROMPTS[0] }, 1),
       hook(2, "PreToolUse", NOW + 1, { prompt_id: PROMPTS[0] }),
     ]);
-    tracker.recordClaudeEvents(fixtureEvents("json"), NOW);
+    tracker.recordUsageRecords(fixtureEvents("json"), NOW);
     const detail = tracker.detail(SESSION_ID)!;
     assert.deepEqual(detail.prompts.map((p) => p.prompt_id), [...PROMPTS]);
     for (const [i, p] of detail.prompts.entries()) {
@@ -156,7 +156,7 @@ for (const temporality of ["delta", "cumulative"] as const) {
     for (const eventsFirst of [true, false]) {
       await withTracker((tracker) => {
         const events = () =>
-          tracker.recordClaudeEvents(fixtureEvents("json"), NOW);
+          tracker.recordUsageRecords(fixtureEvents("json"), NOW);
         if (eventsFirst) events();
         const first = tracker.recordUsage(fixturePoints(temporality, 1), NOW);
         const second = tracker.recordUsage(fixturePoints(temporality, 2), NOW);
@@ -214,11 +214,10 @@ Deno.test("sessions - the aggregate is max(events, metrics) under any interleavi
           let seq = 0;
           const sendEvent = () => {
             const cost = costs[sentEvents++];
-            tracker.recordClaudeEvents([{
+            tracker.recordUsageRecords([{
               name: "api_request",
               sessionId: "s",
               promptId: null,
-              sequence: seq,
               time: NOW,
               model: SONNET,
               costUsd: cost,
@@ -228,7 +227,6 @@ Deno.test("sessions - the aggregate is max(events, metrics) under any interleavi
                 cacheRead: 0,
                 cacheCreation: 0,
               },
-              durationMs: null,
               attributes: {},
               key: `k${seq++}`,
             }], NOW);
@@ -319,7 +317,7 @@ Deno.test("sessions - a session known only from telemetry has its events' app", 
 
 Deno.test("sessions - list filters and sorts; aggregates survive a reopen", async () => {
   await withTracker((tracker, path) => {
-    tracker.recordClaudeEvents(fixtureEvents("json"), NOW);
+    tracker.recordUsageRecords(fixtureEvents("json"), NOW);
     tracker.recordHookEvents([
       {
         ...hook(1, "Stop", NOW + 5),
@@ -374,7 +372,7 @@ Deno.test("sessions - list filters and sorts; aggregates survive a reopen", asyn
       );
       // and a retry after the restart is still recognised
       assert.equal(
-        reopened.recordClaudeEvents(fixtureEvents("json"), NOW).fresh.length,
+        reopened.recordUsageRecords(fixtureEvents("json"), NOW).fresh.length,
         0,
       );
     } finally {
@@ -449,7 +447,7 @@ Deno.test("sessions - observed commits are folded in within the delay, at a read
 
 Deno.test("sessions - sessions unseen for 30 days leave with their prompts and usage", async () => {
   await withTracker((tracker) => {
-    tracker.recordClaudeEvents(fixtureEvents("json"), NOW);
+    tracker.recordUsageRecords(fixtureEvents("json"), NOW);
     tracker.recordHookEvents([
       { ...hook(1, "Stop", NOW + SESSION_RETENTION_MS), session_id: "recent" },
     ]);
@@ -462,7 +460,7 @@ Deno.test("sessions - sessions unseen for 30 days leave with their prompts and u
       ["recent"],
     );
     // the same session id coming back starts from zero, not from leftovers
-    tracker.recordClaudeEvents(
+    tracker.recordUsageRecords(
       fixtureEvents("json").map((e) => ({
         ...e,
         time: NOW + SESSION_RETENTION_MS + 2,

@@ -35,7 +35,7 @@ import {
   type Raised,
   type SessionRec,
   toolUseIdOf,
-} from "./agent_fold.ts";
+} from "./fold.ts";
 
 /** Sessions not seen for this long are deleted with their tool calls and items (30 days). */
 export const AGENT_RETENTION_MS = 30 * 86_400_000;

@@ -48,7 +48,7 @@ import {
   type ToolQuery,
   toolsTx,
   type WriteResult,
-} from "./agent_store.ts";
+} from "./store.ts";
 import { instruments } from "../base/instruments.ts";
 import { rulesOf } from "./patterns.ts";
 import { asStoreUnavailable, whileUnavailable } from "../store/store_errors.ts";

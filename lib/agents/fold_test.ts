@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import type { StoredEvent } from "../../common/events.ts";
 import { loadAgentConfig } from "../base/agent_config.ts";
-import {
-  callKey,
-  foldSession,
-  newWork,
-  type SessionWork,
-} from "./agent_fold.ts";
+import { callKey, foldSession, newWork, type SessionWork } from "./fold.ts";
 
 const config = loadAgentConfig({});
 let nextId = 1;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { StoredEvent } from "../../common/events.ts";
-import { foldHookEvents } from "./fold.ts";
+import { foldHookEvents } from "./tally.ts";
 
 let id = 0;
 function ev(overrides: Partial<StoredEvent>): StoredEvent {

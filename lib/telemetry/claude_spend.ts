@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { SpendDelta } from "./sessions.ts";
+import type { SpendDelta } from "../sessions/sessions.ts";
 import { instruments } from "../base/instruments.ts";
 
 /** Distinct model label values before new ones are folded into `other`. */

@@ -8,62 +8,20 @@
  */
 import { createHash } from "node:crypto";
 import type { AttrValue, OtlpDataPoint, OtlpLogRecord } from "./otlp.ts";
+import {
+  millisFromNanos,
+  TOKEN_KINDS,
+  type UsageKind,
+  type UsagePoint,
+  type UsageRecord,
+} from "../sessions/usage.ts";
 
 /** A Claude Code event (`claude_code.api_request`, …) from one log record. */
-export interface ClaudeEvent {
-  /** Short name: `api_request`, `api_error`, `user_prompt`, `tool_result`, … */
-  name: string;
-  sessionId: string;
-  promptId: string | null;
+export interface ClaudeEvent extends UsageRecord {
   sequence: number | null;
-  /** Milliseconds since the epoch. */
-  time: number;
-  model: string | null;
-  costUsd: number;
-  tokens: TokenCounts;
   durationMs: number | null;
   /** Every attribute, as sent. */
   attributes: Record<string, AttrValue>;
-  /** Stable id of this record: a retried export yields the same key. */
-  key: string;
-}
-
-/** Tokens by kind. */
-export interface TokenCounts {
-  input: number;
-  output: number;
-  cacheRead: number;
-  cacheCreation: number;
-}
-
-/** The token kinds, as `claude_code.token.usage` names them in its `type` attribute. */
-export const TOKEN_KINDS = [
-  "input",
-  "output",
-  "cacheRead",
-  "cacheCreation",
-] as const;
-
-/** What a usage point measures. */
-export type UsageKind =
-  | "cost"
-  | (typeof TOKEN_KINDS)[number]
-  | "lines_added"
-  | "lines_removed"
-  | "active_time";
-
-/** One Claude Code metric point that feeds session aggregates. */
-export interface UsagePoint {
-  sessionId: string;
-  kind: UsageKind;
-  /** The model for cost and tokens; "" otherwise. */
-  model: string;
-  temporality: "delta" | "cumulative";
-  /** Identity of the series (metric name + every attribute + resource). */
-  series: string;
-  startTimeUnixNano: string;
-  timeUnixNano: string;
-  value: number;
 }
 
 /** Why a record or point was not used. */
@@ -85,11 +43,6 @@ function num(value: AttrValue | undefined, field: string): number | null {
     throw new RangeError(`${field} must be a non-negative number`);
   }
   return n;
-}
-
-function millisFromNanos(nanos: string): number {
-  // Nanoseconds overflow a double's exact range; milliseconds do not.
-  return nanos.length > 6 ? Number(nanos.slice(0, -6)) : 0;
 }
 
 /** A stable hash of a value, for dedupe keys. */
@@ -214,9 +167,4 @@ export function usageOf(point: OtlpDataPoint): UsagePoint | Rejection | null {
     timeUnixNano: point.timeUnixNano,
     value: point.value,
   };
-}
-
-/** Milliseconds of a point's time (for "last seen"). */
-export function pointTime(point: UsagePoint, now: number): number {
-  return millisFromNanos(point.timeUnixNano) || now;
 }

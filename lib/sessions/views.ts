@@ -11,7 +11,7 @@ import type {
   SessionDetail,
   SessionSummary,
 } from "../../common/sessions.ts";
-import type { Agents } from "./agents.ts";
+import type { Agents } from "../agents/agents.ts";
 import type { SessionQuery, SessionTracker } from "./sessions.ts";
 
 /** Where sessions are read from. */

@@ -12,12 +12,12 @@ import {
   type ClaudeEvent,
   claudeEventOf,
   usageOf,
-  type UsagePoint,
 } from "./claude_telemetry.ts";
-import type { Changes, SessionTracker } from "./sessions.ts";
+import type { UsagePoint } from "../sessions/usage.ts";
+import type { Changes, SessionTracker } from "../sessions/sessions.ts";
 import { encodeSessionFrame } from "../stream/sse.ts";
-import type { Agents } from "./agents.ts";
-import { sessionSummary } from "./session_views.ts";
+import type { Agents } from "../agents/agents.ts";
+import { sessionSummary } from "../sessions/views.ts";
 import { recordSpend } from "./claude_spend.ts";
 import { instruments } from "../base/instruments.ts";
 
@@ -147,7 +147,7 @@ export async function receiveLogs(
       )
     ));
   }
-  const changes = hw.sessions.recordClaudeEvents(events, now);
+  const changes = hw.sessions.recordUsageRecords(events, now);
   await publish(hw, changes);
   const rejected = records.length - events.length;
   const count = instruments.otlpItemsTotal;

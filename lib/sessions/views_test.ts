@@ -9,11 +9,7 @@ import {
   postgresIgnored,
   sharedCluster,
 } from "../../tests/helpers/postgres.ts";
-import {
-  listSessions,
-  sessionDetail,
-  sessionSummary,
-} from "./session_views.ts";
+import { listSessions, sessionDetail, sessionSummary } from "./views.ts";
 
 const NOW = Date.UTC(2026, 11, 1, 12);
 const LIST = { limit: 10, sort: "last_seen", order: "desc" } as const;
