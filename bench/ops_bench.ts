@@ -96,7 +96,7 @@ try {
     await Deno.mkdir(archiveDir);
     const s = SqliteStore.open(copy);
     const start = performance.now();
-    await new Archiver(archiveSource(s), archiveDir).deleteExpired(
+    await new Archiver(archiveSource(s.db), archiveDir).deleteExpired(
       Date.now(),
       Date.now(),
       1000,

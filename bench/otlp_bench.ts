@@ -51,7 +51,7 @@ function protobufOf(json: Uint8Array): Uint8Array {
 const bodies = { json: export100("json"), protobuf: export100("protobuf") };
 const dir = await Deno.makeTempDir({ prefix: "hookwatch-bench-otlp-" });
 const store = SqliteStore.open(`${dir}/bench.db`);
-const tracker = new SessionTracker(store.db);
+const tracker = new SessionTracker(store.db, { prune: false });
 let round = 0;
 
 Deno.bench("decode 100 records, protobuf", { group: "decode" }, () => {
@@ -60,17 +60,17 @@ Deno.bench("decode 100 records, protobuf", { group: "decode" }, () => {
 Deno.bench("decode 100 records, JSON", { group: "decode" }, () => {
   decodeLogs(bodies.json, "json");
 });
-Deno.bench("aggregate 100 api_request events", () => {
+Deno.bench("aggregate 100 api_request events", async () => {
   const now = Date.now();
   const r = round++;
   const events = decodeLogs(bodies.protobuf, "protobuf").map((rec) => {
     const e = claudeEventOf(rec, now) as ClaudeEvent;
     return { ...e, key: `${e.key}:${r}` };
   });
-  tracker.recordUsageRecords(events, now);
+  await tracker.recordRecords(events, now);
 });
 
 globalThis.addEventListener("unload", () => {
-  store.db.close();
+  store.connection.close();
   Deno.removeSync(dir, { recursive: true });
 });

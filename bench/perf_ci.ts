@@ -248,7 +248,7 @@ export async function measureSnapshotRatio(rounds: number): Promise<Figure> {
     const store = SqliteStore.open(path);
     const now = Date.now();
     populate(store, 100_000, now);
-    store.db.exec("ANALYZE");
+    store.connection.exec("ANALYZE");
     const raw = new DatabaseSync(path);
     const rawQuery = raw.prepare(
       "SELECT * FROM events ORDER BY id DESC LIMIT 300",

@@ -69,7 +69,7 @@ export function populate(
     ["SessionEnd", 2],
     ["PreCompact", 1],
   ];
-  const db = store.db;
+  const db = store.connection;
   db.exec(
     "CREATE TEMP TABLE IF NOT EXISTS wheel (k INTEGER PRIMARY KEY, type TEXT, payload TEXT, priority INTEGER)",
   );
@@ -210,13 +210,13 @@ export async function measureQueries(
           fmt((performance.now() - started) / 1000)
         } s`,
       );
-      store.db.exec("ANALYZE");
+      store.connection.exec("ANALYZE");
       const qs = queries(now);
       const withIdx: Record<string, QueryFigures> = {};
       for (const [name, q] of Object.entries(qs)) {
         withIdx[name] = await timeQuery(store, q, runs, iterations, budgetMs);
       }
-      store.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      store.connection.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       const copy = `${dir}/copy.db`;
       await Deno.copyFile(path, copy);
       const bare = SqliteStore.open(copy, { withoutIndexes: true });
@@ -271,19 +271,22 @@ export async function measureKeptFile(
   try {
     const count = () =>
       Number(
-        (store.db.prepare("SELECT COALESCE(MAX(id), 0) AS n FROM events")
+        (store.connection.prepare(
+          "SELECT COALESCE(MAX(id), 0) AS n FROM events",
+        )
           .get() as { n: number }).n,
       );
     if (count() === 0) {
       populate(store, size, Date.now());
-      store.db.exec("ANALYZE");
-      store.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      store.connection.exec("ANALYZE");
+      store.connection.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     }
     console.error(`query: ${fmt(count())} rows in ${path}`);
     const now = Number(
-      (store.db.prepare("SELECT MAX(timestamp) AS t FROM events").get() as {
-        t: number;
-      }).t,
+      (store.connection.prepare("SELECT MAX(timestamp) AS t FROM events")
+        .get() as {
+          t: number;
+        }).t,
     );
     const figures: Record<string, QueryFigures> = {};
     for (const [name, q] of Object.entries(queries(now))) {

@@ -1,19 +1,20 @@
 /**
- * Cost of keeping session aggregates on the commit path: `SessionTracker.recordHookEvents`
- * for a group-commit batch of 100 hook events over 4 sessions, on a real SQLite file (WAL),
- * next to the events insert it follows.
+ * Cost of keeping session aggregates after each commit: the tally the agent sessions' fold
+ * writes (`tallyTx`) for a group-commit batch of 100 hook events over 4 sessions, on a real
+ * SQLite file (WAL), next to the events insert it follows.
  *
  * Run: `deno bench -A bench/sessions_bench.ts`
  *
  * @module
  */
 import { SessionTracker } from "../lib/sessions/sessions.ts";
+import { tallyTx } from "../lib/sessions/tally.ts";
 import { SqliteStore } from "../lib/store/sqlite_store.ts";
 import type { StoredEvent } from "../common/events.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "hookwatch-bench-sessions-" });
 const store = SqliteStore.open(`${dir}/bench.db`);
-const tracker = new SessionTracker(store.db);
+await new SessionTracker(store.db, { prune: false }).ready;
 const TYPES = ["PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop"];
 
 let id = 0;
@@ -38,11 +39,12 @@ Deno.bench("events insert, 100 events (baseline)", {
   await store.insertBatch(batch());
 });
 
-Deno.bench("session aggregates, 100 events", { group: "commit" }, () => {
-  tracker.recordHookEvents(batch());
+Deno.bench("session aggregates, 100 events", { group: "commit" }, async () => {
+  const events = batch();
+  await store.db.write(() => tallyTx(events));
 });
 
 globalThis.addEventListener("unload", () => {
-  store.db.close();
+  store.connection.close();
   Deno.removeSync(dir, { recursive: true });
 });

@@ -9,9 +9,7 @@ import { DEFAULT_CAPS } from "../common/buckets.ts";
 import type { Config } from "./base/config.ts";
 import type { NewEvent } from "../common/events.ts";
 import type { EventStore, InsertResult, SnapshotQuery } from "./store/store.ts";
-import { DatabaseSync } from "node:sqlite";
 import { GroupCommitter } from "./ingest/group_commit.ts";
-import { SqliteStore } from "./store/sqlite_store.ts";
 import { CommitFeed } from "./store/commit_feed.ts";
 import { deriveFields } from "./ingest/derive.ts";
 import { SessionModels } from "./ingest/session_models.ts";
@@ -73,19 +71,8 @@ export type Deps = Hookwatch;
 
 /** Options for {@linkcode createHookwatch}. */
 export interface HookwatchOptions {
-  /** Run the retention sweeper (default true). */
+  /** Run the retention sweeper and the agent and session sweeps (default true). */
   sweep?: boolean;
-  /** Where the session aggregates live; default {@linkcode sessionsDatabase}. */
-  sessionsDb?: DatabaseSync;
-}
-
-/**
- * The database the session aggregates live in: the SQLite store's own connection (one file,
- * one transaction log), or, beside PostgreSQL, an in-memory one per process until sessions
- * have PostgreSQL tables.
- */
-export function sessionsDatabase(store: EventStore): DatabaseSync {
-  return store instanceof SqliteStore ? store.db : new DatabaseSync(":memory:");
 }
 
 /**
@@ -107,9 +94,7 @@ export function createHookwatch(
     queueBytes: config.streamClientQueueBytes,
     heartbeatMs: config.heartbeatMs,
   });
-  const sessions = new SessionTracker(
-    options.sessionsDb ?? sessionsDatabase(store),
-  );
+  const sessions = new SessionTracker(store.db, { prune: options.sweep });
   // Counters count what this replica stored (so sums over replicas are right): they follow
   // its own commits. Everything else follows the feed: every replica's commits.
   const committer = new GroupCommitter(store, { onCommitted: recordCommitted });
@@ -120,7 +105,6 @@ export function createHookwatch(
     extra: config.redactPatterns,
   });
   feed.observe((events) => models.observe(events));
-  feed.observe((events) => sessions.observe(events));
   feed.observe((events) => broadcaster.publish(events));
   const snapshotQuery = (): SnapshotQuery => ({
     now: Date.now(),
@@ -131,7 +115,10 @@ export function createHookwatch(
   });
   const snapshots = new LiveSnapshot(store, snapshotQuery);
   feed.observe((events) => snapshots.observe(events));
-  const agents = new Agents(store, config.agents, { sweep: options.sweep });
+  const agents = new Agents(store, config.agents, {
+    sweep: options.sweep,
+    tally: sessions,
+  });
   feed.observe((events) => agents.observe(events));
   // Until the agent tables exist, a commit would count as history and never be folded: ingest
   // waits for them a while, then answers as for a store that is away.

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Deps } from "../lib/hookwatch.ts";
 import { TOOL_OUTCOMES, type ToolOutcome } from "../common/agents.ts";
-import type { ToolQuery } from "../lib/agents/store.ts";
+import type { ToolQuery } from "../lib/agents/reads.ts";
 import { badParam } from "./body.ts";
 
 /** Most tool calls one `GET /sessions/:id/tools` answers. */

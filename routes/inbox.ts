@@ -8,8 +8,8 @@ import {
   type InboxItem,
   type InboxKind,
 } from "../common/agents.ts";
-import type { InboxQuery } from "../lib/agents/store.ts";
-import type { ActionRefusal } from "../lib/agents/store.ts";
+import type { InboxQuery } from "../lib/agents/reads.ts";
+import type { ActionRefusal } from "../lib/agents/inbox_actions.ts";
 import { ConfigError, parseDuration } from "../lib/base/config.ts";
 import { badParam, limitBody, parseJson, readText } from "./body.ts";
 

@@ -39,7 +39,7 @@ async function main(files: string[]): Promise<number> {
     }
     throw error;
   }
-  const source = archiveSource(store);
+  const source = archiveSource(store.db);
   let status = 0;
   try {
     for (const file of files) {

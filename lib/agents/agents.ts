@@ -7,8 +7,6 @@
  *
  * @module
  */
-import { DatabaseSync } from "node:sqlite";
-import type postgres from "postgres";
 import type { StoredEvent } from "../../common/events.ts";
 import type {
   AgentState,
@@ -17,38 +15,31 @@ import type {
   ToolCall,
 } from "../../common/agents.ts";
 import type { EventStore } from "../store/store.ts";
-import { migrate } from "../store/sqlite_migrate.ts";
-import { migratePostgres } from "../store/postgres_store.ts";
+import type { Db, Tx } from "../store/db.ts";
 import type { AgentConfig } from "../base/agent_config.ts";
+import { AGENT_MIGRATIONS, AGENTS_CHANNEL } from "./tables.ts";
+import { foldTx, skipTx, sweepTx, type WriteResult } from "./writes.ts";
 import {
   type ActionRefusal,
+  actTx,
+  decideTx,
+  type DecisionRefusal,
+} from "./inbox_actions.ts";
+import {
   activitiesOfTx,
   activitiesTx,
   activityTx,
-  actTx,
-  AGENT_MIGRATIONS,
-  type AgentDb,
-  AGENTS_CHANNEL,
   changesTx,
   cursorTx,
-  decideTx,
-  type DecisionRefusal,
-  foldTx,
   type InboxQuery,
   inboxTx,
   itemsOfEventTx,
   itemTx,
   permissionItemTx,
-  PG_AGENT_MIGRATIONS,
-  postgresAgentDb,
   sessionIdsInTx,
-  skipTx,
-  sqliteAgentDb,
-  sweepTx,
   type ToolQuery,
   toolsTx,
-  type WriteResult,
-} from "./store.ts";
+} from "./reads.ts";
 import { instruments } from "../base/instruments.ts";
 import { rulesOf } from "./patterns.ts";
 import { asStoreUnavailable, whileUnavailable } from "../store/store_errors.ts";
@@ -68,6 +59,18 @@ export interface AgentsOptions {
   sweep?: boolean;
   /** Clock, for tests. */
   now?: () => number;
+  /** Counts written in every fold's transaction (the session aggregates). */
+  tally?: Tally;
+}
+
+/**
+ * Counts kept beside the agent sessions: written inside every fold's transaction, on the
+ * events it folds, so each committed event counts exactly once across replicas.
+ */
+export interface Tally {
+  /** Resolves once its tables exist: nothing is folded before. */
+  readonly ready: Promise<void>;
+  tallyTx(events: readonly StoredEvent[]): Tx<void>;
 }
 
 const ALERT_COUNTERS = [
@@ -119,8 +122,9 @@ function recordAlerts(result: WriteResult): void {
  * ```
  */
 export class Agents {
-  readonly #db: AgentDb;
+  readonly #db: Db;
   readonly #config: AgentConfig;
+  readonly #tally: ((events: readonly StoredEvent[]) => Tx<void>) | undefined;
   readonly #now: () => number;
   readonly #listeners: InboxListener[] = [];
   #pending: StoredEvent[] = [];
@@ -154,9 +158,9 @@ export class Agents {
   readonly ready: Promise<void>;
 
   /**
-   * Opens the agent tables in the store's database (SQLite: its connection; PostgreSQL: its
-   * pool, plus LISTEN for other replicas' inbox changes); {@linkcode Agents.ready} then
-   * catches up on events committed but not folded (a crash between commit and fold).
+   * Opens the agent tables in the store's database (and, with PostgreSQL, listens for other
+   * replicas' inbox changes); {@linkcode Agents.ready} then catches up on events committed but
+   * not folded (a crash between commit and fold).
    */
   constructor(
     store: EventStore,
@@ -170,33 +174,18 @@ export class Agents {
     for (const rule of rulesOf(config)) {
       instruments.agentDangerousCommandsTotal.add(0, { rule: rule.name });
     }
-    const sql = (store as { sql?: postgres.Sql }).sql;
-    const sqlite = (store as { db?: unknown }).db;
-    let migrated: Promise<void>;
-    if (store.kind === "postgres" && sql) {
-      this.#db = postgresAgentDb(sql);
-      migrated = whileUnavailable(async () => {
-        await migratePostgres(sql, "agents", PG_AGENT_MIGRATIONS);
-        await sql.listen(
-          AGENTS_CHANNEL,
-          () => this.#pull(),
-          () => this.#pull(),
-        );
-      }, {
-        message: "agent tables not created yet, the database is away; retrying",
-        stopped: () => this.#closed,
-      });
-    } else {
-      const conn = sqlite instanceof DatabaseSync
-        ? sqlite
-        : new DatabaseSync(":memory:");
-      if (!(sqlite instanceof DatabaseSync)) {
-        conn.exec("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY)");
-      }
-      migrate(conn, "agents", AGENT_MIGRATIONS);
-      this.#db = sqliteAgentDb(conn);
-      migrated = Promise.resolve();
-    }
+    this.#db = store.db;
+    const tally = options.tally;
+    this.#tally = tally && ((events) => tally.tallyTx(events));
+    // The database may be away at start-up (PostgreSQL restarting with its replicas).
+    const migrated = whileUnavailable(async () => {
+      await tally?.ready;
+      await this.#db.migrate("agents", AGENT_MIGRATIONS);
+      await this.#db.listen(AGENTS_CHANNEL, () => this.#pull());
+    }, {
+      message: "agent tables not created yet, the database is away; retrying",
+      stopped: () => this.#closed,
+    });
     this.migrated = migrated.catch(() => {}).finally(() => {
       this.#migrated = true;
     });
@@ -256,7 +245,7 @@ export class Agents {
     if (events.length === 0) return;
     try {
       const result = await this.#db.write(() =>
-        foldTx(this.#db.kind, events, this.#config, this.#now())
+        foldTx(events, this.#config, this.#now(), this.#tally)
       );
       this.#failures = 0;
       recordAlerts(result);
@@ -282,7 +271,7 @@ export class Agents {
     for (const e of events) {
       try {
         const result = await this.#db.write(() =>
-          foldTx(this.#db.kind, [e], this.#config, this.#now())
+          foldTx([e], this.#config, this.#now(), this.#tally)
         );
         recordAlerts(result);
         this.#through = Math.max(this.#through, result.cursor);
@@ -322,7 +311,7 @@ export class Agents {
   sweep(): Promise<{ stale: number; orphaned: number; pruned: number }> {
     const run = this.#chain.then(async () => {
       const result = await this.#db.write(() =>
-        sweepTx(this.#db.kind, this.#config, this.#now())
+        sweepTx(this.#config, this.#now())
       );
       recordAlerts(result);
       if (result.version > this.#seenVersion) await this.#pullNow();
@@ -477,10 +466,10 @@ export class Agents {
    */
   async decide(
     id: number,
-    change: Parameters<typeof decideTx>[2],
+    change: Parameters<typeof decideTx>[1],
   ): Promise<InboxItem | DecisionRefusal> {
     const result = await this.#db.write(() =>
-      decideTx(this.#db.kind, id, change, this.#now())
+      decideTx(id, change, this.#now())
     );
     if (typeof result !== "string") await this.#pullNow();
     return result;
@@ -493,7 +482,7 @@ export class Agents {
   ): Promise<InboxItem | ActionRefusal> {
     await this.flush();
     const result = await this.#db.write(() =>
-      actTx(this.#db.kind, id, action, until, this.#now())
+      actTx(id, action, until, this.#now())
     );
     if (typeof result !== "string") await this.#pullNow();
     return result;

@@ -10,7 +10,7 @@
  */
 import type { InboxItem, PermissionDecision } from "../../common/agents.ts";
 import type { NewEvent } from "../../common/events.ts";
-import type { DecisionRefusal } from "./store.ts";
+import type { DecisionRefusal } from "./inbox_actions.ts";
 import type { Agents } from "./agents.ts";
 import { log } from "../base/log.ts";
 

@@ -2,11 +2,12 @@
  * Telemetry de-duplication: an OTLP exporter retries, and cumulative metric series repeat
  * their running total, so nothing may count twice. Log records and delta points are keyed
  * (`otel_seen`); a cumulative series contributes its growth since its last point
- * (`otel_series`).
+ * (`otel_series`). The tables are shared by every replica, so an export retried to another
+ * replica does not count twice either.
  *
  * @module
  */
-import type { SessionTables } from "./schema.ts";
+import { q, type Tx } from "../store/db.ts";
 import type { UsagePoint } from "./usage.ts";
 
 /** A cumulative series' last point as stored. */
@@ -33,30 +34,41 @@ export function cumulativeGrowth(
   return null;
 }
 
-/** The seen-keys and series tables, inside the caller's transaction. */
-export class TelemetryDedupe {
-  readonly #tables: SessionTables;
+/** True the first time `key` is offered (then remembered for a day). */
+export function* firstSeenTx(key: string, now: number): Tx<boolean> {
+  return (yield q(
+    `INSERT INTO otel_seen (key, seen_at) VALUES (?, ?)
+     ON CONFLICT (key) DO NOTHING RETURNING key`,
+    key,
+    now,
+  )).length > 0;
+}
 
-  constructor(tables: SessionTables) {
-    this.#tables = tables;
+/** How much a metric point adds: null when it was seen already or is older than what was. */
+export function* growthTx(p: UsagePoint, now: number): Tx<number | null> {
+  if (p.temporality === "delta") {
+    const key = `${p.series}:${p.startTimeUnixNano}:${p.timeUnixNano}`;
+    return (yield* firstSeenTx(key, now)) ? p.value : null;
   }
-
-  /** True the first time `key` is offered (then remembered for a day). */
-  firstSeen(key: string, now: number): boolean {
-    return this.#tables.s.seen.get(key, now) !== undefined;
-  }
-
-  /** How much a metric point adds: null when it was seen already or is older than what was. */
-  growth(p: UsagePoint, now: number): number | null {
-    if (p.temporality === "delta") {
-      const key = `${p.series}:${p.startTimeUnixNano}:${p.timeUnixNano}`;
-      return this.firstSeen(key, now) ? p.value : null;
-    }
-    const s = this.#tables.s;
-    const last = s.seriesGet.get(p.series) as SeriesPoint | undefined;
-    const amount = cumulativeGrowth(last, p);
-    if (amount === null) return null;
-    s.seriesPut.run(p.series, p.startTimeUnixNano, p.timeUnixNano, p.value);
-    return amount;
-  }
+  const [row] = yield q(
+    "SELECT start_nano, time_nano, value FROM otel_series WHERE series = ?",
+    p.series,
+  );
+  const last: SeriesPoint | undefined = row && {
+    start_nano: String(row.start_nano),
+    time_nano: String(row.time_nano),
+    value: Number(row.value),
+  };
+  const amount = cumulativeGrowth(last, p);
+  if (amount === null) return null;
+  yield q(
+    `INSERT INTO otel_series (series, start_nano, time_nano, value) VALUES (?, ?, ?, ?)
+     ON CONFLICT (series) DO UPDATE SET start_nano = excluded.start_nano,
+       time_nano = excluded.time_nano, value = excluded.value`,
+    p.series,
+    p.startTimeUnixNano,
+    p.timeUnixNano,
+    p.value,
+  );
+  return amount;
 }

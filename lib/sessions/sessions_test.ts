@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
 import fc from "fast-check";
 import { decodeLogs, decodeMetrics } from "../telemetry/otlp.ts";
 import {
@@ -9,10 +8,20 @@ import {
 } from "../telemetry/claude_telemetry.ts";
 import type { UsagePoint } from "./usage.ts";
 import {
-  OBSERVE_DELAY_MS,
   SESSION_RETENTION_MS,
+  type SessionQuery,
   SessionTracker,
 } from "./sessions.ts";
+import { Agents } from "../agents/agents.ts";
+import { loadAgentConfig } from "../base/agent_config.ts";
+import { tallyTx } from "./tally.ts";
+import type { EventStore } from "../store/store.ts";
+import { SqliteStore } from "../store/sqlite_store.ts";
+import { PostgresStore } from "../store/postgres_store.ts";
+import {
+  postgresIgnored,
+  sharedCluster,
+} from "../../tests/helpers/postgres.ts";
 import type { StoredEvent } from "../../common/events.ts";
 import { logBodies, metricsBody } from "../../tests/fixtures/otlp/fixtures.ts";
 import {
@@ -28,17 +37,81 @@ import {
 
 const NOW = 1_795_800_000_000;
 
-async function withTracker(
-  run: (tracker: SessionTracker, path: string) => void | Promise<void>,
-): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "hookwatch-sessions-" });
-  const path = `${dir}/test.db`;
-  const db = new DatabaseSync(path);
-  try {
-    await run(new SessionTracker(db), path);
-  } finally {
-    db.close();
-    await Deno.remove(dir, { recursive: true });
+interface Backend {
+  name: string;
+  ignore: boolean;
+  /** A fresh empty store; `reopen` opens the same database again (a restart). */
+  open(): Promise<{ store: EventStore; reopen(): Promise<EventStore> }>;
+}
+
+const BACKENDS: Backend[] = [
+  {
+    name: "sqlite",
+    ignore: false,
+    async open() {
+      const dir = await Deno.makeTempDir({ prefix: "hookwatch-sessions-" });
+      const path = `${dir}/test.db`;
+      return {
+        store: SqliteStore.open(path),
+        reopen: () => Promise.resolve(SqliteStore.open(path)),
+      };
+    },
+  },
+  {
+    name: "postgres",
+    ignore: postgresIgnored(),
+    async open() {
+      const url = await (await sharedCluster()).createDatabase();
+      const connect = () => PostgresStore.connect(url, { poolSize: 2 });
+      return { store: await connect(), reopen: connect };
+    },
+  },
+];
+
+/** A tracker on `store`'s database, with `tally` writing hook events as the fold does. */
+interface Tracked {
+  tracker: SessionTracker;
+  store: EventStore;
+  tally(events: StoredEvent[]): Promise<void>;
+  /** Opens the same database again (another replica, or a restart), closed after the test. */
+  reopen(): Promise<{ store: EventStore; tracker: SessionTracker }>;
+}
+
+async function tracked(store: EventStore): Promise<SessionTracker> {
+  const tracker = new SessionTracker(store.db, { prune: false });
+  await tracker.ready;
+  return tracker;
+}
+
+/** Registers `run` against every backend. */
+function sessionsTest(
+  name: string,
+  run: (t: Tracked) => Promise<void>,
+): void {
+  for (const backend of BACKENDS) {
+    Deno.test({
+      name: `sessions ${backend.name} - ${name}`,
+      ignore: backend.ignore,
+      async fn() {
+        const { store, reopen } = await backend.open();
+        const opened: EventStore[] = [store];
+        try {
+          const tracker = await tracked(store);
+          await run({
+            tracker,
+            store,
+            tally: (events) => store.db.write(() => tallyTx(events)),
+            reopen: async () => {
+              const again = await reopen();
+              opened.push(again);
+              return { store: again, tracker: await tracked(again) };
+            },
+          });
+        } finally {
+          for (const s of opened) await s.close();
+        }
+      },
+    });
   }
 }
 
@@ -94,11 +167,12 @@ function hook(
   };
 }
 
-Deno.test("sessions - cost and tokens equal the sum of the api_request events", async () => {
-  await withTracker((tracker) => {
-    const changes = tracker.recordUsageRecords(fixtureEvents("json"), NOW);
+sessionsTest(
+  "cost and tokens equal the sum of the api_request events",
+  async ({ tracker }) => {
+    const changes = await tracker.recordRecords(fixtureEvents("json"), NOW);
     assert.equal(changes.fresh.length, 12);
-    const s = tracker.summary(SESSION_ID)!;
+    const s = (await tracker.summary(SESSION_ID))!;
     const t = totals();
     close(s.cost_usd, t.cost_usd);
     assert.deepEqual(s.tokens, {
@@ -114,28 +188,31 @@ Deno.test("sessions - cost and tokens equal the sum of the api_request events", 
     const spend = changes.spend.filter((d) => d.kind === "cost")
       .reduce((n, d) => n + d.amount, 0);
     close(spend, t.cost_usd);
-  });
-});
+  },
+);
 
-Deno.test("sessions - a retried log export is not counted again", async () => {
-  await withTracker((tracker) => {
-    tracker.recordUsageRecords(fixtureEvents("json"), NOW);
-    const again = tracker.recordUsageRecords(fixtureEvents("protobuf"), NOW);
+sessionsTest(
+  "a retried log export is not counted again",
+  async ({ tracker }) => {
+    await tracker.recordRecords(fixtureEvents("json"), NOW);
+    const again = await tracker.recordRecords(fixtureEvents("protobuf"), NOW);
     assert.equal(again.fresh.length, 0);
     assert.deepEqual(again.spend, []);
-    close(tracker.summary(SESSION_ID)!.cost_usd, totals().cost_usd);
-    assert.equal(tracker.summary(SESSION_ID)!.requests, 3);
-  });
-});
+    const s = (await tracker.summary(SESSION_ID))!;
+    close(s.cost_usd, totals().cost_usd);
+    assert.equal(s.requests, 3);
+  },
+);
 
-Deno.test("sessions - per-prompt cost and the prompt's hook events", async () => {
-  await withTracker((tracker) => {
-    tracker.recordHookEvents([
+sessionsTest(
+  "per-prompt cost and the prompt's hook events",
+  async ({ tracker, tally }) => {
+    await tally([
       hook(1, "UserPromptSubmit", NOW, { prompt_id: PROMPTS[0] }, 1),
       hook(2, "PreToolUse", NOW + 1, { prompt_id: PROMPTS[0] }),
     ]);
-    tracker.recordUsageRecords(fixtureEvents("json"), NOW);
-    const detail = tracker.detail(SESSION_ID)!;
+    await tracker.recordRecords(fixtureEvents("json"), NOW);
+    const detail = (await tracker.detail(SESSION_ID))!;
     assert.deepEqual(detail.prompts.map((p) => p.prompt_id), [...PROMPTS]);
     for (const [i, p] of detail.prompts.entries()) {
       const t = totals(i as 0 | 1);
@@ -148,23 +225,31 @@ Deno.test("sessions - per-prompt cost and the prompt's hook events", async () =>
     assert.equal(detail.prompts[1].errors, 1);
     const sonnet = detail.usage_by_model.find((m) => m.model === SONNET)!;
     close(sonnet.cost_usd, 0.0123 + 0.0207);
-  });
-});
+  },
+);
 
 for (const temporality of ["delta", "cumulative"] as const) {
-  Deno.test(`sessions - ${temporality} metrics and events do not double count, in either order`, async () => {
-    for (const eventsFirst of [true, false]) {
-      await withTracker((tracker) => {
-        const events = () =>
-          tracker.recordUsageRecords(fixtureEvents("json"), NOW);
-        if (eventsFirst) events();
-        const first = tracker.recordUsage(fixturePoints(temporality, 1), NOW);
-        const second = tracker.recordUsage(fixturePoints(temporality, 2), NOW);
+  for (const eventsFirst of [true, false]) {
+    sessionsTest(
+      `${temporality} metrics and events do not double count (${
+        eventsFirst ? "events" : "metrics"
+      } first)`,
+      async ({ tracker }) => {
+        const events = () => tracker.recordRecords(fixtureEvents("json"), NOW);
+        if (eventsFirst) await events();
+        const first = await tracker.recordUsage(
+          fixturePoints(temporality, 1),
+          NOW,
+        );
+        const second = await tracker.recordUsage(
+          fixturePoints(temporality, 2),
+          NOW,
+        );
         // the same exports retried
-        tracker.recordUsage(fixturePoints(temporality, 1), NOW);
-        tracker.recordUsage(fixturePoints(temporality, 2), NOW);
-        if (!eventsFirst) events();
-        const s = tracker.summary(SESSION_ID)!;
+        await tracker.recordUsage(fixturePoints(temporality, 1), NOW);
+        await tracker.recordUsage(fixturePoints(temporality, 2), NOW);
+        if (!eventsFirst) await events();
+        const s = (await tracker.summary(SESSION_ID))!;
         const t = totals();
         close(s.cost_usd, t.cost_usd);
         assert.equal(s.tokens.input, t.input);
@@ -177,46 +262,47 @@ for (const temporality of ["delta", "cumulative"] as const) {
             .filter((d) => d.kind === "cost").reduce((n, d) => n + d.amount, 0);
           close(metricSpend, t.cost_usd);
         }
-      });
-    }
-  });
+      },
+    );
+  }
 }
 
-Deno.test("sessions - metrics alone give the session its cost (logs exporter off)", async () => {
-  await withTracker((tracker) => {
-    tracker.recordUsage(fixturePoints("cumulative", 1), NOW);
-    close(tracker.summary(SESSION_ID)!.cost_usd, totals(0).cost_usd);
-    tracker.recordUsage(fixturePoints("cumulative", 2, "protobuf"), NOW);
+sessionsTest(
+  "metrics alone give the session its cost (logs exporter off)",
+  async ({ tracker }) => {
+    await tracker.recordUsage(fixturePoints("cumulative", 1), NOW);
+    close((await tracker.summary(SESSION_ID))!.cost_usd, totals(0).cost_usd);
+    await tracker.recordUsage(fixturePoints("cumulative", 2, "protobuf"), NOW);
     // a new series start (protobuf run) counts from zero again: a restarted exporter
-    close(
-      tracker.summary(SESSION_ID)!.cost_usd,
-      totals(0).cost_usd + totals().cost_usd,
-    );
-    assert.equal(tracker.summary(SESSION_ID)!.requests, 0);
-  });
-});
+    const s = (await tracker.summary(SESSION_ID))!;
+    close(s.cost_usd, totals(0).cost_usd + totals().cost_usd);
+    assert.equal(s.requests, 0);
+  },
+);
 
-Deno.test("sessions - the aggregate is max(events, metrics) under any interleaving", async () => {
-  // Both signals report the same spend; however they interleave, the total never passes it.
-  const amounts = fc.array(fc.integer({ min: 1, max: 1000 }), {
-    minLength: 1,
-    maxLength: 12,
-  });
-  await fc.assert(
-    fc.asyncProperty(
-      amounts,
-      fc.array(fc.boolean(), { maxLength: 30 }),
-      async (costs, order) => {
-        await withTracker((tracker) => {
+sessionsTest(
+  "the aggregate is max(events, metrics) under any interleaving",
+  async ({ tracker }) => {
+    // Both signals report the same spend; however they interleave, the total never passes it.
+    const amounts = fc.array(fc.integer({ min: 1, max: 1000 }), {
+      minLength: 1,
+      maxLength: 12,
+    });
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        amounts,
+        fc.array(fc.boolean(), { maxLength: 30 }),
+        async (costs, order) => {
+          const session = `s${run++}`;
           let sentEvents = 0;
           let metricTotal = 0;
           let sentMetrics = 0;
-          let seq = 0;
-          const sendEvent = () => {
+          const sendEvent = async () => {
             const cost = costs[sentEvents++];
-            tracker.recordUsageRecords([{
+            await tracker.recordRecords([{
               name: "api_request",
-              sessionId: "s",
+              sessionId: session,
               promptId: null,
               time: NOW,
               model: SONNET,
@@ -228,26 +314,26 @@ Deno.test("sessions - the aggregate is max(events, metrics) under any interleavi
                 cacheCreation: 0,
               },
               attributes: {},
-              key: `k${seq++}`,
+              key: `${session}:k${sentEvents}`,
             }], NOW);
           };
-          const sendMetric = () => {
+          const sendMetric = async () => {
             metricTotal += costs[sentMetrics++];
-            tracker.recordUsage([{
-              sessionId: "s",
+            await tracker.recordUsage([{
+              sessionId: session,
               kind: "cost",
               model: SONNET,
               temporality: "cumulative",
-              series: "series",
+              series: `${session}:series`,
               startTimeUnixNano: "1",
               timeUnixNano: String(1000 + sentMetrics),
               value: metricTotal,
             }], NOW);
           };
           for (const eventNext of order) {
-            if (eventNext && sentEvents < costs.length) sendEvent();
-            else if (sentMetrics < costs.length) sendMetric();
-            const s = tracker.summary("s");
+            if (eventNext && sentEvents < costs.length) await sendEvent();
+            else if (sentMetrics < costs.length) await sendMetric();
+            const s = await tracker.summary(session);
             if (s) {
               const seenEvents = costs.slice(0, sentEvents).reduce(
                 (a, b) => a + b,
@@ -256,130 +342,145 @@ Deno.test("sessions - the aggregate is max(events, metrics) under any interleavi
               assert.equal(s.cost_usd, Math.max(seenEvents, metricTotal));
             }
           }
-          while (sentEvents < costs.length) sendEvent();
-          while (sentMetrics < costs.length) sendMetric();
+          while (sentEvents < costs.length) await sendEvent();
+          while (sentMetrics < costs.length) await sendMetric();
           const all = costs.reduce((a, b) => a + b, 0);
-          assert.equal(tracker.summary("s")!.cost_usd, all);
-          assert.equal(tracker.summary("s")!.tokens.input, all);
-        });
-      },
-    ),
-    { numRuns: 40 },
-  );
-});
+          const s = (await tracker.summary(session))!;
+          assert.equal(s.cost_usd, all);
+          assert.equal(s.tokens.input, all);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  },
+);
 
-Deno.test("sessions - hook events set source app and bucket counts; telemetry events count but name no app", async () => {
-  await withTracker((tracker) => {
-    tracker.recordHookEvents([
+sessionsTest(
+  "hook events set source app and bucket counts; telemetry events count but name no app",
+  async ({ tracker, tally }) => {
+    await tally([
       hook(1, "SessionStart", NOW),
       hook(2, "UserPromptSubmit", NOW + 10, {}, 1),
       hook(3, "PreToolUse", NOW + 20),
     ]);
-    let s = tracker.summary(SESSION_ID)!;
+    let s = (await tracker.summary(SESSION_ID))!;
     assert.equal(s.source_app, "repo-a");
     assert.deepEqual(s.events, { priority: 1, regular: 2, otel: 0 });
     assert.equal(s.first_seen, NOW);
     assert.equal(s.last_seen, NOW + 20);
     assert.equal("state" in s, false, "the agent sessions own the state");
-    tracker.recordHookEvents([{
+    await tally([{
       ...hook(4, "claude_code.api_request", NOW + 70),
       source_app: "claude-code",
     }]);
-    s = tracker.summary(SESSION_ID)!;
+    s = (await tracker.summary(SESSION_ID))!;
     assert.equal(s.source_app, "repo-a");
     assert.equal(s.last_seen, NOW + 70);
-  });
-});
+  },
+);
 
-Deno.test("sessions - a session known only from telemetry has its events' app", async () => {
-  await withTracker((tracker) => {
-    tracker.recordHookEvents([{
+sessionsTest(
+  "a session known only from telemetry has its events' app",
+  async ({ tracker, tally }) => {
+    await tally([{
       ...hook(1, "claude_code.api_request", NOW),
       source_app: "claude-code",
     }]);
-    let s = tracker.summary(SESSION_ID)!;
+    let s = (await tracker.summary(SESSION_ID))!;
     assert.equal(s.source_app, "claude-code");
     assert.equal(
-      tracker.list({
+      (await tracker.list({
         source_app: "claude-code",
         limit: 10,
         sort: "last_seen",
         order: "desc",
-      }).length,
+      })).length,
       1,
     );
     // The first hook event names the real app.
-    tracker.recordHookEvents([hook(2, "Stop", NOW + 10, {}, 1)]);
-    s = tracker.summary(SESSION_ID)!;
+    await tally([hook(2, "Stop", NOW + 10, {}, 1)]);
+    s = (await tracker.summary(SESSION_ID))!;
     assert.equal(s.source_app, "repo-a");
-  });
-});
+  },
+);
 
-Deno.test("sessions - list filters and sorts; aggregates survive a reopen", async () => {
-  await withTracker((tracker, path) => {
-    tracker.recordUsageRecords(fixtureEvents("json"), NOW);
-    tracker.recordHookEvents([
+sessionsTest(
+  "list filters and sorts; aggregates survive a reopen",
+  async ({ tracker, tally, reopen }) => {
+    await tracker.recordRecords(fixtureEvents("json"), NOW);
+    await tally([
       {
         ...hook(1, "Stop", NOW + 5),
         session_id: "cheap",
         source_app: "repo-b",
       },
     ]);
-    const byCost = tracker.list({ limit: 10, sort: "cost_usd", order: "desc" });
-    assert.deepEqual(byCost.map((s) => s.session_id), [SESSION_ID, "cheap"]);
-    const asc = tracker.list({ limit: 10, sort: "cost_usd", order: "asc" });
-    assert.deepEqual(asc.map((s) => s.session_id), ["cheap", SESSION_ID]);
-    assert.deepEqual(
-      tracker.list({
+    const ids = async (query: Partial<SessionQuery>) =>
+      (await tracker.list({
         limit: 10,
         sort: "last_seen",
         order: "desc",
-        source_app: "repo-b",
-      })
-        .map((s) => s.session_id),
-      ["cheap"],
+        ...query,
+      })).map((s) => s.session_id);
+    assert.deepEqual(await ids({ sort: "cost_usd" }), [SESSION_ID, "cheap"]);
+    assert.deepEqual(await ids({ sort: "cost_usd", order: "asc" }), [
+      "cheap",
+      SESSION_ID,
+    ]);
+    assert.deepEqual(await ids({ source_app: "repo-b" }), ["cheap"]);
+    assert.deepEqual(await ids({ model: HAIKU }), [SESSION_ID]);
+    assert.deepEqual(await ids({ session_ids: ["cheap", "nobody"] }), [
+      "cheap",
+    ]);
+    assert.deepEqual(await ids({ since: NOW + 1 }), ["cheap"]);
+    assert.equal((await ids({ limit: 1, sort: "tokens" })).length, 1);
+    const { tracker: reopened } = await reopen();
+    assert.deepEqual(
+      await reopened.summary(SESSION_ID),
+      await tracker.summary(SESSION_ID),
     );
     assert.deepEqual(
-      tracker.list({
-        limit: 10,
-        sort: "last_seen",
-        order: "desc",
-        model: HAIKU,
-      })
-        .map((s) => s.session_id),
-      [SESSION_ID],
+      await reopened.detail(SESSION_ID),
+      await tracker.detail(SESSION_ID),
     );
-    assert.deepEqual(
-      tracker.list({
-        limit: 10,
-        sort: "last_seen",
-        order: "desc",
-        session_ids: ["cheap", "nobody"],
-      })
-        .map((s) => s.session_id),
-      ["cheap"],
-    );
+    // and a retry after the restart is still recognised
     assert.equal(
-      tracker.list({ limit: 1, sort: "tokens", order: "desc" }).length,
-      1,
+      (await reopened.recordRecords(fixtureEvents("json"), NOW)).fresh.length,
+      0,
     );
-    const db = new DatabaseSync(path);
-    try {
-      const reopened = new SessionTracker(db);
-      assert.deepEqual(
-        reopened.summary(SESSION_ID),
-        tracker.summary(SESSION_ID),
-      );
-      // and a retry after the restart is still recognised
-      assert.equal(
-        reopened.recordUsageRecords(fixtureEvents("json"), NOW).fresh.length,
-        0,
-      );
-    } finally {
-      db.close();
-    }
-  });
-});
+  },
+);
+
+sessionsTest(
+  "hook events are tallied by the agent sessions' fold, once however many replicas fold them",
+  async ({ tracker, store, reopen }) => {
+    const config = loadAgentConfig({});
+    const replicaA = new Agents(store, config, {
+      sweep: false,
+      tally: tracker,
+    });
+    const other = await reopen();
+    const replicaB = new Agents(other.store, config, {
+      sweep: false,
+      tally: other.tracker,
+    });
+    await Promise.all([replicaA.ready, replicaB.ready]);
+    const stored = await store.insertBatch([
+      { ...hook(0, "UserPromptSubmit", NOW, {}, 1), priority: 1 },
+      { ...hook(0, "PreToolUse", NOW + 1) },
+      { ...hook(0, "PostToolUse", NOW + 2) },
+    ]);
+    const events = stored.map((r) => r.event);
+    // Both replicas receive every committed event from the feed and fold it.
+    replicaA.observe(events);
+    replicaB.observe(events);
+    await Promise.all([replicaA.flush(), replicaB.flush()]);
+    const s = (await tracker.summary(SESSION_ID))!;
+    assert.deepEqual(s.events, { priority: 1, regular: 2, otel: 0 });
+    await replicaA.close();
+    await replicaB.close();
+  },
+);
 
 Deno.test("sessions - telemetry records that cannot be attributed are rejected with a reason", () => {
   const base = {
@@ -424,43 +525,23 @@ Deno.test("sessions - telemetry records that cannot be attributed are rejected w
   assert.equal(ok.tokens.input, 10);
 });
 
-Deno.test("sessions - observed commits are folded in within the delay, at a read, or at close", async () => {
-  await withTracker(async (tracker, path) => {
-    tracker.observe([hook(1, "UserPromptSubmit", NOW, {}, 1)]);
-    // a read sees it at once
-    assert.equal(tracker.summary(SESSION_ID)?.events.priority, 1);
-    tracker.observe([hook(2, "PreToolUse", NOW + 1)]);
-    await new Promise((resolve) => setTimeout(resolve, OBSERVE_DELAY_MS + 50));
-    const db = new DatabaseSync(path);
-    try {
-      const other = new SessionTracker(db);
-      // written by the timer, visible to another connection without a read on this one
-      assert.equal(other.summary(SESSION_ID)?.events.regular, 1);
-      tracker.observe([hook(3, "Stop", NOW + 2, {}, 1)]);
-      tracker.close();
-      assert.equal(other.summary(SESSION_ID)?.events.priority, 2);
-    } finally {
-      db.close();
-    }
-  });
-});
-
-Deno.test("sessions - sessions unseen for 30 days leave with their prompts and usage", async () => {
-  await withTracker((tracker) => {
-    tracker.recordUsageRecords(fixtureEvents("json"), NOW);
-    tracker.recordHookEvents([
+sessionsTest(
+  "sessions unseen for 30 days leave with their prompts and usage",
+  async ({ tracker, tally }) => {
+    await tracker.recordRecords(fixtureEvents("json"), NOW);
+    await tally([
       { ...hook(1, "Stop", NOW + SESSION_RETENTION_MS), session_id: "recent" },
     ]);
-    assert.equal(tracker.prune(NOW + SESSION_RETENTION_MS + 1), 1);
-    assert.equal(tracker.summary(SESSION_ID), null);
-    assert.equal(tracker.detail(SESSION_ID), null);
+    assert.equal(await tracker.prune(NOW + SESSION_RETENTION_MS + 1), 1);
+    assert.equal(await tracker.summary(SESSION_ID), null);
+    assert.equal(await tracker.detail(SESSION_ID), null);
     assert.deepEqual(
-      tracker.list({ limit: 10, sort: "last_seen", order: "desc" })
+      (await tracker.list({ limit: 10, sort: "last_seen", order: "desc" }))
         .map((s) => s.session_id),
       ["recent"],
     );
     // the same session id coming back starts from zero, not from leftovers
-    tracker.recordUsageRecords(
+    await tracker.recordRecords(
       fixtureEvents("json").map((e) => ({
         ...e,
         time: NOW + SESSION_RETENTION_MS + 2,
@@ -468,12 +549,12 @@ Deno.test("sessions - sessions unseen for 30 days leave with their prompts and u
       })),
       NOW + SESSION_RETENTION_MS + 2,
     );
-    const detail = tracker.detail(SESSION_ID)!;
+    const detail = (await tracker.detail(SESSION_ID))!;
     close(detail.cost_usd, totals().cost_usd);
     assert.equal(detail.prompts.length, 2);
     close(
       detail.usage_by_model.reduce((n, m) => n + m.cost_usd, 0),
       totals().cost_usd,
     );
-  });
-});
+  },
+);

@@ -1,17 +1,25 @@
 /**
- * Folding committed hook events into per-session and per-prompt changes, before any of them
- * touches the database: a batch costs a few statements per session rather than per event.
- * Pure. Session state is not kept here: the agent sessions own it (`agent_fold.ts`).
+ * Tallying committed hook events: counted per session and per prompt first (pure), then
+ * written in a few statements per session rather than per event ({@linkcode tallyTx}, run in
+ * the agent sessions' fold transaction so that every event counts once across replicas).
+ * Session state is not kept here: the agent sessions own it (`lib/agents/`).
  *
  * @module
  */
 import type { StoredEvent } from "../../common/events.ts";
+import { insertRows, q, type Tx } from "../store/db.ts";
+import {
+  ADD_TO_PROMPT,
+  INSERT_PROMPT,
+  INSERT_SESSION,
+  WIDEN_SESSION,
+} from "./tables.ts";
 
 /** Hook events forwarded from Claude Code telemetry carry this type prefix. */
 export const OTEL_TYPE_PREFIX = "claude_code.";
 
 /** One session's share of a batch. */
-export interface SessionFold {
+export interface SessionTally {
   first: number;
   last: number;
   /** The latest `source_app` of a real hook event (telemetry events don't say). */
@@ -23,7 +31,7 @@ export interface SessionFold {
 }
 
 /** One prompt's share of a batch (by `payload.prompt_id`). */
-export interface PromptFold {
+export interface PromptTally {
   sessionId: string;
   promptId: string;
   first: number;
@@ -31,13 +39,13 @@ export interface PromptFold {
   hookEvents: number;
 }
 
-/** A batch of committed hook events, folded per session and per prompt. */
-export function foldHookEvents(events: readonly StoredEvent[]): {
-  sessions: Map<string, SessionFold>;
-  prompts: PromptFold[];
+/** A batch of committed hook events, counted per session and per prompt. */
+export function tallyHookEvents(events: readonly StoredEvent[]): {
+  sessions: Map<string, SessionTally>;
+  prompts: PromptTally[];
 } {
-  const sessions = new Map<string, SessionFold>();
-  const prompts = new Map<string, PromptFold>();
+  const sessions = new Map<string, SessionTally>();
+  const prompts = new Map<string, PromptTally>();
   for (const e of events) {
     let f = sessions.get(e.session_id);
     if (!f) {
@@ -80,4 +88,47 @@ export function foldHookEvents(events: readonly StoredEvent[]): {
     }
   }
   return { sessions, prompts: [...prompts.values()] };
+}
+
+/** Adds a batch of committed hook events to their sessions' and prompts' counts. */
+export function* tallyTx(events: readonly StoredEvent[]): Tx<void> {
+  if (events.length === 0) return;
+  const { sessions, prompts } = tallyHookEvents(events);
+  yield* insertRows(
+    INSERT_SESSION,
+    WIDEN_SESSION,
+    [...sessions].map(([id, f]) => [id, f.first, f.last]),
+  );
+  for (const [id, f] of sessions) {
+    yield q(
+      `UPDATE sessions SET source_app = COALESCE(?, source_app, ?),
+         priority_events = priority_events + ?, regular_events = regular_events + ?
+       WHERE session_id = ?`,
+      f.app,
+      f.otelApp,
+      f.priority,
+      f.regular,
+      id,
+    );
+  }
+  if (prompts.length === 0) return;
+  yield* insertRows(
+    INSERT_PROMPT,
+    ADD_TO_PROMPT,
+    prompts.map((p) => [
+      p.sessionId,
+      p.promptId,
+      p.first,
+      p.last,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      p.hookEvents,
+      null,
+    ]),
+  );
 }

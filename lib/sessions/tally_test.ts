@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { StoredEvent } from "../../common/events.ts";
-import { foldHookEvents } from "./tally.ts";
+import { tallyHookEvents } from "./tally.ts";
 
 let id = 0;
 function ev(overrides: Partial<StoredEvent>): StoredEvent {
@@ -17,8 +17,8 @@ function ev(overrides: Partial<StoredEvent>): StoredEvent {
   };
 }
 
-Deno.test("sessions fold - per session: span, counts by bucket, the latest app", () => {
-  const { sessions } = foldHookEvents([
+Deno.test("sessions tally - per session: span, counts by bucket, the latest app", () => {
+  const { sessions } = tallyHookEvents([
     ev({ timestamp: 3000, hook_event_type: "PermissionRequest", priority: 1 }),
     ev({ timestamp: 1000, hook_event_type: "Stop", priority: 1 }),
     ev({
@@ -39,8 +39,8 @@ Deno.test("sessions fold - per session: span, counts by bucket, the latest app",
   assert.equal(sessions.get("s2")?.app, "other");
 });
 
-Deno.test("sessions fold - telemetry events count; their app is kept apart from the hooks'; prompts fold by prompt_id", () => {
-  const { sessions, prompts } = foldHookEvents([
+Deno.test("sessions tally - telemetry events count; their app is kept apart from the hooks'; prompts fold by prompt_id", () => {
+  const { sessions, prompts } = tallyHookEvents([
     ev({
       hook_event_type: "claude_code.api_request",
       source_app: "claude-code",

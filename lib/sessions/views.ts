@@ -42,11 +42,13 @@ export async function listSessions(
   query: SessionListQuery,
 ): Promise<SessionSummary[]> {
   const { state, ...rest } = query;
+  // Folding what is pending tallies it too: the list includes what was just committed.
+  await from.agents.flush();
   const ids = state === undefined
     ? undefined
     : await from.agents.sessionIdsIn(state);
   if (ids?.length === 0) return [];
-  const list = from.sessions.list({ ...rest, session_ids: ids });
+  const list = await from.sessions.list({ ...rest, session_ids: ids });
   const activities = await from.agents.activitiesOf(
     list.map((s) => s.session_id),
   );
@@ -58,7 +60,8 @@ export async function sessionSummary(
   from: SessionSources,
   sessionId: string,
 ): Promise<SessionSummary | null> {
-  const summary = from.sessions.summary(sessionId);
+  await from.agents.flush();
+  const summary = await from.sessions.summary(sessionId);
   if (!summary) return null;
   return withState(summary, await from.agents.activity(sessionId) ?? undefined);
 }
@@ -68,7 +71,8 @@ export async function sessionDetail(
   from: SessionSources,
   sessionId: string,
 ): Promise<SessionDetail | null> {
-  const detail = from.sessions.detail(sessionId);
+  await from.agents.flush();
+  const detail = await from.sessions.detail(sessionId);
   if (!detail) return null;
   return withState(detail, await from.agents.activity(sessionId) ?? undefined);
 }

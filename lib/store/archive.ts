@@ -60,7 +60,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * const sweeper = new RetentionSweeper(new Archiver(archiveSource(store), dir), options);
+ * const sweeper = new RetentionSweeper(new Archiver(archiveSource(store.db), dir), options);
  * ```
  */
 export class Archiver implements Pick<EventStore, "deleteExpired"> {
@@ -218,5 +218,5 @@ async function deleteUpTo(
 
 /** Retention's delete step for `store` with archiving into `dir`. */
 export function archivingStore(store: EventStore, dir: string): Archiver {
-  return new Archiver(archiveSource(store), dir);
+  return new Archiver(archiveSource(store.db), dir);
 }

@@ -1,14 +1,12 @@
 /**
- * The queries archiving and archive import need, on SQLite and PostgreSQL. They work on whole
- * rows (every stored column, `id` included) and on one bucket-hour at a time, addressed by
- * `(priority, [from, to), id ≤ upTo)`: ids only grow and rows never change, so that predicate
- * names the same rows before and after a crash.
+ * The queries archiving and archive import need, written once over {@linkcode Db} for SQLite and
+ * PostgreSQL. They work on whole rows (every stored column, `id` included) and on one
+ * bucket-hour at a time, addressed by `(priority, [from, to), id ≤ upTo)`: ids only grow and
+ * rows never change, so that predicate names the same rows before and after a crash.
  *
  * @module
  */
-import type { DatabaseSync } from "node:sqlite";
-import type postgres from "postgres";
-import type { EventStore } from "./store.ts";
+import { type Db, insertRows, q } from "./db.ts";
 
 /** Every stored column of an `events` row (payload and chat as their stored JSON text). */
 export interface FullRow {
@@ -81,97 +79,7 @@ export interface ArchiveSource {
   importRows(rows: FullRow[]): Promise<number>;
 }
 
-const COLUMNS = ROW_COLUMNS.join(", ");
-
-class SqliteArchiveSource implements ArchiveSource {
-  readonly #db: DatabaseSync;
-
-  constructor(db: DatabaseSync) {
-    this.#db = db;
-  }
-
-  exclusive<T>(
-    work: (source: ArchiveSource) => Promise<T>,
-  ): Promise<T | null> {
-    return work(this); // one process owns a SQLite database
-  }
-
-  oldest(priority: 0 | 1, before: number): Promise<number | null> {
-    const row = this.#db.prepare(
-      "SELECT MIN(timestamp) AS t FROM events WHERE priority = ? AND timestamp < ?",
-    ).get(priority, before) as { t: number | null };
-    return Promise.resolve(row.t);
-  }
-
-  idRange(priority: 0 | 1, from: number, to: number) {
-    const row = this.#db.prepare(
-      `SELECT MIN(id) AS lo, MAX(id) AS hi FROM events
-       WHERE priority = ? AND timestamp >= ? AND timestamp < ?`,
-    ).get(priority, from, to) as { lo: number | null; hi: number | null };
-    return Promise.resolve(
-      row.lo === null || row.hi === null ? null : { lo: row.lo, hi: row.hi },
-    );
-  }
-
-  page(
-    priority: 0 | 1,
-    from: number,
-    to: number,
-    afterId: number,
-    upTo: number,
-    limit: number,
-  ): Promise<FullRow[]> {
-    return Promise.resolve(
-      this.#db.prepare(
-        `SELECT ${COLUMNS} FROM events
-         WHERE priority = ? AND id > ? AND id <= ? AND timestamp >= ? AND timestamp < ?
-         ORDER BY id LIMIT ?`,
-      ).all(priority, afterId, upTo, from, to, limit) as unknown as FullRow[],
-    );
-  }
-
-  deleteUpTo(
-    priority: 0 | 1,
-    from: number,
-    to: number,
-    upTo: number,
-    limit: number,
-  ): Promise<number> {
-    return Promise.resolve(Number(
-      this.#db.prepare(
-        `DELETE FROM events WHERE id IN (
-           SELECT id FROM events
-           WHERE priority = ? AND timestamp >= ? AND timestamp < ? AND id <= ? LIMIT ?)`,
-      ).run(priority, from, to, upTo, limit).changes,
-    ));
-  }
-
-  importRows(rows: FullRow[]): Promise<number> {
-    const insert = this.#db.prepare(
-      `INSERT OR IGNORE INTO events (${COLUMNS})
-       VALUES (${ROW_COLUMNS.map(() => "?").join(", ")})`,
-    );
-    let inserted = 0;
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      for (const row of rows) {
-        inserted += Number(
-          insert.run(...ROW_COLUMNS.map((column) => row[column])).changes,
-        );
-      }
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-      throw error;
-    }
-    return Promise.resolve(inserted);
-  }
-}
-
-// The class of postgres_store.ts's advisory locks ("hook"); 3 is the archiver's.
-const LOCK_CLASS = 0x686f6f6b;
-const LOCK_ARCHIVE = 3;
-const PG_COLUMNS = COLUMNS.replace("timestamp", '"timestamp"');
+const COLUMNS = ROW_COLUMNS.map((c) => `"${c}"`).join(", ");
 const PG_TYPES: Record<keyof FullRow, string> = {
   id: "bigint",
   source_app: "text",
@@ -188,118 +96,98 @@ const PG_TYPES: Record<keyof FullRow, string> = {
   agent_id: "text",
 };
 
-class PostgresArchiveSource implements ArchiveSource {
-  readonly #sql: postgres.Sql;
-
-  constructor(sql: postgres.Sql) {
-    this.#sql = sql;
-  }
-
-  async exclusive<T>(
-    work: (source: ArchiveSource) => Promise<T>,
-  ): Promise<T | null> {
-    // Every archive query on the locked connection: a pool of one cannot starve.
-    const session = await this.#sql.reserve();
-    try {
-      const [{ locked }] = await session<{ locked: boolean }[]>`
-        SELECT pg_try_advisory_lock(${LOCK_CLASS}, ${LOCK_ARCHIVE}) AS locked`;
-      if (!locked) return null;
-      try {
-        return await work(new PostgresArchiveSource(session));
-      } finally {
-        await session`SELECT pg_advisory_unlock(${LOCK_CLASS}, ${LOCK_ARCHIVE})`;
-      }
-    } finally {
-      session.release();
-    }
-  }
-
-  async oldest(priority: 0 | 1, before: number): Promise<number | null> {
-    const [row] = await this.#sql<{ t: number | null }[]>`
-      SELECT MIN("timestamp") AS t FROM events
-      WHERE priority = ${priority} AND "timestamp" < ${before}`;
-    return row.t === null ? null : Number(row.t);
-  }
-
-  async idRange(priority: 0 | 1, from: number, to: number) {
-    const [row] = await this.#sql<{ lo: number | null; hi: number | null }[]>`
-      SELECT MIN(id) AS lo, MAX(id) AS hi FROM events
-      WHERE priority = ${priority} AND "timestamp" >= ${from} AND "timestamp" < ${to}`;
-    return row.lo === null || row.hi === null
-      ? null
-      : { lo: Number(row.lo), hi: Number(row.hi) };
-  }
-
-  async page(
-    priority: 0 | 1,
-    from: number,
-    to: number,
-    afterId: number,
-    upTo: number,
-    limit: number,
-  ): Promise<FullRow[]> {
-    return await this.#sql<FullRow[]>`
-      SELECT ${this.#sql.unsafe(PG_COLUMNS)} FROM events
-      WHERE priority = ${priority} AND id > ${afterId} AND id <= ${upTo}
-        AND "timestamp" >= ${from} AND "timestamp" < ${to}
-      ORDER BY id LIMIT ${limit}`;
-  }
-
-  async deleteUpTo(
-    priority: 0 | 1,
-    from: number,
-    to: number,
-    upTo: number,
-    limit: number,
-  ): Promise<number> {
-    return (await this.#sql`
-      DELETE FROM events WHERE id IN (
-        SELECT id FROM events
-        WHERE priority = ${priority} AND "timestamp" >= ${from} AND "timestamp" < ${to}
-          AND id <= ${upTo}
-        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count;
-  }
-
-  async importRows(rows: FullRow[]): Promise<number> {
-    if (rows.length === 0) return 0;
-    const arrays = ROW_COLUMNS.map((column, i) =>
-      `$${i + 1}::${PG_TYPES[column]}[]`
-    );
-    const values = ROW_COLUMNS.map((column) => rows.map((row) => row[column]));
-    return await this.#sql.begin(async (tx) => {
-      const inserted = await tx.unsafe(
-        `INSERT INTO events (${PG_COLUMNS}) OVERRIDING SYSTEM VALUE
-         SELECT * FROM unnest(${arrays.join(", ")})
-         ON CONFLICT DO NOTHING`,
-        // deno-lint-ignore no-explicit-any -- column arrays of mixed element types
-        values as any[],
-      );
-      // Imported ids may lie beyond the identity sequence: move it past them, never back.
-      await tx`
-        SELECT setval(s, m) FROM (
-          SELECT pg_get_serial_sequence('events', 'id')::regclass AS s,
-                 (SELECT MAX(id) FROM events) AS m) AS x
-        WHERE m > COALESCE(pg_sequence_last_value(s), 0)`;
-      return inserted.count;
-    });
-  }
-}
+const asNumber = (value: unknown) => value === null ? null : Number(value);
 
 /**
- * The {@linkcode ArchiveSource} of an open store (its SQLite handle or PostgreSQL client).
+ * The {@linkcode ArchiveSource} of a database (an open store's `db`).
  *
  * @example
  * ```ts
- * const source = archiveSource(SqliteStore.open("./data/hookwatch.db"));
+ * const source = archiveSource(SqliteStore.open("./data/hookwatch.db").db);
  * ```
  */
-export function archiveSource(store: EventStore): ArchiveSource {
-  if (store.kind === "sqlite") {
-    return new SqliteArchiveSource(
-      (store as unknown as { db: DatabaseSync }).db,
-    );
-  }
-  return new PostgresArchiveSource(
-    (store as unknown as { sql: postgres.Sql }).sql,
-  );
+export function archiveSource(db: Db): ArchiveSource {
+  const skipLocked = db.kind === "postgres" ? " FOR UPDATE SKIP LOCKED" : "";
+  return {
+    exclusive: (work) =>
+      db.exclusive("archive", (locked) => work(archiveSource(locked))),
+    oldest: (priority, before) =>
+      db.read(function* () {
+        const [row] = yield q(
+          `SELECT MIN("timestamp") AS t FROM events WHERE priority = ? AND "timestamp" < ?`,
+          priority,
+          before,
+        );
+        return asNumber(row.t);
+      }),
+    idRange: (priority, from, to) =>
+      db.read(function* () {
+        const [row] = yield q(
+          `SELECT MIN(id) AS lo, MAX(id) AS hi FROM events
+           WHERE priority = ? AND "timestamp" >= ? AND "timestamp" < ?`,
+          priority,
+          from,
+          to,
+        );
+        return row.lo === null || row.hi === null
+          ? null
+          : { lo: Number(row.lo), hi: Number(row.hi) };
+      }),
+    page: (priority, from, to, afterId, upTo, limit) =>
+      db.read(function* () {
+        return (yield q(
+          `SELECT ${COLUMNS} FROM events
+           WHERE priority = ? AND id > ? AND id <= ? AND "timestamp" >= ? AND "timestamp" < ?
+           ORDER BY id LIMIT ?`,
+          priority,
+          afterId,
+          upTo,
+          from,
+          to,
+          limit,
+        )) as unknown as FullRow[];
+      }),
+    deleteUpTo: (priority, from, to, upTo, limit) =>
+      db.read(function* () {
+        return (yield q(
+          `DELETE FROM events WHERE id IN (
+             SELECT id FROM events
+             WHERE priority = ? AND "timestamp" >= ? AND "timestamp" < ? AND id <= ?
+             LIMIT ?${skipLocked}) RETURNING id`,
+          priority,
+          from,
+          to,
+          upTo,
+          limit,
+        )).length;
+      }),
+    importRows: (rows) => {
+      if (rows.length === 0) return Promise.resolve(0);
+      return db.write(function* () {
+        if (db.kind === "sqlite") {
+          return (yield* insertRows(
+            `INSERT INTO events (${COLUMNS})`,
+            "ON CONFLICT DO NOTHING RETURNING id",
+            rows.map((row) => ROW_COLUMNS.map((column) => row[column])),
+          )).length;
+        }
+        const inserted = (yield q(
+          `INSERT INTO events (${COLUMNS}) OVERRIDING SYSTEM VALUE
+           SELECT * FROM unnest(${
+            ROW_COLUMNS.map((column) => `?::${PG_TYPES[column]}[]`).join(", ")
+          })
+           ON CONFLICT DO NOTHING RETURNING id`,
+          ...ROW_COLUMNS.map((column) => rows.map((row) => row[column])),
+        )).length;
+        // Imported ids may lie beyond the identity sequence: move it past them, never back.
+        yield q(
+          `SELECT setval(s, m) FROM (
+             SELECT pg_get_serial_sequence('events', 'id')::regclass AS s,
+                    (SELECT MAX(id) FROM events) AS m) AS x
+           WHERE m > COALESCE(pg_sequence_last_value(s), 0)`,
+        );
+        return inserted;
+      });
+    },
+  };
 }

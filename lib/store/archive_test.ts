@@ -85,7 +85,7 @@ function archiveSuite(name: string, factory: Factory, ignore = false) {
           rich({ priority: 1, timestamp: at(10, 12, 0) }),
           rich({ priority: 0, timestamp: at(10, 12, 0) }),
         ]);
-        const source = archiveSource(store);
+        const source = archiveSource(store.db);
         const before = await allRows(source);
         const deleted = await sweeper(new Archiver(source, dir)).sweep();
         assert.deepEqual(deleted, { priority: 3, regular: 2 });
@@ -156,7 +156,7 @@ function archiveSuite(name: string, factory: Factory, ignore = false) {
       const { store, cleanup } = await factory();
       const dir = await Deno.makeTempDir();
       try {
-        const source = archiveSource(store);
+        const source = archiveSource(store.db);
         const hour = (n: number) =>
           Array.from(
             { length: n },
@@ -226,12 +226,12 @@ function archiveSuite(name: string, factory: Factory, ignore = false) {
           rich({ priority: 0, timestamp: at(9, 10, 2), chat: null }),
           rich({ priority: 0, timestamp: at(9, 11, 3), event_id: "x2" }),
         ]);
-        const source = archiveSource(original.store);
+        const source = archiveSource(original.store.db);
         const before = await allRows(source);
         await sweeper(new Archiver(source, dir)).sweep();
         assert.deepEqual(await allRows(source), []);
 
-        const into = archiveSource(target.store);
+        const into = archiveSource(target.store.db);
         const load = async () => {
           let inserted = 0;
           for (const file of files(dir).keys()) {
@@ -305,8 +305,8 @@ Deno.test({
           (_, i) => rich({ priority: 1, timestamp: at(9, 5 + i, 0) }),
         ),
       );
-      const sourceA = archiveSource(a);
-      const archiverB = new Archiver(archiveSource(b), dir);
+      const sourceA = archiveSource(a.db);
+      const archiverB = new Archiver(archiveSource(b.db), dir);
       const inside = await sourceA.exclusive(() =>
         archiverB.deleteExpired(NOW - 24 * HOUR, 0, 100)
       );

@@ -1,7 +1,7 @@
 /**
  * An event's stored fields, written down once: the columns, how each is written and read back,
  * and the stream's view of an event. Both SQL stores build their statements from
- * {@linkcode EVENT_FIELDS}; the DDL lives in each store's migrations (append one there when a
+ * {@linkcode EVENT_FIELDS}; the DDL lives in `event_schema.ts` (append a migration there when a
  * field is added here: `event_rows_test.ts` fails until both tables have the column).
  *
  * @module
@@ -65,7 +65,7 @@ export const ALL_COLUMNS: string = ["id", ...INSERT_COLUMNS].map((c) =>
   .join(", ");
 
 /** An `events` row as the drivers return it (JSON fields as text). */
-export type Row = Record<string, string | number | null>;
+export type EventRow = Record<string, string | number | null>;
 
 const field = (name: FieldName): Field => EVENT_FIELDS[name];
 
@@ -107,11 +107,11 @@ export const storedEvent: (id: number, e: ClassifiedEvent) => StoredEvent =
 export const streamView: (event: StoredEvent) => Omit<StoredEvent, "chat"> =
   compile(["e"], `({ id: e.id, ${LISTED.map(keep).join(", ")} })`);
 
-const listedFromRow: (row: Row) => StoredEvent = compile(
+const listedFromRow: (row: EventRow) => StoredEvent = compile(
   ["row"],
   `({ id: row.id, ${LISTED.map(read).join(", ")} })`,
 );
-const fullFromRow: (row: Row) => StoredEvent = compile(
+const fullFromRow: (row: EventRow) => StoredEvent = compile(
   ["row"],
   `({ id: row.id, ${INSERT_COLUMNS.map(read).join(", ")} })`,
 );
@@ -128,7 +128,7 @@ const jsonOf = (n: FieldName) =>
  * `JSON.stringify(streamView(toEvent(row)))`, without parsing the payload (most of a snapshot's
  * cost at 10 M rows).
  */
-export const rowJson: (row: Row) => string = compile(
+export const rowJson: (row: EventRow) => string = compile(
   ["row"],
   `'{"id":' + JSON.stringify(row.id) + ${
     LISTED.map((n) => `',"${n}":' + ${jsonOf(n)}`).join(" + ")
@@ -136,7 +136,7 @@ export const rowJson: (row: Row) => string = compile(
 );
 
 /** A row of the snapshot as {@linkcode EventJson}. */
-export const eventJsonOf = (row: Row): EventJson => ({
+export const eventJsonOf = (row: EventRow): EventJson => ({
   id: row.id as number,
   source_app: row.source_app as string,
   priority: row.priority === 1 ? 1 : 0,
@@ -145,7 +145,7 @@ export const eventJsonOf = (row: Row): EventJson => ({
 });
 
 /** A row read back as an event; `chat` only when the row carries it (`get`). */
-export function toEvent(row: Row): StoredEvent {
+export function toEvent(row: EventRow): StoredEvent {
   return row.chat === undefined ? listedFromRow(row) : fullFromRow(row);
 }
 

@@ -16,31 +16,22 @@
  * @module
  */
 import postgres from "postgres";
-import {
-  EVENTS_CHANNEL,
-  migratePostgres,
-  PG_EVENT_MIGRATIONS,
-} from "./postgres_migrate.ts";
-
-export {
-  EVENTS_CHANNEL,
-  migratePostgres,
-  PG_EVENT_MIGRATIONS,
-} from "./postgres_migrate.ts";
 import type { StoredEvent } from "../../common/events.ts";
 import { ConfigError } from "../base/config.ts";
+import { type Db, q } from "./db.ts";
+import { postgresDb } from "./postgres_db.ts";
+import { eventJsonOf } from "./event_rows.ts";
+import { EVENT_MIGRATIONS, EVENTS_CHANNEL } from "./event_schema.ts";
 import {
-  ALL_COLUMNS,
-  eventJsonOf,
-  INSERT_COLUMNS,
-  LIST_COLUMNS,
-  PG_TYPES,
-  recentFilters,
-  type Row,
-  rowValues,
-  storedEvent,
-  toEvent,
-} from "./event_rows.ts";
+  bucketTx,
+  expireTx,
+  filterOptionsTx,
+  getTx,
+  insertTx,
+  maxIdTx,
+  rangeTx,
+  recentTx,
+} from "./event_sql.ts";
 import type {
   ClassifiedEvent,
   EventStore,
@@ -54,19 +45,6 @@ import type {
 import { instruments } from "../base/instruments.ts";
 import { errorFields, log } from "../base/log.ts";
 import { whileUnavailable } from "./store_errors.ts";
-
-/** One array parameter per column, unnested together in input order. */
-const INSERT_SQL = `INSERT INTO events (${
-  INSERT_COLUMNS.map((c) => `"${c}"`).join(", ")
-})
-  SELECT ${INSERT_COLUMNS.map((_, i) => `c${i}`).join(", ")}
-  FROM unnest(${PG_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(", ")})
-    WITH ORDINALITY AS i(${
-  INSERT_COLUMNS.map((_, i) => `c${i}`).join(", ")
-}, ord)
-  ORDER BY ord
-  ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
-  RETURNING id, event_id`;
 
 /** Options for {@linkcode PostgresStore.connect}. */
 export interface PostgresOptions {
@@ -121,6 +99,8 @@ export function poolSizeFromEnv(
  */
 export class PostgresStore implements EventStore {
   readonly kind = "postgres" as const;
+  /** The one way to this database, for the events and every other table. */
+  readonly db: Db;
   readonly #sql: postgres.Sql;
   readonly #poolSize: number;
   readonly #pingTimeoutMs: number;
@@ -137,6 +117,7 @@ export class PostgresStore implements EventStore {
 
   private constructor(sql: postgres.Sql, poolSize: number, pingMs: number) {
     this.#sql = sql;
+    this.db = postgresDb(sql);
     this.#poolSize = poolSize;
     this.#pingTimeoutMs = pingMs;
   }
@@ -165,16 +146,21 @@ export class PostgresStore implements EventStore {
         },
       },
     });
+    const store = new PostgresStore(
+      sql,
+      poolSize,
+      options.pingTimeoutMs ?? 2000,
+    );
     try {
-      await migratePostgres(sql, "events", PG_EVENT_MIGRATIONS);
+      await store.db.migrate("events", EVENT_MIGRATIONS);
     } catch (error) {
       await sql.end({ timeout: 1 });
       throw error;
     }
-    return new PostgresStore(sql, poolSize, options.pingTimeoutMs ?? 2000);
+    return store;
   }
 
-  /** The underlying client, for tests and benchmarks (EXPLAIN, direct reads). */
+  /** The raw client (tests, benchmarks, archives); the domain uses {@linkcode db}. */
   get sql(): postgres.Sql {
     return this.#sql;
   }
@@ -202,106 +188,33 @@ export class PostgresStore implements EventStore {
 
   async insertBatch(events: ClassifiedEvent[]): Promise<InsertResult[]> {
     if (events.length === 0) return [];
-    // A repeated event_id inside the batch is a duplicate of its first occurrence.
-    const firstOf = new Map<string, number>();
-    const fresh: number[] = [];
-    const dupOf: (number | null)[] = events.map((e, i) => {
-      if (e.event_id == null) {
-        fresh.push(i);
-        return null;
-      }
-      const first = firstOf.get(e.event_id);
-      if (first !== undefined) return first;
-      firstOf.set(e.event_id, i);
-      fresh.push(i);
-      return null;
-    });
-    const rows = fresh.map((i) => events[i]);
-    const values = rows.map(rowValues);
-    const columns = INSERT_COLUMNS.map((_, c) => values.map((v) => v[c]));
-    return await this.#timed("insert_batch", async () => {
-      const inserted = await this.#sql.unsafe<
-        { id: number; event_id: string | null }[]
-      >(INSERT_SQL, columns as postgres.ParameterOrJSON<never>[], {
-        prepare: true,
-      });
-      // Rows are numbered in input order (ORDER BY ord under the insert lock).
-      const ids = inserted.map((r) => r.id).sort((a, b) => a - b);
-      const stored = new Set(
-        inserted.map((r) => r.event_id).filter((id) => id !== null),
-      );
-      const existing = rows.filter((e) =>
-        e.event_id != null && !stored.has(e.event_id)
-      ).map((e) => e.event_id!);
-      const known = new Map<string, StoredEvent>();
-      if (existing.length > 0) {
-        const found = await this.#sql<Row[]>`
-          SELECT ${this.#sql.unsafe(LIST_COLUMNS)} FROM events
-          WHERE event_id = ANY(${existing}::text[])`;
-        for (const row of found) known.set(String(row.event_id), toEvent(row));
-      }
-      const results: InsertResult[] = new Array(events.length);
-      let next = 0;
-      fresh.forEach((i) => {
-        const e = events[i];
-        if (e.event_id != null && !stored.has(e.event_id)) {
-          const event = known.get(e.event_id);
-          if (!event) {
-            throw new Error(`event_id ${e.event_id} vanished while inserting`);
-          }
-          results[i] = { duplicate: true, event };
-          return;
-        }
-        results[i] = { duplicate: false, event: storedEvent(ids[next++], e) };
-      });
-      dupOf.forEach((first, i) => {
-        if (first !== null) {
-          results[i] = { duplicate: true, event: results[first].event };
-        }
-      });
-      return results;
-    });
-  }
-
-  recent(query: RecentQuery): Promise<StoredEvent[]> {
-    const pairs = recentFilters(query);
-    const filters = pairs.map(([column], i) => `${column} = $${i + 1}`);
-    const values: (string | number)[] = pairs.map(([, value]) => value);
-    values.push(query.limit);
-    const where = filters.length ? `WHERE ${filters.join(" AND ")}` : "";
-    const text =
-      `SELECT ${LIST_COLUMNS} FROM events ${where} ORDER BY id DESC LIMIT $${values.length}`;
-    return this.#timed(
-      "recent",
-      async () =>
-        (await this.#sql.unsafe<Row[]>(text, values, { prepare: true })).map(
-          toEvent,
-        ),
+    return await this.#timed(
+      "insert_batch",
+      () => this.db.read(() => insertTx("postgres", events)),
     );
   }
 
-  get(id: number): Promise<StoredEvent | null> {
-    return this.#timed("get", async () => {
-      const [row] = await this.#sql<Row[]>`
-        SELECT ${this.#sql.unsafe(ALL_COLUMNS)} FROM events WHERE id = ${id}`;
-      return row ? toEvent(row) : null;
-    });
+  recent(query: RecentQuery): Promise<StoredEvent[]> {
+    return this.#timed("recent", () => this.db.read(() => recentTx(query)));
   }
 
-  snapshot(q: SnapshotQuery): Promise<Snapshot> {
+  get(id: number): Promise<StoredEvent | null> {
+    return this.#timed("get", () => this.db.read(() => getTx(id)));
+  }
+
+  snapshot(query: SnapshotQuery): Promise<Snapshot> {
     const bucket = async (
       priority: 0 | 1,
       retentionMs: number,
       limit: number,
     ) =>
-      (await this.#sql<Row[]>`
-        SELECT ${this.#sql.unsafe(LIST_COLUMNS)} FROM events
-        WHERE priority = ${priority} AND "timestamp" >= ${q.now - retentionMs}
-        ORDER BY id DESC LIMIT ${limit}`).map(eventJsonOf);
+      (await this.db.read(() =>
+        bucketTx("postgres", priority, query.now - retentionMs, limit)
+      )).map(eventJsonOf);
     return this.#timed("snapshot", async () => {
       const [priority, regular] = await Promise.all([
-        bucket(1, q.priorityRetentionMs, q.priorityLimit),
-        bucket(0, q.regularRetentionMs, q.regularLimit),
+        bucket(1, query.priorityRetentionMs, query.priorityLimit),
+        bucket(0, query.regularRetentionMs, query.regularLimit),
       ]);
       return { priority, regular };
     });
@@ -313,15 +226,8 @@ export class PostgresStore implements EventStore {
     return await this.#timed("since", () => this.#range(afterId, cap, limit));
   }
 
-  async #range(
-    afterId: number,
-    upTo: number,
-    limit: number,
-  ): Promise<StoredEvent[]> {
-    return (await this.#sql<Row[]>`
-      SELECT ${this.#sql.unsafe(LIST_COLUMNS)} FROM events
-      WHERE id > ${afterId} AND id <= ${upTo} ORDER BY id LIMIT ${limit}`)
-      .map(toEvent);
+  #range(afterId: number, upTo: number, limit: number): Promise<StoredEvent[]> {
+    return this.db.read(() => rangeTx(afterId, upTo, limit));
   }
 
   async maxId(): Promise<number> {
@@ -330,29 +236,15 @@ export class PostgresStore implements EventStore {
     return await this.#timed("max_id", () => this.#realMaxId());
   }
 
-  async #realMaxId(): Promise<number> {
-    const [row] = await this.#sql<{ id: number }[]>`
-      SELECT COALESCE(MAX(id), 0)::bigint AS id FROM events`;
-    return row.id;
+  #realMaxId(): Promise<number> {
+    return this.db.read(maxIdTx);
   }
 
   filterOptions(): Promise<FilterOptions> {
-    return this.#timed("filter_options", async () => {
-      const [apps, sessions, types] = await Promise.all([
-        this.#sql<{ v: string }[]>`
-          SELECT DISTINCT source_app COLLATE "C" AS v FROM events ORDER BY v`,
-        this.#sql<{ v: string }[]>`
-          SELECT session_id AS v FROM events GROUP BY session_id
-          ORDER BY MAX(id) DESC LIMIT 500`,
-        this.#sql<{ v: string }[]>`
-          SELECT DISTINCT hook_event_type COLLATE "C" AS v FROM events ORDER BY v`,
-      ]);
-      return {
-        source_apps: apps.map((r) => r.v),
-        session_ids: sessions.map((r) => r.v),
-        hook_event_types: types.map((r) => r.v),
-      };
-    });
+    return this.#timed(
+      "filter_options",
+      () => this.db.read(() => filterOptionsTx("postgres")),
+    );
   }
 
   deleteExpired(
@@ -360,15 +252,13 @@ export class PostgresStore implements EventStore {
     regularBefore: number,
     batchSize: number,
   ): Promise<ExpiredCount> {
-    const expire = async (priority: 0 | 1, before: number) =>
-      (await this.#sql`
-        DELETE FROM events WHERE id IN (
-          SELECT id FROM events WHERE priority = ${priority} AND "timestamp" < ${before}
-          LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`).count;
-    return this.#timed("delete_expired", async () => ({
-      priority: await expire(1, priorityBefore),
-      regular: await expire(0, regularBefore),
-    }));
+    return this.#timed("delete_expired", () =>
+      this.db.read(function* () {
+        return {
+          priority: yield* expireTx("postgres", 1, priorityBefore, batchSize),
+          regular: yield* expireTx("postgres", 0, regularBefore, batchSize),
+        };
+      }));
   }
 
   /**
@@ -388,17 +278,13 @@ export class PostgresStore implements EventStore {
         message: "the event feed cannot start yet, retrying",
         stopped: () => this.#closed,
       });
-      await this.#sql.listen(
-        EVENTS_CHANNEL,
-        (payload) => {
-          const upTo = Number(payload.split(",")[1]);
-          if (!Number.isSafeInteger(upTo)) return pull(true);
-          this.#announced = Math.max(this.#announced, upTo);
-          pull(false);
-        },
-        // Also on every reconnect: catch up on whatever was committed while not listening.
-        () => pull(true),
-      );
+      // An empty notice (every reconnect): catch up on whatever was committed meanwhile.
+      await this.db.listen(EVENTS_CHANNEL, (payload) => {
+        const upTo = Number(payload.split(",")[1]);
+        if (!Number.isSafeInteger(upTo)) return pull(true);
+        this.#announced = Math.max(this.#announced, upTo);
+        pull(false);
+      });
     })();
     return this.#listening;
   }
@@ -443,7 +329,9 @@ export class PostgresStore implements EventStore {
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         await Promise.race([
-          this.#sql`SELECT 1`.execute(),
+          this.db.read(function* () {
+            yield q("SELECT 1");
+          }),
           new Promise<never>((_, reject) => {
             timer = setTimeout(
               () =>

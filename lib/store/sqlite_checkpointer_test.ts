@@ -25,14 +25,16 @@ async function withCheckpointer(
 }
 
 const framesInWal = (store: SqliteStore) =>
-  (store.db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as { log: number })
+  (store.connection.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as {
+    log: number;
+  })
     .log;
 
 Deno.test("sqlite checkpointer - the worker checkpoints, commits only past 32 MB of WAL, and closing leaves no WAL", async () => {
   await withCheckpointer(async (store) => {
     // The main connection checkpoints only as a backstop, at 32 MB of WAL.
     assert.equal(
-      (store.db.prepare("PRAGMA wal_autocheckpoint").get() as {
+      (store.connection.prepare("PRAGMA wal_autocheckpoint").get() as {
         wal_autocheckpoint: number;
       }).wal_autocheckpoint,
       8000,

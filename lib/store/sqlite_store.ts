@@ -1,5 +1,7 @@
 /**
- * The embedded store: SQLite through Deno's built-in `node:sqlite`, in WAL mode.
+ * The embedded store: SQLite through Deno's built-in `node:sqlite`, in WAL mode, its queries
+ * (`event_sql.ts`) run through the one {@linkcode Db} of its connection, which the domain's
+ * tables share.
  *
  * Durability: a batch's `COMMIT` returns before the HTTP answer is sent, and WAL with
  * `synchronous=NORMAL` keeps every committed transaction across a killed process (the WAL is
@@ -7,23 +9,26 @@
  *
  * @module
  */
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { mkdirSync } from "node:fs";
 import type { StoredEvent } from "../../common/events.ts";
-import { migrate } from "./sqlite_migrate.ts";
+import { type Db, q } from "./db.ts";
+import { migrateSqlite, sqliteDb } from "./sqlite_db.ts";
 import { type Checkpointer, startCheckpointer } from "./sqlite_checkpointer.ts";
+import { eventJsonOf } from "./event_rows.ts";
+import { EVENT_MIGRATIONS } from "./event_schema.ts";
 import {
-  ALL_COLUMNS,
-  eventJsonOf,
-  INSERT_COLUMNS,
-  LIST_COLUMNS,
-  recentFilters,
-  type Row,
-  rowValues,
-  storedEvent,
-  toEvent,
-} from "./event_rows.ts";
+  bucketTx,
+  expireTx,
+  filterOptionsTx,
+  getTx,
+  insertTx,
+  maxIdTx,
+  rangeTx,
+  recentTx,
+  ROWS_PER_INSERT,
+} from "./event_sql.ts";
 import type {
   ClassifiedEvent,
   EventStore,
@@ -38,36 +43,6 @@ import { instruments } from "../base/instruments.ts";
 
 /** How long a write waits for another process's lock on the file before failing (busy). */
 export const SQLITE_BUSY_TIMEOUT_MS = 250;
-
-/** Rows per `INSERT` statement (12 columns: 1,200 parameters, far below SQLite's 32,766). */
-const ROWS_PER_INSERT = 100;
-
-const ROW_PLACEHOLDERS = `(${INSERT_COLUMNS.map(() => "?").join(", ")})`;
-
-/** The events schema, one migration per entry; append, never edit. */
-export const EVENT_MIGRATIONS: readonly string[] = [
-  `CREATE TABLE events (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
-     source_app TEXT NOT NULL,
-     session_id TEXT NOT NULL,
-     hook_event_type TEXT NOT NULL,
-     payload TEXT NOT NULL,
-     chat TEXT,
-     summary TEXT,
-     model_name TEXT,
-     timestamp INTEGER NOT NULL,
-     received_at INTEGER NOT NULL,
-     priority INTEGER NOT NULL,
-     event_id TEXT,
-     agent_id TEXT
-   );
-   CREATE UNIQUE INDEX events_event_id ON events (event_id) WHERE event_id IS NOT NULL;
-   CREATE INDEX events_bucket_id ON events (priority, id);
-   CREATE INDEX events_bucket_time ON events (priority, timestamp);
-   CREATE INDEX events_app_id ON events (source_app, id);
-   CREATE INDEX events_session_id ON events (session_id, id);
-   CREATE INDEX events_type_id ON events (hook_event_type, id);`,
-];
 
 /** Options for {@linkcode SqliteStore.open}. */
 export interface SqliteOptions {
@@ -91,54 +66,30 @@ export interface SqliteOptions {
  */
 export class SqliteStore implements EventStore {
   readonly kind = "sqlite" as const;
-  /** Multi-row inserts by row count, prepared on first use. */
-  readonly #inserts = new Map<number, StatementSync>();
-  readonly #byEventId: StatementSync;
-  readonly #newest: StatementSync;
-  readonly #get: StatementSync;
-  readonly #bucket: StatementSync;
-  readonly #since: StatementSync;
-  readonly #maxId: StatementSync;
-  readonly #expired: StatementSync;
-  readonly #recent = new Map<string, StatementSync>();
+  /** The one way to this database, for the events and every other table. */
+  readonly db: Db;
   #onCommitted: ((events: StoredEvent[]) => void) | null = null;
   #checkpointer: Checkpointer | null = null;
 
-  private constructor(readonly db: DatabaseSync, readonly path: string) {
-    this.#byEventId = db.prepare(
-      `SELECT ${LIST_COLUMNS} FROM events WHERE event_id = ?`,
-    );
-    this.#newest = db.prepare(
-      "SELECT id FROM events WHERE id <= ? ORDER BY id DESC LIMIT ?",
-    );
-    this.#get = db.prepare(
-      `SELECT ${ALL_COLUMNS} FROM events WHERE id = ?`,
-    );
-    this.#bucket = db.prepare(
-      `SELECT ${LIST_COLUMNS} FROM events WHERE priority = ? AND +timestamp >= ?
-       ORDER BY id DESC LIMIT ?`,
-    );
-    this.#since = db.prepare(
-      `SELECT ${LIST_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?`,
-    );
-    this.#maxId = db.prepare("SELECT COALESCE(MAX(id), 0) AS id FROM events");
-    this.#expired = db.prepare(
-      `DELETE FROM events WHERE id IN (
-         SELECT id FROM events WHERE priority = ? AND timestamp < ? LIMIT ?)`,
-    );
+  private constructor(
+    /** The raw connection (tests, benchmarks, backups); the domain uses {@linkcode db}. */
+    readonly connection: DatabaseSync,
+    readonly path: string,
+  ) {
+    this.db = sqliteDb(connection);
   }
 
   /** Opens (creating when absent) and migrates the database at `path`. */
   static open(path: string, options: SqliteOptions = {}): SqliteStore {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    const db = new DatabaseSync(path);
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = NORMAL");
+    const connection = new DatabaseSync(path);
+    connection.exec("PRAGMA journal_mode = WAL");
+    connection.exec("PRAGMA synchronous = NORMAL");
     // node:sqlite waits for a lock synchronously, freezing every request and stream meanwhile:
     // wait briefly, then answer 503 (the sender retries) rather than stall the server.
-    db.exec(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-    db.exec("PRAGMA foreign_keys = ON");
-    migrate(db, "events", EVENT_MIGRATIONS);
+    connection.exec(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    connection.exec("PRAGMA foreign_keys = ON");
+    migrateSqlite(connection, "events", EVENT_MIGRATIONS.sqlite);
     if (options.withoutIndexes) {
       for (
         const name of [
@@ -149,12 +100,12 @@ export class SqliteStore implements EventStore {
           "type_id",
         ]
       ) {
-        db.exec(`DROP INDEX IF EXISTS events_${name}`);
+        connection.exec(`DROP INDEX IF EXISTS events_${name}`);
       }
     }
-    const store = new SqliteStore(db, path);
+    const store = new SqliteStore(connection, path);
     if (options.checkpointInWorker && path !== ":memory:") {
-      store.#checkpointer = startCheckpointer(db, path);
+      store.#checkpointer = startCheckpointer(connection, path);
     }
     return store;
   }
@@ -164,13 +115,11 @@ export class SqliteStore implements EventStore {
     return this.#checkpointer;
   }
 
-  /** Runs a synchronous query as a promise (errors become rejections) and times it. */
-  #timed<T>(query: string, run: () => T): Promise<T> {
+  /** Times a query (a synchronous one: the driver's promise is settled when it returns). */
+  #timed<T>(query: string, run: () => Promise<T>): Promise<T> {
     const start = performance.now();
     try {
-      return Promise.resolve(run());
-    } catch (error) {
-      return Promise.reject(error);
+      return run();
     } finally {
       instruments.queryDuration.record((performance.now() - start) / 1000, {
         query,
@@ -183,158 +132,77 @@ export class SqliteStore implements EventStore {
    * transaction (a statement is atomic), a larger one runs in `BEGIN IMMEDIATE … COMMIT`.
    */
   insertBatch(events: ClassifiedEvent[]): Promise<InsertResult[]> {
-    return (this.#timed("insert_batch", () => {
-      const results: InsertResult[] = [];
-      if (events.length === 0) return results;
-      const transaction = events.length > ROWS_PER_INSERT;
-      if (transaction) this.db.exec("BEGIN IMMEDIATE");
-      try {
-        for (let at = 0; at < events.length; at += ROWS_PER_INSERT) {
-          this.#insertRows(
-            events,
-            at,
-            Math.min(events.length, at + ROWS_PER_INSERT),
-            results,
-          );
-        }
-        if (transaction) this.db.exec("COMMIT");
-      } catch (error) {
-        if (this.db.isTransaction) this.db.exec("ROLLBACK");
-        throw error;
-      }
+    if (events.length === 0) return Promise.resolve([]);
+    const tx = () => insertTx("sqlite", events);
+    return this.#timed(
+      "insert_batch",
+      () =>
+        events.length > ROWS_PER_INSERT ? this.db.write(tx) : this.db.read(tx),
+    ).then((results) => {
       if (this.#onCommitted) {
         const fresh: StoredEvent[] = [];
         for (const r of results) if (!r.duplicate) fresh.push(r.event);
         if (fresh.length > 0) this.#onCommitted(fresh);
       }
       return results;
-    }));
-  }
-
-  /** Inserts `events[from, to)` in one statement; ids follow from the rows it inserted. */
-  #insertRows(
-    events: ClassifiedEvent[],
-    from: number,
-    to: number,
-    results: InsertResult[],
-  ): void {
-    const count = to - from;
-    let statement = this.#inserts.get(count);
-    if (!statement) {
-      statement = this.db.prepare(
-        `INSERT INTO events (${
-          INSERT_COLUMNS.map((c) => `"${c}"`).join(", ")
-        }) VALUES ${Array(count).fill(ROW_PLACEHOLDERS).join(", ")}
-         ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING`,
-      );
-      this.#inserts.set(count, statement);
-    }
-    const values: (string | number | null)[] = [];
-    for (let i = from; i < to; i++) values.push(...rowValues(events[i]));
-    const { changes, lastInsertRowid } = statement.run(...values);
-    const inserted = Number(changes);
-    // With every row inserted, a statement's rows get consecutive ids in VALUES order.
-    const first = Number(lastInsertRowid) - inserted + 1;
-    if (inserted === count) {
-      for (let i = from; i < to; i++) {
-        results.push({
-          duplicate: false,
-          event: storedEvent(first + i - from, events[i]),
-        });
-      }
-      return;
-    }
-    // Some event_ids were stored already (or repeat within the batch): those rows were skipped,
-    // and may have used up ids. The rows inserted are the newest `inserted` ones up to the last.
-    const ids = inserted === 0
-      ? []
-      : (this.#newest.all(lastInsertRowid, inserted) as { id: number }[])
-        .map((r) => r.id).reverse();
-    const fresh = new Set(ids);
-    let next = 0;
-    for (let i = from; i < to; i++) {
-      const e = events[i];
-      const key = e.event_id ?? null;
-      const existing = key === null
-        ? null
-        : this.#byEventId.get(key) as unknown as Row;
-      if (existing === null || fresh.delete(Number(existing.id))) {
-        results.push({ duplicate: false, event: storedEvent(ids[next++], e) });
-      } else {
-        results.push({ duplicate: true, event: toEvent(existing) });
-      }
-    }
-  }
-
-  recent(query: RecentQuery): Promise<StoredEvent[]> {
-    const pairs = recentFilters(query);
-    const filters = pairs.map(([column]) => `${column} = ?`);
-    const values = pairs.map(([, value]) => value);
-    const where = filters.length ? `WHERE ${filters.join(" AND ")}` : "";
-    const sql =
-      `SELECT ${LIST_COLUMNS} FROM events ${where} ORDER BY id DESC LIMIT ?`;
-    let statement = this.#recent.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.#recent.set(sql, statement);
-    }
-    const prepared = statement;
-    return this.#timed(
-      "recent",
-      () =>
-        (prepared.all(...values, query.limit) as unknown as Row[]).map(toEvent),
-    );
-  }
-
-  get(id: number): Promise<StoredEvent | null> {
-    return this.#timed("get", () => {
-      const row = this.#get.get(id) as unknown as Row | undefined;
-      return row ? toEvent(row) : null;
     });
   }
 
-  snapshot(q: SnapshotQuery): Promise<Snapshot> {
-    const bucket = (priority: 0 | 1, retentionMs: number, limit: number) =>
-      (this.#bucket.all(
-        priority,
-        q.now - retentionMs,
-        limit,
-      ) as unknown as Row[])
-        .map(eventJsonOf);
-    return this.#timed("snapshot", () => ({
-      priority: bucket(1, q.priorityRetentionMs, q.priorityLimit),
-      regular: bucket(0, q.regularRetentionMs, q.regularLimit),
-    }));
+  recent(query: RecentQuery): Promise<StoredEvent[]> {
+    return this.#timed("recent", () => this.db.read(() => recentTx(query)));
+  }
+
+  get(id: number): Promise<StoredEvent | null> {
+    return this.#timed("get", () => this.db.read(() => getTx(id)));
+  }
+
+  snapshot(query: SnapshotQuery): Promise<Snapshot> {
+    return this.#timed("snapshot", () =>
+      this.db.read(function* () {
+        const bucket = function* (
+          priority: 0 | 1,
+          retentionMs: number,
+          limit: number,
+        ) {
+          return (yield* bucketTx(
+            "sqlite",
+            priority,
+            query.now - retentionMs,
+            limit,
+          )).map(eventJsonOf);
+        };
+        return {
+          priority: yield* bucket(
+            1,
+            query.priorityRetentionMs,
+            query.priorityLimit,
+          ),
+          regular: yield* bucket(
+            0,
+            query.regularRetentionMs,
+            query.regularLimit,
+          ),
+        };
+      }));
   }
 
   since(afterId: number, limit: number): Promise<StoredEvent[]> {
     return this.#timed(
       "since",
-      () => (this.#since.all(afterId, limit) as unknown as Row[]).map(toEvent),
+      () =>
+        this.db.read(() => rangeTx(afterId, Number.MAX_SAFE_INTEGER, limit)),
     );
   }
 
   maxId(): Promise<number> {
-    return this.#timed(
-      "max_id",
-      () => (this.#maxId.get() as { id: number }).id,
-    );
+    return this.#timed("max_id", () => this.db.read(maxIdTx));
   }
 
   filterOptions(): Promise<FilterOptions> {
-    const column = (sql: string) =>
-      (this.db.prepare(sql).all() as Record<string, string>[]).map((r) => r.v);
-    return this.#timed("filter_options", () => ({
-      source_apps: column(
-        "SELECT DISTINCT source_app AS v FROM events ORDER BY v",
-      ),
-      session_ids: column(
-        "SELECT session_id AS v FROM events GROUP BY session_id ORDER BY MAX(id) DESC LIMIT 500",
-      ),
-      hook_event_types: column(
-        "SELECT DISTINCT hook_event_type AS v FROM events ORDER BY v",
-      ),
-    }));
+    return this.#timed(
+      "filter_options",
+      () => this.db.read(() => filterOptionsTx("sqlite")),
+    );
   }
 
   deleteExpired(
@@ -342,10 +210,13 @@ export class SqliteStore implements EventStore {
     regularBefore: number,
     batchSize: number,
   ): Promise<ExpiredCount> {
-    return (this.#timed("delete_expired", () => ({
-      priority: Number(this.#expired.run(1, priorityBefore, batchSize).changes),
-      regular: Number(this.#expired.run(0, regularBefore, batchSize).changes),
-    })));
+    return this.#timed("delete_expired", () =>
+      this.db.read(function* () {
+        return {
+          priority: yield* expireTx("sqlite", 1, priorityBefore, batchSize),
+          regular: yield* expireTx("sqlite", 0, regularBefore, batchSize),
+        };
+      }));
   }
 
   /** Feeds `onEvents` this store's commits, in id order, right after each `COMMIT`. */
@@ -355,14 +226,15 @@ export class SqliteStore implements EventStore {
   }
 
   ping(): Promise<void> {
-    return this.#timed("ping", () => {
-      this.db.prepare("SELECT 1").get();
-    });
+    return this.#timed("ping", () =>
+      this.db.read(function* () {
+        yield q("SELECT 1");
+      }));
   }
 
   close(): Promise<void> {
     const close = () => {
-      if (this.db.isOpen) this.db.close();
+      if (this.connection.isOpen) this.connection.close();
     };
     if (this.#checkpointer === null) {
       close();

@@ -8,7 +8,7 @@ storeSuite("sqlite", async () => {
     store,
     columns: () =>
       Promise.resolve(
-        (store.db.prepare("PRAGMA table_info(events)").all() as {
+        (store.connection.prepare("PRAGMA table_info(events)").all() as {
           name: string;
         }[]).map((c) => c.name),
       ),

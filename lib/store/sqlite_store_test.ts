@@ -11,7 +11,7 @@ Deno.test("sqlite store - every query uses its index (EXPLAIN QUERY PLAN)", asyn
   const { store, dir } = await tempStore();
   try {
     const plan = (sql: string, ...args: (string | number)[]) =>
-      (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as {
+      (store.connection.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as {
         detail: string;
       }[])
         .map((r) => r.detail).join(" | ");

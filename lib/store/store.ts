@@ -4,6 +4,7 @@
  * @module
  */
 import type { NewEvent, StoredEvent } from "../../common/events.ts";
+import type { Db } from "./db.ts";
 
 /** Filters for {@linkcode EventStore.recent}. */
 export interface RecentQuery {
@@ -69,6 +70,8 @@ export interface ClassifiedEvent extends NewEvent {
 export interface EventStore {
   /** Which backend, for health and metrics. */
   readonly kind: "sqlite" | "postgres";
+  /** The one way to this database: every other table is read and written through it. */
+  readonly db: Db;
   /**
    * Inserts events in one transaction, all or nothing, and returns them stored, in order.
    * An event whose `event_id` is already stored is not inserted again: its stored copy is

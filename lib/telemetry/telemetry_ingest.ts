@@ -139,15 +139,20 @@ export async function receiveLogs(
   // failure between them completes both without counting anything twice.
   const timeline = events.filter((e) => TIMELINE_EVENTS.has(e.name));
   if (timeline.length > 0) {
-    await hw.ingest(timeline.map((e) =>
-      timelineEvent(
-        e,
-        hw.sessions.summary(e.sessionId)?.source_app ?? "claude-code",
-        now,
-      )
-    ));
+    // Named after the app its hook events came from (folded first: they may have just landed).
+    await hw.agents.flush();
+    const apps = new Map<string, string>();
+    for (const id of new Set(timeline.map((e) => e.sessionId))) {
+      apps.set(
+        id,
+        (await hw.sessions.summary(id))?.source_app ?? "claude-code",
+      );
+    }
+    await hw.ingest(
+      timeline.map((e) => timelineEvent(e, apps.get(e.sessionId)!, now)),
+    );
   }
-  const changes = hw.sessions.recordUsageRecords(events, now);
+  const changes = await hw.sessions.recordRecords(events, now);
   await publish(hw, changes);
   const rejected = records.length - events.length;
   const count = instruments.otlpItemsTotal;
@@ -183,7 +188,7 @@ export async function receiveMetrics(
   if (skipped > 0) {
     reasons.set("histograms and summaries are not read", skipped);
   }
-  await publish(hw, hw.sessions.recordUsage(usage, now));
+  await publish(hw, await hw.sessions.recordUsage(usage, now));
   const rejected = points.length - usage.length - ignored + skipped;
   const count = instruments.otlpItemsTotal;
   count.add(usage.length, { signal: "metrics", outcome: "accepted" });
