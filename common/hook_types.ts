@@ -2,7 +2,8 @@
  * The one list of Claude Code hook event types hookwatch knows, and what each means: core
  * (installed by `hooks/install.ts`), priority by default, and the state it puts its session in.
  * Classification, the metrics' `hook_event_type` label, session state and the dashboard's
- * "needs you" all read this table.
+ * "needs you" all read this table; what each type does to tool calls and the inbox is
+ * `lib/agents/hook_handlers.ts`, keyed by the same names.
  *
  * @module
  */
@@ -24,8 +25,7 @@ const t = (
   state: AgentState | null,
 ): HookType => Object.freeze({ core, priority, state });
 
-/** Every known hook event type; an unknown one is regular and leaves the state alone. */
-export const HOOK_TYPES: Readonly<Record<string, HookType>> = Object.freeze({
+const TABLE = {
   SessionStart: t(true, false, "idle"),
   SessionEnd: t(true, false, "ended"),
   UserPromptSubmit: t(true, true, "working"),
@@ -33,7 +33,7 @@ export const HOOK_TYPES: Readonly<Record<string, HookType>> = Object.freeze({
   PostToolUse: t(true, false, "working"),
   PostToolUseFailure: t(true, true, "working"),
   PermissionRequest: t(true, true, "waiting"),
-  // Waiting, except `idle_prompt` (idle) and `auth_success` notifications (see stateAfter).
+  // Waiting, except as `notificationMeaning` says.
   Notification: t(true, true, "waiting"),
   SubagentStart: t(true, false, "working"),
   SubagentStop: t(true, true, "working"),
@@ -56,7 +56,34 @@ export const HOOK_TYPES: Readonly<Record<string, HookType>> = Object.freeze({
   WorktreeRemove: t(false, false, null),
   PostCompact: t(false, false, "working"),
   ElicitationResult: t(false, false, "working"),
-});
+};
+
+/**
+ * Events stored from an agent's own telemetry rather than a hook (`claude_code.api_request`,
+ * `claude_code.api_error`) carry this type prefix: they count, but say nothing about the
+ * session's state or its app.
+ */
+export const TELEMETRY_TYPE_PREFIX = "claude_code.";
+
+/** The telemetry event of one model request, with its cost (`payload.cost_usd`). */
+export const API_REQUEST_TYPE = `${TELEMETRY_TYPE_PREFIX}api_request`;
+
+/** True for an event stored from telemetry, not from a hook. */
+export function isTelemetryType(hookEventType: string): boolean {
+  return hookEventType.startsWith(TELEMETRY_TYPE_PREFIX);
+}
+
+/** The name of a known hook event type. */
+export type HookTypeName = keyof typeof TABLE;
+
+/** Every known hook event type; an unknown one is regular and leaves the state alone. */
+export const HOOK_TYPES: Readonly<Record<HookTypeName, HookType>> = Object
+  .freeze(TABLE);
+
+/** True when `name` is a known hook event type. */
+export function isHookType(name: string): name is HookTypeName {
+  return Object.hasOwn(HOOK_TYPES, name);
+}
 
 function namesWhere(test: (type: HookType) => boolean): readonly string[] {
   return Object.freeze(
@@ -74,20 +101,45 @@ export const DEFAULT_PRIORITY_TYPES: readonly string[] = namesWhere((t) =>
   t.priority
 );
 
+/** What a `Notification` means, by its `notification_type`: written once, read by all. */
+export interface NotificationMeaning {
+  /** The state it puts its session in; null when it says nothing about the work. */
+  state: AgentState | null;
+  /** The inbox item it raises (`permission_prompt` raises none: its PermissionRequest does). */
+  inbox: "idle" | "elicitation" | null;
+}
+
+/**
+ * What a `Notification` means: `idle_prompt` (it repeats) that the agent waits for a new
+ * prompt, not a decision; `elicitation_dialog` that a person is asked for input;
+ * `auth_success` nothing about the work; any other that the agent waits for its user.
+ */
+export function notificationMeaning(
+  payload: Record<string, unknown> | null | undefined,
+): NotificationMeaning {
+  switch (payload?.notification_type) {
+    case "idle_prompt":
+      return { state: "idle", inbox: "idle" };
+    case "elicitation_dialog":
+      return { state: "waiting", inbox: "elicitation" };
+    case "auth_success":
+      return { state: null, inbox: null };
+    default:
+      return { state: "waiting", inbox: null };
+  }
+}
+
 /**
  * The state a hook event puts its session in, or null when it says nothing about it: the one
- * session state machine, folded into the store by `lib/sessions/agent_fold.ts`. An
- * `idle_prompt` notification means idle (the agent waits for a new prompt, not for a decision);
- * `auth_success` says nothing about the work.
+ * session state machine, folded into the store by `lib/agents/`.
  */
 export function stateAfter(
   hookEventType: string,
   payload: Record<string, unknown> | null | undefined,
 ): AgentState | null {
-  if (!Object.hasOwn(HOOK_TYPES, hookEventType)) return null;
+  if (!isHookType(hookEventType)) return null;
   if (hookEventType === "Notification") {
-    if (payload?.notification_type === "idle_prompt") return "idle";
-    if (payload?.notification_type === "auth_success") return null;
+    return notificationMeaning(payload).state;
   }
   return HOOK_TYPES[hookEventType].state;
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import type { StoredEvent } from "../../common/events.ts";
+import { isTelemetryType } from "../../common/hook_types.ts";
 import { insertRows, q, type Tx } from "../store/db.ts";
 import {
   ADD_TO_PROMPT,
@@ -15,8 +16,6 @@ import {
   WIDEN_SESSION,
 } from "./tables.ts";
 
-/** Hook events forwarded from Claude Code telemetry carry this type prefix. */
-export const OTEL_TYPE_PREFIX = "claude_code.";
 
 /** One session's share of a batch. */
 export interface SessionTally {
@@ -63,7 +62,7 @@ export function tallyHookEvents(events: readonly StoredEvent[]): {
     f.last = Math.max(f.last, e.timestamp);
     if (e.priority === 1) f.priority++;
     else f.regular++;
-    if (e.hook_event_type.startsWith(OTEL_TYPE_PREFIX)) {
+    if (isTelemetryType(e.hook_event_type)) {
       f.otelApp ??= e.source_app;
       continue;
     }

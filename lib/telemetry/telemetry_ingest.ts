@@ -7,6 +7,7 @@
  * @module
  */
 import type { NewEvent } from "../../common/events.ts";
+import { TELEMETRY_TYPE_PREFIX } from "../../common/hook_types.ts";
 import type { OtlpDataPoint, OtlpLogRecord, PartialSuccess } from "./otlp.ts";
 import {
   type ClaudeEvent,
@@ -75,7 +76,7 @@ export function timelineEvent(
 ): NewEvent {
   const payload: Record<string, unknown> = {
     source: "otel",
-    event_name: `claude_code.${e.name}`,
+    event_name: `${TELEMETRY_TYPE_PREFIX}${e.name}`,
     prompt_id: e.promptId,
   };
   for (const field of TIMELINE_FIELDS) {
@@ -84,7 +85,7 @@ export function timelineEvent(
   return {
     source_app: sourceApp,
     session_id: e.sessionId,
-    hook_event_type: `claude_code.${e.name}`,
+    hook_event_type: `${TELEMETRY_TYPE_PREFIX}${e.name}`,
     payload,
     timestamp: e.time > now + 60_000 ? now : e.time,
     model_name: e.model,
