@@ -10,12 +10,11 @@ import { parseRedactPatterns } from "../base/redact_config.ts";
 import {
   createRedactor,
   MAX_DEPTH,
-  redacted,
   redactEvent,
-  redactString,
   redactValue,
-  secretKeyKind,
 } from "./redact.ts";
+import { redactString } from "./redact_match.ts";
+import { redacted, secretKeyKind } from "./redact_rules.ts";
 
 const RUNS = Number(Deno.env.get("HOOKWATCH_FUZZ_RUNS") ?? 300);
 
