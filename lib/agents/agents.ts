@@ -41,6 +41,7 @@ import {
   toolsTx,
 } from "./reads.ts";
 import { instruments } from "../base/instruments.ts";
+import { errorFields, log } from "../base/log.ts";
 import { rulesOf } from "./patterns.ts";
 import { asStoreUnavailable, whileUnavailable } from "../store/store_errors.ts";
 
@@ -205,7 +206,7 @@ export class Agents {
       }
       if (options.sweep !== false && !this.#closed) this.#startSweeper();
     }).catch((error) => {
-      console.error("hookwatch: agent sessions could not start:", error);
+      log.error("agent sessions could not start", errorFields(error));
     });
     this.#chain = this.ready;
   }
@@ -260,7 +261,7 @@ export class Agents {
         await this.#foldOneByOne(events);
         return;
       }
-      console.error("hookwatch: agent sessions not updated, retrying:", error);
+      log.error("agent sessions not updated, retrying", errorFields(error));
       // Kept for the next fold: the cursor makes a retry exactly-once.
       this.#pending = [...events, ...this.#pending].slice(-100_000);
       this.#timer ??= setTimeout(() => void this.flush(), 1000);
@@ -276,10 +277,10 @@ export class Agents {
         recordAlerts(result);
         this.#through = Math.max(this.#through, result.cursor);
       } catch (error) {
-        console.error(
-          `hookwatch: event ${e.id} skipped by agent sessions:`,
-          error,
-        );
+        log.error("event skipped by agent sessions", {
+          event_id: e.id,
+          ...errorFields(error),
+        });
         this.#through = Math.max(
           this.#through,
           await this.#db.write(() => skipTx(e.id)),
@@ -336,7 +337,7 @@ export class Agents {
     this.#sweeper = setInterval(() => {
       this.sweep().catch((error) => {
         if (!this.#closed) {
-          console.error("hookwatch: agent sweep failed:", error);
+          log.error("agent sweep failed", errorFields(error));
         }
       });
     }, every);
@@ -372,13 +373,13 @@ export class Agents {
           try {
             listener(items);
           } catch (error) {
-            console.error("hookwatch: an inbox listener failed:", error);
+            log.error("an inbox listener failed", errorFields(error));
           }
         }
       }
     } catch (error) {
       if (!this.#closed) {
-        console.error("hookwatch: reading inbox changes failed:", error);
+        log.error("reading inbox changes failed", errorFields(error));
       }
     }
   }

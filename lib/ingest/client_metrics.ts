@@ -168,7 +168,7 @@ export interface ClientMetricsOptions {
  * ```ts
  * const clients = new ClientMetricsRegistry({ staleMs: 300_000 });
  * clients.record(parseClientReport(body));
- * for (const entry of clients.live()) console.log(entry.clientId, entry.fps);
+ * const fps = [...clients.live()].map((entry) => entry.fps);
  * ```
  */
 export class ClientMetricsRegistry {

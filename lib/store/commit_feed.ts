@@ -8,6 +8,7 @@
  */
 import type { StoredEvent } from "../../common/events.ts";
 import type { EventStore } from "./store.ts";
+import { errorFields, log } from "../base/log.ts";
 
 /** Receives each batch of committed events. */
 export type CommitObserver = (events: readonly StoredEvent[]) => void;
@@ -43,7 +44,7 @@ export class CommitFeed {
       try {
         observer(events);
       } catch (error) {
-        console.error("hookwatch: a commit observer failed:", error);
+        log.error("a commit observer failed", errorFields(error));
       }
     }
   }
