@@ -3,12 +3,14 @@ import type { StoredEvent } from "../../common/events.ts";
 import { CommitFeed } from "./commit_feed.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import { event } from "./store_suite.ts";
+import { log } from "../base/log.ts";
+
+const encoder = new TextEncoder();
 
 Deno.test("commit feed - SQLite: each committed event once, in id order, duplicates left out; a failing observer does not starve the others", async () => {
   const store = SqliteStore.open(":memory:");
-  const errors: unknown[] = [];
-  const log = console.error;
-  console.error = (...args: unknown[]) => errors.push(args);
+  const errors: string[] = [];
+  log.configure({ write: (line) => errors.push(line) });
   try {
     const feed = new CommitFeed(store);
     await feed.ready;
@@ -29,9 +31,12 @@ Deno.test("commit feed - SQLite: each committed event once, in id order, duplica
       second[1].event.id,
     ]);
     assert.equal(errors.length, 2, "the failing observer was logged per batch");
+    assert.match(errors[0], /a commit observer failed error="?observer bug/);
     assert.throws(() => new CommitFeed(store), /already listening/);
   } finally {
-    console.error = log;
+    log.configure({
+      write: (line) => Deno.stderr.writeSync(encoder.encode(line)),
+    });
     await store.close();
   }
 });
