@@ -16,7 +16,7 @@ import { SessionModels } from "./ingest/session_models.ts";
 import { Broadcaster } from "./stream/broadcaster.ts";
 import { RetentionSweeper } from "./store/retention.ts";
 import { checkHealth, type HealthReport } from "./health.ts";
-import { SHUTDOWN_FRAME } from "./stream/sse.ts";
+import { encodeInboxFrame, SHUTDOWN_FRAME } from "./stream/sse.ts";
 import {
   asStoreUnavailable,
   StoreUnavailableError,
@@ -27,7 +27,7 @@ import { recordCommitted } from "./ingest/record.ts";
 import { createRedactor } from "./ingest/redact.ts";
 import { log } from "./base/log.ts";
 import { archivingStore } from "./store/archive.ts";
-import { Agents, encodeInboxFrame } from "./agents/agents.ts";
+import { Agents } from "./agents/agents.ts";
 import { LiveSnapshot } from "./stream/live_snapshot.ts";
 import { Decisions } from "./agents/decisions.ts";
 

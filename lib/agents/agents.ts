@@ -18,7 +18,7 @@ import type { EventStore } from "../store/store.ts";
 import type { Db, Tx } from "../store/db.ts";
 import type { AgentConfig } from "../base/agent_config.ts";
 import { AGENT_MIGRATIONS, AGENTS_CHANNEL } from "./tables.ts";
-import { foldTx, skipTx, sweepTx, type WriteResult } from "./writes.ts";
+import { foldTx, skipTx, sweepTx } from "./writes.ts";
 import {
   type ActionRefusal,
   actTx,
@@ -35,14 +35,12 @@ import {
   inboxTx,
   itemsOfEventTx,
   itemTx,
-  permissionItemTx,
   sessionIdsInTx,
   type ToolQuery,
   toolsTx,
 } from "./reads.ts";
-import { instruments } from "../base/instruments.ts";
 import { errorFields, log } from "../base/log.ts";
-import { rulesOf } from "./patterns.ts";
+import { recordAlerts, startAlertCounters } from "./alerts.ts";
 import { asStoreUnavailable, whileUnavailable } from "../store/store_errors.ts";
 
 /** Longest a committed event waits before it is folded. */
@@ -72,43 +70,6 @@ export interface Tally {
   /** Resolves once its tables exist: nothing is folded before. */
   readonly ready: Promise<void>;
   tallyTx(events: readonly StoredEvent[]): Tx<void>;
-}
-
-const ALERT_COUNTERS = [
-  "agentToolFailuresTotal",
-  "agentFailureStreaksTotal",
-  "agentLoopsTotal",
-  "agentBudgetExceededTotal",
-  "agentStaleSessionsTotal",
-  "agentOrphanedToolCallsTotal",
-] as const;
-
-function recordAlerts(result: WriteResult): void {
-  if (result.failures > 0) {
-    instruments.agentToolFailuresTotal.add(result.failures);
-  }
-  for (const r of result.raised) {
-    switch (r.kind) {
-      case "failure_streak":
-        instruments.agentFailureStreaksTotal.add(1);
-        break;
-      case "loop":
-        instruments.agentLoopsTotal.add(1);
-        break;
-      case "dangerous":
-        instruments.agentDangerousCommandsTotal.add(1, { rule: r.rule ?? "" });
-        break;
-      case "budget":
-        instruments.agentBudgetExceededTotal.add(1);
-        break;
-      case "stale":
-        instruments.agentStaleSessionsTotal.add(1);
-        break;
-      case "orphaned":
-        instruments.agentOrphanedToolCallsTotal.add(1);
-        break;
-    }
-  }
 }
 
 /**
@@ -170,11 +131,7 @@ export class Agents {
   ) {
     this.#config = config;
     this.#now = options.now ?? Date.now;
-    // Every series from zero, so the first alert is an increase Prometheus can see.
-    for (const counter of ALERT_COUNTERS) instruments[counter].add(0);
-    for (const rule of rulesOf(config)) {
-      instruments.agentDangerousCommandsTotal.add(0, { rule: rule.name });
-    }
+    startAlertCounters(config);
     this.#db = store.db;
     const tally = options.tally;
     this.#tally = tally && ((events) => tally.tallyTx(events));
@@ -384,16 +341,20 @@ export class Agents {
     }
   }
 
+  /** Reads after folding what is pending: a reader sees what was committed before it asked. */
+  async #read<T>(tx: () => Tx<T>): Promise<T> {
+    await this.flush();
+    return await this.#db.read(tx);
+  }
+
   /** A session's tool calls, oldest first (after folding what is pending). */
   async tools(sessionId: string, query: ToolQuery): Promise<ToolCall[]> {
-    await this.flush();
-    return await this.#db.read(() => toolsTx(sessionId, query));
+    return await this.#read(() => toolsTx(sessionId, query));
   }
 
   /** A session's activity (state and since when), or null when it has none. */
   async activity(sessionId: string): Promise<SessionActivity | null> {
-    await this.flush();
-    return await this.#db.read(() => activityTx(sessionId));
+    return await this.#read(() => activityTx(sessionId));
   }
 
   /** These sessions' activities by session id (a session with none is absent). */
@@ -401,45 +362,28 @@ export class Agents {
     sessionIds: readonly string[],
   ): Promise<Map<string, SessionActivity>> {
     if (sessionIds.length === 0) return new Map();
-    await this.flush();
-    const list = await this.#db.read(() => activitiesOfTx(sessionIds));
+    const list = await this.#read(() => activitiesOfTx(sessionIds));
     return new Map(list.map((a) => [a.session_id, a]));
   }
 
   /** The ids of every session in `state` now. */
   async sessionIdsIn(state: AgentState): Promise<string[]> {
-    await this.flush();
-    return await this.#db.read(() => sessionIdsInTx(state));
+    return await this.#read(() => sessionIdsInTx(state));
   }
 
   /** The most recently active sessions' activity, newest first. */
   async activities(limit: number): Promise<SessionActivity[]> {
-    await this.flush();
-    return await this.#db.read(() => activitiesTx(limit));
+    return await this.#read(() => activitiesTx(limit));
   }
 
   /** Inbox items, newest first. */
   async inbox(query: InboxQuery): Promise<InboxItem[]> {
-    await this.flush();
-    return await this.#db.read(() => inboxTx(query, this.#now()));
+    return await this.#read(() => inboxTx(query, this.#now()));
   }
 
   /** One inbox item, or null. */
   async item(id: number): Promise<InboxItem | null> {
-    await this.flush();
-    return await this.#db.read(() => itemTx(id, this.#now()));
-  }
-
-  /** The unresolved `permission` item of a tool call, or null. */
-  async permissionItem(
-    sessionId: string,
-    agentId: string | null,
-    toolUseId: string,
-  ): Promise<InboxItem | null> {
-    await this.flush();
-    return await this.#db.read(() =>
-      permissionItemTx(sessionId, agentId, toolUseId, this.#now())
-    );
+    return await this.#read(() => itemTx(id, this.#now()));
   }
 
   /**
@@ -496,11 +440,4 @@ export class Agents {
     await this.#chain.catch(() => {});
     this.#closed = true;
   }
-}
-
-const encoder = new TextEncoder();
-
-/** The `inbox` stream frame: one item after it changed. No `id:`, like `session` frames. */
-export function encodeInboxFrame(item: InboxItem): Uint8Array {
-  return encoder.encode(`event: inbox\ndata: ${JSON.stringify(item)}\n\n`);
 }

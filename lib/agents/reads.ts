@@ -133,26 +133,6 @@ export function* itemTx(id: number, now: number): Tx<InboxItem | null> {
   return row ? inboxItemOf(row, now) : null;
 }
 
-/**
- * The unresolved permission item of a tool call (for answering a held `PermissionRequest`),
- * or null.
- */
-export function* permissionItemTx(
-  sessionId: string,
-  agentId: string | null,
-  toolUseId: string,
-  now: number,
-): Tx<InboxItem | null> {
-  const [row] = yield q(
-    `SELECT * FROM inbox_items WHERE session_id = ? AND agent = ? AND tool_use_id = ?
-       AND kind = 'permission' AND status <> 'resolved' ORDER BY id DESC LIMIT 1`,
-    sessionId,
-    agentId ?? "",
-    toolUseId,
-  );
-  return row ? inboxItemOf(row, now) : null;
-}
-
 /** The items an event raised (e.g. the `permission` item of a `PermissionRequest`). */
 export function* itemsOfEventTx(eventId: number, now: number): Tx<InboxItem[]> {
   return (yield q(

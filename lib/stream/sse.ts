@@ -7,6 +7,7 @@ import type { StoredEvent } from "../../common/events.ts";
 import type { EventJson, Snapshot } from "../store/store.ts";
 import { streamView } from "../store/event_rows.ts";
 import type { SessionSummary } from "../../common/sessions.ts";
+import type { InboxItem } from "../../common/agents.ts";
 
 const encoder = new TextEncoder();
 
@@ -62,6 +63,14 @@ export function encodeSnapshotFrame(
  */
 export function encodeSessionFrame(summary: SessionSummary): Uint8Array {
   return encoder.encode(`event: session\ndata: ${JSON.stringify(summary)}\n\n`);
+}
+
+/**
+ * The `inbox` stream frame: one attention-inbox item after it changed. No `id:`, like `session`
+ * frames.
+ */
+export function encodeInboxFrame(item: InboxItem): Uint8Array {
+  return encoder.encode(`event: inbox\ndata: ${JSON.stringify(item)}\n\n`);
 }
 
 /** The first bytes of every stream: the reconnect delay the browser should use. */
