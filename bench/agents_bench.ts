@@ -16,8 +16,8 @@
  */
 import { SqliteStore } from "../lib/store/sqlite_store.ts";
 import { PostgresStore } from "../lib/store/postgres_store.ts";
-import type { ClassifiedEvent, EventStore } from "../lib/store/store.ts";
-import type { StoredEvent } from "../common/events.ts";
+import type { EventStore } from "../lib/store/store.ts";
+import type { ClassifiedEvent, StoredEvent } from "../common/events.ts";
 import { loadAgentConfig } from "../lib/base/agent_config.ts";
 import { Agents } from "../lib/agents/agents.ts";
 import { foldSession, newWork } from "../lib/agents/fold.ts";

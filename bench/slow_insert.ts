@@ -6,7 +6,7 @@
  * @module
  */
 import { SqliteStore } from "../lib/store/sqlite_store.ts";
-import type { ClassifiedEvent } from "../lib/store/store.ts";
+import type { ClassifiedEvent } from "../common/events.ts";
 
 const ms = Number(Deno.env.get("HOOKWATCH_SLOW_INSERT_MS") ?? 0);
 if (ms > 0) {

@@ -30,7 +30,6 @@ import {
   NO_FILTERS,
   searchText,
   sessionKey,
-  type StreamEvent,
   toRow,
 } from "./rows.ts";
 import type { SessionSummary } from "./sessions.ts";
@@ -40,6 +39,7 @@ import type {
   FilterChoices,
   LiveUpdate,
 } from "./worker_protocol.ts";
+import type { StreamEvent } from "./events.ts";
 
 /** Seconds the pulse covers. */
 export const PULSE_SECONDS = 600;

@@ -4,8 +4,8 @@ import {
   PANELS_EVERY_MS,
   PULSE_SECONDS,
 } from "./dashboard_state.ts";
-import type { StreamEvent } from "./rows.ts";
 import type { SessionSummary } from "./sessions.ts";
+import type { StreamEvent } from "./events.ts";
 
 const NOW = 1_700_000_000_000;
 let nextId = 0;

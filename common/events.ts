@@ -24,16 +24,23 @@ export interface NewEvent {
   event_id?: string | null;
 }
 
-/** An event as stored and served: the body plus the server's id, class and arrival time. */
-export interface StoredEvent extends NewEvent {
-  id: number;
+/** An event with the fields the server derives once at ingest (`lib/ingest/derive.ts`). */
+export interface ClassifiedEvent extends NewEvent {
   /** 1 for priority, 0 for regular. */
   priority: 0 | 1;
   /** Server clock at arrival, milliseconds since the epoch. */
   received_at: number;
-  /** `agent_id` from the hook input, set inside subagents. */
+  /** `agent_id` from the hook input, set inside subagents; null when absent. */
   agent_id?: string | null;
 }
+
+/** An event as stored and served: a classified event and its id, in commit order. */
+export interface StoredEvent extends ClassifiedEvent {
+  id: number;
+}
+
+/** An event as the stream carries it, and the dashboard holds it: stored, without its chat. */
+export type StreamEvent = Omit<StoredEvent, "chat">;
 
 /** A client error in an event body (400); `field` names the offending field. */
 export class EventValidationError extends HttpError {

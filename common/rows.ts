@@ -5,11 +5,8 @@
  *
  * @module
  */
-import type { StoredEvent } from "./events.ts";
+import type { StreamEvent } from "./events.ts";
 import { waitsForUser } from "./hook_types.ts";
-
-/** An event as it travels on the stream (no chat). */
-export type StreamEvent = Omit<StoredEvent, "chat">;
 
 /** One feed row: what the main thread needs to draw an event. */
 export interface FeedRow {

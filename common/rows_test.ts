@@ -8,9 +8,9 @@ import {
   foldKey,
   foldRow,
   needsUser,
-  type StreamEvent,
   toRow,
 } from "./rows.ts";
+import type { StreamEvent } from "./events.ts";
 
 function ev(overrides: Partial<StreamEvent> = {}): StreamEvent {
   return {

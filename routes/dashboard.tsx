@@ -6,7 +6,7 @@ import { renderToString } from "preact-render-to-string";
 import { fileURLToPath } from "node:url";
 import type { Deps } from "../lib/hookwatch.ts";
 import { listSessions } from "../lib/sessions/views.ts";
-import { snapshotJson } from "../lib/stream/sse.ts";
+import { streamEventOf } from "../lib/stream/sse.ts";
 import { DashboardState } from "../common/dashboard_state.ts";
 import { renderWithIslands } from "../common/islands.ts";
 import { filtersFromParams, type View } from "../common/rows.ts";
@@ -147,7 +147,10 @@ export function dashboardRoutes(hw: Deps): Hono {
       },
       filters,
     }, now);
-    state.receiveSnapshot(JSON.parse(snapshotJson(snapshot)), 0, now);
+    state.receiveSnapshot({
+      priority: snapshot.priority.map(streamEventOf),
+      regular: snapshot.regular.map(streamEventOf),
+    }, 0, now);
     const paint = state.view(now);
     const hrefs = {} as Record<View, string>;
     for (const v of ["all", "priority", "regular"] as const) {

@@ -8,7 +8,6 @@
  * @module
  */
 import { DashboardState } from "../common/dashboard_state.ts";
-import type { StreamEvent } from "../common/rows.ts";
 import type { SessionSummary } from "../common/sessions.ts";
 import type {
   ArrivalStats,
@@ -16,6 +15,7 @@ import type {
   InitMessage,
   ToWorker,
 } from "../common/worker_protocol.ts";
+import type { StreamEvent } from "../common/events.ts";
 
 let init: InitMessage;
 let state = new DashboardState();

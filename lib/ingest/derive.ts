@@ -6,8 +6,7 @@
  * @module
  */
 import type { Classifier } from "../../common/classify.ts";
-import type { NewEvent } from "../../common/events.ts";
-import type { ClassifiedEvent } from "../store/store.ts";
+import type { ClassifiedEvent, NewEvent } from "../../common/events.ts";
 import type { SessionModels } from "./session_models.ts";
 
 /** Reads `agent_id` from a subagent's hook input, for per-agent lanes. */

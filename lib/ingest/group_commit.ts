@@ -6,11 +6,11 @@
  * @module
  */
 import { setImmediate } from "node:timers";
-import type { StoredEvent } from "../../common/events.ts";
-import type {
-  ClassifiedEvent,
-  EventStore,
-  InsertResult,
+import type { ClassifiedEvent, StoredEvent } from "../../common/events.ts";
+import {
+  type EventStore,
+  type InsertResult,
+  newlyStored,
 } from "../store/store.ts";
 import { StoreUnavailableError } from "../store/store_errors.ts";
 import { instruments } from "../base/instruments.ts";
@@ -111,8 +111,7 @@ export class GroupCommitter {
         p.resolve(results.slice(offset, offset + p.events.length));
         offset += p.events.length;
       }
-      const fresh: StoredEvent[] = [];
-      for (const r of results) if (!r.duplicate) fresh.push(r.event);
+      const fresh = newlyStored(results);
       if (fresh.length > 0) this.#onCommitted(fresh);
     }
   }

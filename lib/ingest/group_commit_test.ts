@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { GroupCommitter } from "./group_commit.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
-import type { ClassifiedEvent, InsertResult } from "../store/store.ts";
+import type { InsertResult } from "../store/store.ts";
+import type { ClassifiedEvent } from "../../common/events.ts";
 
 function event(i: number): ClassifiedEvent {
   return {

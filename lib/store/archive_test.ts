@@ -11,11 +11,12 @@ import { type ArchiveSource, archiveSource } from "./archive_sql.ts";
 import { RetentionSweeper } from "./retention.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import { event } from "./store_suite.ts";
-import type { ClassifiedEvent, EventStore } from "./store.ts";
+import type { EventStore } from "./store.ts";
 import {
   postgresIgnored,
   sharedCluster,
 } from "../../tests/helpers/postgres.ts";
+import type { ClassifiedEvent } from "../../common/events.ts";
 
 const HOUR = 3600_000;
 const NOW = Date.UTC(2026, 0, 10, 12, 30);

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { StoredEvent } from "../../common/events.ts";
-import type { ClassifiedEvent, EventJson, RecentQuery } from "./store.ts";
+import type { ClassifiedEvent, StoredEvent } from "../../common/events.ts";
+import type { EventJson, RecentQuery } from "./store.ts";
 
 /** How one field is stored. */
 interface Field {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { StoredEvent } from "../../common/events.ts";
+import type { ClassifiedEvent, StoredEvent } from "../../common/events.ts";
 import { type Db, q, type Row, rowsIn, type Tx } from "./db.ts";
 import {
   ALL_COLUMNS,
@@ -19,12 +19,7 @@ import {
   storedEvent,
   toEvent,
 } from "./event_rows.ts";
-import type {
-  ClassifiedEvent,
-  FilterOptions,
-  InsertResult,
-  RecentQuery,
-} from "./store.ts";
+import type { FilterOptions, InsertResult, RecentQuery } from "./store.ts";
 
 /** Rows per SQLite `INSERT` (12 columns: 1,200 parameters, far below SQLite's 32,766). */
 export const ROWS_PER_INSERT = 100;

@@ -16,7 +16,7 @@
  * @module
  */
 import postgres from "postgres";
-import type { StoredEvent } from "../../common/events.ts";
+import type { ClassifiedEvent, StoredEvent } from "../../common/events.ts";
 import { ConfigError } from "../base/config.ts";
 import { type Db, q } from "./db.ts";
 import { postgresDb } from "./postgres_db.ts";
@@ -33,7 +33,6 @@ import {
   recentTx,
 } from "./event_sql.ts";
 import type {
-  ClassifiedEvent,
   EventStore,
   ExpiredCount,
   FilterOptions,

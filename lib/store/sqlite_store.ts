@@ -12,7 +12,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { mkdirSync } from "node:fs";
-import type { StoredEvent } from "../../common/events.ts";
+import type { ClassifiedEvent, StoredEvent } from "../../common/events.ts";
 import { type Db, q } from "./db.ts";
 import { migrateSqlite, sqliteDb } from "./sqlite_db.ts";
 import { type Checkpointer, startCheckpointer } from "./sqlite_checkpointer.ts";
@@ -29,15 +29,15 @@ import {
   recentTx,
   ROWS_PER_INSERT,
 } from "./event_sql.ts";
-import type {
-  ClassifiedEvent,
-  EventStore,
-  ExpiredCount,
-  FilterOptions,
-  InsertResult,
-  RecentQuery,
-  Snapshot,
-  SnapshotQuery,
+import {
+  type EventStore,
+  type ExpiredCount,
+  type FilterOptions,
+  type InsertResult,
+  newlyStored,
+  type RecentQuery,
+  type Snapshot,
+  type SnapshotQuery,
 } from "./store.ts";
 import { instruments } from "../base/instruments.ts";
 
@@ -140,8 +140,7 @@ export class SqliteStore implements EventStore {
         events.length > ROWS_PER_INSERT ? this.db.write(tx) : this.db.read(tx),
     ).then((results) => {
       if (this.#onCommitted) {
-        const fresh: StoredEvent[] = [];
-        for (const r of results) if (!r.duplicate) fresh.push(r.event);
+        const fresh = newlyStored(results);
         if (fresh.length > 0) this.#onCommitted(fresh);
       }
       return results;

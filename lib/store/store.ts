@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { NewEvent, StoredEvent } from "../../common/events.ts";
+import type { ClassifiedEvent, StoredEvent } from "../../common/events.ts";
 import type { Db } from "./db.ts";
 
 /** Filters for {@linkcode EventStore.recent}. */
@@ -28,12 +28,13 @@ export interface EventJson {
 }
 
 /**
- * The dual-bucket snapshot, newest first in each bucket, as stream JSON: its payloads are never
- * parsed on the way from the database to the stream.
+ * The dual-bucket snapshot, newest first in each bucket; from the store as stream JSON
+ * ({@linkcode EventJson}: its payloads are never parsed on the way from the database to the
+ * stream).
  */
-export interface Snapshot {
-  priority: EventJson[];
-  regular: EventJson[];
+export interface Snapshot<E = EventJson> {
+  priority: E[];
+  regular: E[];
 }
 
 /** Bounds of the dual-bucket snapshot. */
@@ -56,14 +57,6 @@ export interface FilterOptions {
 export interface ExpiredCount {
   priority: number;
   regular: number;
-}
-
-/** An event classified, its derived fields set (`lib/ingest/derive.ts`), ready to insert. */
-export interface ClassifiedEvent extends NewEvent {
-  priority: 0 | 1;
-  received_at: number;
-  /** From the hook input inside subagents; stored as given (null when absent). */
-  agent_id?: string | null;
 }
 
 /** Persistence for hook events. Every method is safe to call while others run. */
@@ -116,4 +109,11 @@ export interface EventStore {
 export interface InsertResult {
   event: StoredEvent;
   duplicate: boolean;
+}
+
+/** The events a batch newly stored, in order (what the commit feed and the counters see). */
+export function newlyStored(results: readonly InsertResult[]): StoredEvent[] {
+  const fresh: StoredEvent[] = [];
+  for (const r of results) if (!r.duplicate) fresh.push(r.event);
+  return fresh;
 }

@@ -5,8 +5,9 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { ClassifiedEvent, EventStore } from "./store.ts";
+import type { EventStore } from "./store.ts";
 import { INSERT_COLUMNS, streamView } from "./event_rows.ts";
+import type { ClassifiedEvent } from "../../common/events.ts";
 
 /** A fresh, empty store and how to dispose of it. */
 export interface SuiteStore {

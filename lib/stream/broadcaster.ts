@@ -36,6 +36,13 @@ interface Frame {
   bytes: Uint8Array;
 }
 
+/** The key of a filter: clients with equal keys get the same frames ("" for no filter). */
+export function filterKey(filter: StreamFilter): string {
+  return filter.source_app === undefined && filter.priority === undefined
+    ? ""
+    : JSON.stringify([filter.source_app ?? null, filter.priority ?? null]);
+}
+
 /** The stream filter: the one test of whether a client wants an event (live, replay, snapshot). */
 export function matches(
   filter: StreamFilter,
@@ -75,9 +82,7 @@ export class StreamClient {
     onGone: (client: StreamClient, dropped: boolean) => void,
   ) {
     this.filter = filter;
-    this.key = filter.source_app === undefined && filter.priority === undefined
-      ? ""
-      : JSON.stringify([filter.source_app ?? null, filter.priority ?? null]);
+    this.key = filterKey(filter);
     this.#limit = limit;
     this.#onGone = onGone;
     this.stream = new ReadableStream<Uint8Array>({

@@ -12,40 +12,25 @@
  * @module
  */
 import type { StoredEvent } from "../../common/events.ts";
-import type {
-  EventJson,
-  EventStore,
-  Snapshot,
-  SnapshotQuery,
-} from "../store/store.ts";
-import { eventJson } from "./sse.ts";
+import type { EventStore, Snapshot, SnapshotQuery } from "../store/store.ts";
+import type { SnapshotEvent } from "./sse.ts";
 
 /** A snapshot and the highest id it accounts for: the feed's position when it was taken. */
 export interface TakenSnapshot {
-  snapshot: Snapshot;
+  snapshot: Snapshot<SnapshotEvent>;
   upTo: number;
 }
 
-interface Entry {
-  id: number;
-  source_app: string;
-  priority: 0 | 1;
-  timestamp: number;
-  /** The stream JSON, made on first use from `event`. */
-  json: string | null;
-  event: StoredEvent | null;
-}
-
 class Ring {
-  entries: Entry[] = [];
+  entries: SnapshotEvent[] = [];
   /** True while the ring holds every row of its bucket. */
   complete = true;
 
   constructor(readonly capacity: number) {}
 
   /** Keeps at least the newest `capacity`, trimming in halves so a push stays O(1). */
-  push(entry: Entry): void {
-    this.entries.push(entry);
+  push(event: SnapshotEvent): void {
+    this.entries.push(event);
     if (this.entries.length > 2 * this.capacity) {
       this.entries.splice(0, this.entries.length - this.capacity);
       this.complete = false;
@@ -53,28 +38,15 @@ class Ring {
   }
 
   /** Newest first: the ones at or after `since`, at most `limit`; null when the store must say. */
-  newest(since: number, limit: number): EventJson[] | null {
-    const out: EventJson[] = [];
+  newest(since: number, limit: number): SnapshotEvent[] | null {
+    const out: SnapshotEvent[] = [];
     for (let i = this.entries.length - 1; i >= 0 && out.length < limit; i--) {
       const e = this.entries[i];
-      if (e.timestamp < since) continue;
-      e.json ??= eventJson(e.event!);
-      out.push(e as EventJson);
+      if (e.timestamp >= since) out.push(e);
     }
     return out.length < limit && !this.complete ? null : out;
   }
 }
-
-const fromEvent = (event: StoredEvent): Entry => ({
-  id: event.id,
-  source_app: event.source_app,
-  priority: event.priority,
-  timestamp: event.timestamp,
-  json: null,
-  event,
-});
-
-const fromRow = (row: EventJson): Entry => ({ ...row, event: null });
 
 /**
  * The snapshot from memory. Feed it every committed batch ({@linkcode LiveSnapshot.observe}) from
@@ -110,7 +82,7 @@ export class LiveSnapshot {
     for (const event of events) {
       // Loaded already: the load read every id up to its position.
       if (event.id <= this.#position) continue;
-      this.#rings[event.priority].push(fromEvent(event));
+      this.#rings[event.priority].push(event);
       this.#position = event.id;
     }
   }
@@ -138,7 +110,7 @@ export class LiveSnapshot {
     // it holds all of them; later ones are left out and come live.
     const upTo = await this.#store.maxId();
     const stored = await this.#store.snapshot(q);
-    const below = (e: EventJson) => e.id <= upTo;
+    const below = (e: SnapshotEvent) => e.id <= upTo;
     return {
       snapshot: {
         priority: stored.priority.filter(below),
@@ -166,7 +138,7 @@ export class LiveSnapshot {
       ring.complete &&= loaded.length < ring.capacity;
       ring.entries = [];
       for (let i = loaded.length - 1; i >= 0; i--) {
-        if (loaded[i].id <= upTo) ring.push(fromRow(loaded[i]));
+        if (loaded[i].id <= upTo) ring.push(loaded[i]);
       }
       for (const e of fed) ring.push(e);
     }

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { LiveSnapshot } from "./live_snapshot.ts";
+import { jsonOf, streamEventOf } from "./sse.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import { event } from "../store/store_suite.ts";
 import type { SnapshotQuery } from "../store/store.ts";
-import type { ClassifiedEvent } from "../store/store.ts";
+import type { ClassifiedEvent } from "../../common/events.ts";
 
 const HOUR = 3_600_000;
 const NOW = Date.now();
@@ -36,8 +37,8 @@ async function assertSameAsStore(store: SqliteStore, live: LiveSnapshot) {
   const taken = await live.take();
   assert.deepEqual(
     {
-      priority: taken.snapshot.priority.map((e) => e.json),
-      regular: taken.snapshot.regular.map((e) => e.json),
+      priority: taken.snapshot.priority.map(jsonOf),
+      regular: taken.snapshot.regular.map(jsonOf),
     },
     {
       priority: (await store.snapshot(query())).priority.map((e) => e.json),
@@ -84,7 +85,7 @@ Deno.test("live snapshot - asks the store when its newest events are too old to 
     );
     const { snapshot } = await live.take();
     assert.deepEqual(
-      snapshot.priority.map((e) => JSON.parse(e.json).summary),
+      snapshot.priority.map((e) => streamEventOf(e).summary),
       ["e2", "e1", "e0"],
     );
     await assertSameAsStore(store, live);

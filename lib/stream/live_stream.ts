@@ -8,9 +8,19 @@
  *
  * @module
  */
-import { type Broadcaster, matches, type StreamFilter } from "./broadcaster.ts";
-import { encodeEventFrame, encodeSnapshotFrame, RETRY_FRAME } from "./sse.ts";
-import type { EventJson, EventStore, Snapshot } from "../store/store.ts";
+import {
+  type Broadcaster,
+  filterKey,
+  matches,
+  type StreamFilter,
+} from "./broadcaster.ts";
+import {
+  encodeEventFrame,
+  encodeSnapshotFrame,
+  RETRY_FRAME,
+  type SnapshotEvent,
+} from "./sse.ts";
+import type { EventStore, Snapshot } from "../store/store.ts";
 import type { TakenSnapshot } from "./live_snapshot.ts";
 import type { StoredEvent } from "../../common/events.ts";
 
@@ -26,10 +36,6 @@ interface CachedSnapshot {
 // Streams that open together (a dashboard reload, a reconnect wave) share one encoded snapshot
 // frame per filter instead of one large garbage string each.
 const snapshots = new WeakMap<EventStore, Map<string, CachedSnapshot>>();
-
-function filterKey(filter: StreamFilter): string {
-  return JSON.stringify([filter.source_app ?? null, filter.priority ?? null]);
-}
 
 /** What a new stream asks for. */
 export interface OpenStreamOptions {
@@ -84,8 +90,8 @@ export async function openEventStream(
       !cached || cached.maxId !== upTo ||
       performance.now() - cached.at > SNAPSHOT_REUSE_MS
     ) {
-      const kept = (e: EventJson) => matches(options.filter, e);
-      const view: Snapshot = {
+      const kept = (e: SnapshotEvent) => matches(options.filter, e);
+      const view: Snapshot<SnapshotEvent> = {
         priority: snapshot.priority.filter(kept),
         regular: snapshot.regular.filter(kept),
       };

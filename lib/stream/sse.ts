@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { StoredEvent } from "../../common/events.ts";
+import type { StoredEvent, StreamEvent } from "../../common/events.ts";
 import type { EventJson, Snapshot } from "../store/store.ts";
 import { streamView } from "../store/event_rows.ts";
 import type { SessionSummary } from "../../common/sessions.ts";
@@ -37,11 +37,27 @@ export function encodeEventFrame(event: StoredEvent): Uint8Array {
 }
 
 /**
+ * An event of a snapshot: as the store read it (its stream JSON, from the stored text) or as the
+ * feed delivered it.
+ */
+export type SnapshotEvent = EventJson | StoredEvent;
+
+/** A snapshot event's stream JSON: the stored text, or encoded once from the event. */
+export function jsonOf(e: SnapshotEvent): string {
+  return "json" in e ? e.json : eventJson(e);
+}
+
+/** A snapshot event as the stream carries it: the feed's event itself, or its text parsed. */
+export function streamEventOf(e: SnapshotEvent): StreamEvent {
+  return "json" in e ? JSON.parse(e.json) : e;
+}
+
+/**
  * The snapshot as JSON, `{"priority":[…],"regular":[…]}`: the data of the `snapshot` frame and
  * the body of `/events/priority`, joined from each event's stream JSON.
  */
-export function snapshotJson(snapshot: Snapshot): string {
-  const join = (events: EventJson[]) => events.map((e) => e.json).join(",");
+export function snapshotJson(snapshot: Snapshot<SnapshotEvent>): string {
+  const join = (events: SnapshotEvent[]) => events.map(jsonOf).join(",");
   return `{"priority":[${join(snapshot.priority)}],"regular":[${
     join(snapshot.regular)
   }]}`;
@@ -49,7 +65,7 @@ export function snapshotJson(snapshot: Snapshot): string {
 
 /** The `snapshot` frame; its id is the highest id the snapshot accounts for. */
 export function encodeSnapshotFrame(
-  snapshot: Snapshot,
+  snapshot: Snapshot<SnapshotEvent>,
   lastId: number,
 ): Uint8Array {
   return encoder.encode(
