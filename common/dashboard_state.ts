@@ -1,10 +1,9 @@
 /**
- * The dashboard's live state as a plain value: both buckets (classified with the server's own
- * function), the per-second pulse, the filter choices, each session's latest event for the
- * lanes and "needs you", session frames, and what the main thread already holds. The bucket
- * worker wraps it in an EventSource and flow control; the server's first paint builds its
- * view from the same class, so both draw the same thing. No timers and no I/O: every time is
- * passed in.
+ * The dashboard's live state as a plain value: both buckets of events (classified with the
+ * server's own function), the per-second pulse, the filter choices, the lanes, session and
+ * inbox frames, and what the main thread already holds. The bucket worker wraps it in an
+ * EventSource and flow control; the server's first paint builds its view from the same class,
+ * so both draw the same thing. No timers and no I/O: every time is passed in.
  *
  * @module
  */
@@ -25,11 +24,8 @@ import {
   foldKey,
   foldRow,
   type Lane,
-  type NeedsItem,
-  needsList,
   NO_FILTERS,
   searchText,
-  sessionKey,
   toRow,
 } from "./rows.ts";
 import type { SessionSummary } from "./sessions.ts";
@@ -43,36 +39,12 @@ import type { StreamEvent } from "./events.ts";
 
 /** Seconds the pulse covers. */
 export const PULSE_SECONDS = 600;
-/** Sessions whose latest event is remembered (lanes, "needs you"). */
-export const SESSIONS_KEPT = 1000;
 /** Distinct values kept per filter menu. */
 export const CHOICES_KEPT = 500;
-/** Longest "needs you" list. */
-export const NEEDS_SHOWN = 20;
-/** Lanes and "needs you" change slower than the feed: sent at most this often, ms. */
+/** Lanes change slower than the feed: sent at most this often, ms. */
 export const PANELS_EVERY_MS = 250;
 /** Pulse series sent at most this often, ms. */
 export const PULSE_EVERY_MS = 500;
-
-interface Held {
-  id: number;
-  priority: 0 | 1;
-  timestamp: number;
-  event: StreamEvent;
-  row: FeedRow;
-  /** The text of every part so far, for an event folded with earlier ones. */
-  folded?: string;
-}
-
-/** Message deltas (`MessageDisplay`) fold into one row per message. */
-const FOLD_MESSAGES = {
-  key: (h: Held) => foldKey(h.event),
-  merge: (previous: Held, next: Held): Held => {
-    const folded = (previous.folded ?? foldedText(previous.event)) +
-      foldedText(next.event);
-    return { ...next, folded, row: foldRow(next.row, folded) };
-  },
-};
 
 /** What the page draws after filters: the first paint's props, and each update's core. */
 export interface DashboardView {
@@ -85,7 +57,6 @@ export interface DashboardView {
   /** Bucket sizes before filters. */
   counts: { priority: number; regular: number; display: number };
   lanes: Lane[];
-  needs: NeedsItem[];
 }
 
 /** Options for {@linkcode DashboardState}. */
@@ -97,7 +68,7 @@ export interface DashboardStateOptions {
 }
 
 /**
- * The dashboard's buckets, pulse, filters, lanes, needs-you and diffing.
+ * The dashboard's buckets, pulse, filters, lanes and diffing.
  *
  * @example
  * ```ts
@@ -108,12 +79,14 @@ export interface DashboardStateOptions {
  */
 export class DashboardState {
   readonly #classify: Classifier;
-  readonly #buckets: DualBuckets<Held>;
+  readonly #buckets: DualBuckets<StreamEvent>;
+  /** Each held event's feed row (a folded message's: with every part's text). */
+  readonly #rows = new WeakMap<StreamEvent, FeedRow>();
+  /** The text of every part so far, of an event folded with earlier ones. */
+  readonly #foldedText = new WeakMap<StreamEvent, string>();
   #filters: Filters;
   #conn: Connection = "connecting";
   #lastId: number | null = null;
-  /** Each session's latest event, least recently updated first. */
-  readonly #latest = new Map<string, Held>();
   readonly #choices = {
     source_apps: new Set<string>(),
     session_ids: new Set<string>(),
@@ -130,7 +103,7 @@ export class DashboardState {
   #pulseDirty = true;
   #pulseSentAt = -Infinity;
   #panelsSentAt = 0;
-  /** Set when filters or a snapshot change the lanes and "needs you" at once. */
+  /** Set when filters or a snapshot change the lanes at once. */
   #panelsForce = true;
   #classifyTotalMs = 0;
   #classifyCount = 0;
@@ -140,9 +113,20 @@ export class DashboardState {
 
   constructor(options: DashboardStateOptions = {}, now: number = Date.now()) {
     this.#classify = createClassifier(options.priorityTypes);
-    this.#buckets = new DualBuckets<Held>({
+    this.#buckets = new DualBuckets<StreamEvent>({
       retention: options.retention,
-      fold: FOLD_MESSAGES,
+      // Message deltas (`MessageDisplay`) fold into one row per message.
+      fold: {
+        key: foldKey,
+        merge: (previous, next) => {
+          const text =
+            (this.#foldedText.get(previous) ?? foldedText(previous)) +
+            foldedText(next);
+          this.#foldedText.set(next, text);
+          this.#rows.set(next, foldRow(this.#rowOf(next), text));
+          return next;
+        },
+      },
     });
     this.#filters = options.filters ?? { ...NO_FILTERS };
     this.#pulseEnd = Math.floor(now / 1000);
@@ -172,7 +156,7 @@ export class DashboardState {
   receive(event: StreamEvent, now: number): boolean {
     if (this.#lastId !== null && event.id <= this.#lastId) return false;
     this.#lastId = event.id;
-    const held = this.#hold(event);
+    const held = this.#classified(event);
     this.#buckets.add(held, now);
     this.#remember(held);
     this.#countPulse(held);
@@ -185,7 +169,9 @@ export class DashboardState {
     id: number,
     now: number,
   ): void {
-    const all = [...data.priority, ...data.regular].map((e) => this.#hold(e));
+    const all = [...data.priority, ...data.regular].map((e) =>
+      this.#classified(e)
+    );
     this.#buckets.reset(all, now);
     this.#pulseP.fill(0);
     this.#pulseR.fill(0);
@@ -227,26 +213,23 @@ export class DashboardState {
     return expired || this.#pulseDirty;
   }
 
-  /** The filtered buckets, counts, lanes and "needs you" as of `now`. */
-  view(now: number): DashboardView {
-    const { p, r, accept } = this.#filtered();
+  /** The filtered buckets, counts and lanes. */
+  view(): DashboardView {
+    const { p, r } = this.#filtered();
     const core = this.#core(p, r);
-    return {
-      ...core,
-      ...this.#panels(core.priority, core.regular, accept, now),
-    };
+    return { ...core, ...this.#panels(core.priority, core.regular) };
   }
 
   /**
    * The next worker → main thread update: rows the main thread does not hold yet, ids, and
-   * lanes, needs, pulse, choices and sessions when they are due. `mono` is a monotonic clock
+   * lanes, pulse, choices, sessions and inbox items when they are due. `mono` is a monotonic clock
    * (ms) for the panel and pulse rates; `panelsDueInMs` says when skipped panels fall due.
    */
   update(
     now: number,
     mono: number,
   ): { update: LiveUpdate; panelsDueInMs: number | null } {
-    const { p, r, accept } = this.#filtered();
+    const { p, r } = this.#filtered();
     const { priority, regular, shownRegular, counts } = this.#core(p, r);
     this.#advancePulse(Math.floor(now / 1000));
     const prevSlot = (this.#pulseEnd - 1 + PULSE_SECONDS) % PULSE_SECONDS;
@@ -266,7 +249,7 @@ export class DashboardState {
     };
     let panelsDueInMs: number | null = null;
     if (mono - this.#panelsSentAt >= PANELS_EVERY_MS || this.#panelsForce) {
-      Object.assign(update, this.#panels(priority, regular, accept, now));
+      Object.assign(update, this.#panels(priority, regular));
       this.#panelsSentAt = mono;
       this.#panelsForce = false;
     } else {
@@ -300,32 +283,22 @@ export class DashboardState {
     return { update, panelsDueInMs };
   }
 
-  #hold(event: StreamEvent): Held {
+  /** The event as the worker holds it: classified by the worker itself, its row made. */
+  #classified(event: StreamEvent): StreamEvent {
     const t0 = performance.now();
     const priority = this.classify(event.hook_event_type);
     this.#classifyTotalMs += performance.now() - t0;
     this.#classifyCount++;
-    const e = { ...event, priority } as StreamEvent;
-    return {
-      id: e.id,
-      priority,
-      timestamp: e.timestamp,
-      event: e,
-      row: toRow(e),
-    };
+    const e: StreamEvent = { ...event, priority };
+    this.#rows.set(e, toRow(e));
+    return e;
   }
 
-  #remember(held: Held): void {
-    const e = held.event;
-    const key = sessionKey(e);
-    const previous = this.#latest.get(key);
-    if (!previous || previous.id < held.id) {
-      this.#latest.delete(key);
-      this.#latest.set(key, held);
-      if (this.#latest.size > SESSIONS_KEPT) {
-        this.#latest.delete(this.#latest.keys().next().value!);
-      }
-    }
+  #rowOf(e: StreamEvent): FeedRow {
+    return this.#rows.get(e)!;
+  }
+
+  #remember(e: StreamEvent): void {
     const c = this.#choices;
     for (
       const [set, value] of [
@@ -353,8 +326,8 @@ export class DashboardState {
     this.#pulseDirty = true;
   }
 
-  #countPulse(held: Held): void {
-    const second = Math.floor(held.event.received_at / 1000);
+  #countPulse(held: StreamEvent): void {
+    const second = Math.floor(held.received_at / 1000);
     this.#advancePulse(second);
     if (second <= this.#pulseEnd - PULSE_SECONDS) return;
     (held.priority ? this.#pulseP : this.#pulseR)[second % PULSE_SECONDS]++;
@@ -377,19 +350,17 @@ export class DashboardState {
 
   #filtered() {
     const accept = eventFilter(this.#filters, this.#haystack);
-    const heldAccept = (h: Held) => accept(h.event);
     return {
-      p: newestFirst(this.#buckets.priority, heldAccept),
-      r: newestFirst(this.#buckets.regular, heldAccept),
-      accept,
+      p: newestFirst(this.#buckets.priority, accept),
+      r: newestFirst(this.#buckets.regular, accept),
     };
   }
 
-  #core(p: Held[], r: Held[]) {
+  #core(p: StreamEvent[], r: StreamEvent[]) {
     const caps = this.#buckets.caps;
     return {
-      priority: p.map((h) => h.row),
-      regular: r.map((h) => h.row),
+      priority: p.map((e) => this.#rowOf(e)),
+      regular: r.map((e) => this.#rowOf(e)),
       shownRegular: displayRegularCount(p.length, r.length, caps.display),
       counts: {
         priority: this.#buckets.priority.length,
@@ -402,23 +373,8 @@ export class DashboardState {
     };
   }
 
-  #panels(
-    p: FeedRow[],
-    r: FeedRow[],
-    accept: (e: StreamEvent) => boolean,
-    now: number,
-  ): { lanes: Lane[]; needs: NeedsItem[] } {
-    const cutoff = now - this.#buckets.retention.priority;
-    for (const [key, held] of this.#latest) {
-      if (held.timestamp < cutoff) this.#latest.delete(key);
-    }
-    return {
-      lanes: buildLanes(mergeNewestFirst(p, r)),
-      needs: needsList(
-        [...this.#latest.values()].map((h) => h.event).filter(accept),
-        NEEDS_SHOWN,
-      ),
-    };
+  #panels(p: FeedRow[], r: FeedRow[]): { lanes: Lane[] } {
+    return { lanes: buildLanes(mergeNewestFirst(p, r)) };
   }
 
   #unsent(p: FeedRow[], r: FeedRow[]): FeedRow[] {

@@ -43,7 +43,7 @@ Deno.test("dashboard state - buckets classify by the server's types and ignore r
   assert.deepEqual(ids(update.regular), [notify.id, tool.id]);
   assert.deepEqual(update.counts, { priority: 1, regular: 2, display: 3 });
   assert.equal(update.lastId, notify.id);
-  assert.equal(update.rows.find((r) => r.id === stop.id)?.p, 1);
+  assert.equal(update.rows.find((r) => r.id === stop.id)?.priority, 1);
 });
 
 Deno.test("dashboard state - regular bucket keeps its newest 100, retention drops the old", () => {
@@ -92,7 +92,6 @@ Deno.test("dashboard state - filters narrow the buckets and bring the panels at 
   assert.deepEqual(ids(update.priority), [b.id]);
   assert.deepEqual(ids(update.regular), []);
   assert.deepEqual(update.lanes?.map((l) => l.app), ["b"]);
-  assert.deepEqual(update.needs?.map((n) => n.id), [b.id]);
   assert.deepEqual(update.counts, { priority: 1, regular: 1, display: 2 });
 });
 
@@ -107,23 +106,6 @@ Deno.test("dashboard state - panels are throttled and say when they fall due", (
   const due = state.update(NOW, 1000 + PANELS_EVERY_MS);
   assert.equal(due.update.lanes?.[0].tracks[0].marks.length, 2);
   assert.equal(due.panelsDueInMs, null);
-});
-
-Deno.test("dashboard state - needs-you follows each session's latest event", () => {
-  const state = new DashboardState({}, NOW);
-  const ask = ev({ session_id: "s1", hook_event_type: "PermissionRequest" });
-  state.receive(ask, NOW);
-  state.receive(
-    ev({
-      session_id: "s2",
-      hook_event_type: "Notification",
-      payload: { notification_type: "idle_prompt" },
-    }),
-    NOW,
-  );
-  assert.deepEqual(state.view(NOW).needs.map((n) => n.id), [ask.id]);
-  state.receive(ev({ session_id: "s1", hook_event_type: "PostToolUse" }), NOW);
-  assert.deepEqual(state.view(NOW).needs, [], "answered");
 });
 
 Deno.test("dashboard state - the pulse counts per second by bucket and moves on with time", () => {
@@ -163,7 +145,7 @@ Deno.test("dashboard state - the first paint's view is the worker's update", () 
   ];
   const server = new DashboardState({}, NOW);
   server.receiveSnapshot({ priority: events, regular: [] }, 0, NOW);
-  const paint = server.view(NOW);
+  const paint = server.view();
   const worker = new DashboardState({}, NOW);
   worker.receiveSnapshot({ priority: [], regular: events }, 3, NOW);
   const { update } = worker.update(NOW, 0);
@@ -172,7 +154,6 @@ Deno.test("dashboard state - the first paint's view is the worker's update", () 
   assert.equal(paint.shownRegular, update.shownRegular);
   assert.deepEqual(paint.counts, update.counts);
   assert.deepEqual(paint.lanes, update.lanes);
-  assert.deepEqual(paint.needs, update.needs);
 });
 
 Deno.test("dashboard state - a message's MessageDisplay deltas are one feed row with the text so far", () => {
@@ -193,6 +174,8 @@ Deno.test("dashboard state - a message's MessageDisplay deltas are one feed row 
     2,
     "one row for the message, one for the tool",
   );
-  const message = update.rows.find((r) => r.type === "MessageDisplay");
+  const message = update.rows.find((r) =>
+    r.hook_event_type === "MessageDisplay"
+  );
   assert.equal(message?.text, "I will write the file.");
 });

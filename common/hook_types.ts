@@ -1,8 +1,7 @@
 /**
  * The one list of Claude Code hook event types hookwatch knows, and what each means: core
  * (installed by `hooks/install.ts`), priority by default, and the state it puts its session in.
- * Classification, the metrics' `hook_event_type` label, session state and the dashboard's
- * "needs you" all read this table; what each type does to tool calls and the inbox is
+ * Classification, the metrics' `hook_event_type` label and session state read this table; what each type does to tool calls and the inbox is
  * `lib/agents/hook_handlers.ts`, keyed by the same names.
  *
  * @module
@@ -142,15 +141,4 @@ export function stateAfter(
     return notificationMeaning(payload).state;
   }
   return HOOK_TYPES[hookEventType].state;
-}
-
-/**
- * True when this event, as a session's latest, means the agent waits for its user: a
- * permission request, an elicitation, or a notification other than the repeating idle prompt.
- */
-export function waitsForUser(
-  hookEventType: string,
-  payload: Record<string, unknown> | null | undefined,
-): boolean {
-  return stateAfter(hookEventType, payload) === "waiting";
 }

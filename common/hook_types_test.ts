@@ -4,9 +4,7 @@ import {
   DEFAULT_PRIORITY_TYPES,
   HOOK_TYPES,
   stateAfter,
-  waitsForUser,
 } from "./hook_types.ts";
-import { needsUser } from "./rows.ts";
 
 Deno.test("hook types - states from hook types", () => {
   assert.equal(stateAfter("PermissionRequest", {}), "waiting");
@@ -30,32 +28,6 @@ Deno.test("hook types - states from hook types", () => {
   assert.equal(stateAfter("FileChanged", {}), null);
   assert.equal(stateAfter("SomethingNew", {}), null);
   assert.equal(stateAfter("toString", {}), null, "not a prototype key");
-});
-
-Deno.test("hook types - the dashboard's needs-you is the session's waiting state", () => {
-  const payloads = [{}, { notification_type: "idle_prompt" }, {
-    notification_type: "permission_prompt",
-  }];
-  for (const type of [...Object.keys(HOOK_TYPES), "Unknown"]) {
-    for (const payload of payloads) {
-      const event = {
-        id: 1,
-        source_app: "a",
-        session_id: "s",
-        hook_event_type: type,
-        payload,
-        timestamp: 0,
-        received_at: 0,
-        priority: 0 as const,
-      };
-      assert.equal(
-        needsUser(event),
-        stateAfter(type, payload) === "waiting",
-        `${type} ${JSON.stringify(payload)}`,
-      );
-    }
-  }
-  assert.equal(waitsForUser("Elicitation", null), true);
 });
 
 Deno.test("hook types - twelve core types, eight priority by default, all from one table", () => {

@@ -1,31 +1,31 @@
 /**
  * The dashboard's compact view of an event: one feed row, its one-line description, the
- * filters, the "needs you" rule and per-session lanes. Shared by the server's first paint and
- * the browser worker so both show the same thing.
+ * filters and per-session lanes. Shared by the server's first paint and the browser worker so
+ * both show the same thing.
  *
  * @module
  */
 import type { StreamEvent } from "./events.ts";
-import { waitsForUser } from "./hook_types.ts";
 
-/** One feed row: what the main thread needs to draw an event. */
-export interface FeedRow {
-  id: number;
-  app: string;
-  session: string;
-  /** `agent_id` inside subagents. */
-  agent: string | null;
-  type: string;
-  /** 1 for priority. */
-  p: 0 | 1;
-  /** The event's timestamp, ms. */
-  ts: number;
-  /** Server arrival time, ms. */
-  rx: number;
-  model: string | null;
-  /** One line: the summary or the most telling payload field. */
-  text: string;
-}
+/** One feed row: what the main thread needs to draw an event, under the event's own names. */
+export type FeedRow =
+  & Pick<
+    StreamEvent,
+    | "id"
+    | "source_app"
+    | "session_id"
+    | "hook_event_type"
+    | "priority"
+    | "timestamp"
+    | "received_at"
+  >
+  & {
+    /** Set inside subagents. */
+    agent_id: string | null;
+    model_name: string | null;
+    /** One line: the summary or the most telling payload field. */
+    text: string;
+  };
 
 /** The dashboard's filters; empty strings match everything. */
 export interface Filters {
@@ -120,14 +120,14 @@ export function foldRow(row: FeedRow, text: string): FeedRow {
 export function toRow(event: StreamEvent): FeedRow {
   return {
     id: event.id,
-    app: event.source_app,
-    session: event.session_id,
-    agent: event.agent_id ?? null,
-    type: event.hook_event_type,
-    p: event.priority,
-    ts: event.timestamp,
-    rx: event.received_at,
-    model: event.model_name ?? null,
+    source_app: event.source_app,
+    session_id: event.session_id,
+    agent_id: event.agent_id ?? null,
+    hook_event_type: event.hook_event_type,
+    priority: event.priority,
+    timestamp: event.timestamp,
+    received_at: event.received_at,
+    model_name: event.model_name ?? null,
     text: describeEvent(event),
   };
 }
@@ -141,11 +141,6 @@ export function filtersFromParams(params: URLSearchParams): Filters {
     type: get("type"),
     q: get("q").trim(),
   };
-}
-
-/** True when no filter is set. */
-export function noFilters(f: Filters): boolean {
-  return !f.app && !f.session && !f.type && !f.q;
 }
 
 /**
@@ -181,53 +176,8 @@ export function searchText(e: StreamEvent): string {
   ].join("\n").toLowerCase();
 }
 
-/** True when this event, as a session's latest, means the agent waits for its user. */
-export function needsUser(e: StreamEvent): boolean {
-  return waitsForUser(e.hook_event_type, e.payload);
-}
-
-/** A session waiting on its user. */
-export interface NeedsItem {
-  key: string;
-  id: number;
-  app: string;
-  session: string;
-  type: string;
-  text: string;
-  ts: number;
-}
-
-/** The key of an event's session: app and session id. */
-export function sessionKey(e: StreamEvent): string {
-  return sessionKeyOf(e.source_app, e.session_id);
-}
-
 function sessionKeyOf(app: string, session: string): string {
   return `${app}\u0000${session}`;
-}
-
-/**
- * The "needs you" list from each session's latest event (any order): sessions waiting on their
- * user, most recent first.
- */
-export function needsList(
-  latestPerSession: Iterable<StreamEvent>,
-  limit = 20,
-): NeedsItem[] {
-  const out: NeedsItem[] = [];
-  for (const e of latestPerSession) {
-    if (!needsUser(e)) continue;
-    out.push({
-      key: sessionKey(e),
-      id: e.id,
-      app: e.source_app,
-      session: e.session_id,
-      type: e.hook_event_type,
-      text: describeEvent(e),
-      ts: e.timestamp,
-    });
-  }
-  return out.sort((a, b) => b.id - a.id).slice(0, limit);
 }
 
 /** One agent's recent events inside a session lane: newest first, `[id, type, priority]`. */
@@ -260,34 +210,35 @@ export function buildLanes(rowsNewestFirst: readonly FeedRow[]): Lane[] {
     Lane & { agentSet: Set<string>; byAgent: Map<string | null, LaneTrack> }
   >();
   for (const r of rowsNewestFirst) {
-    const key = sessionKeyOf(r.app, r.session);
+    const key = sessionKeyOf(r.source_app, r.session_id);
     let lane = lanes.get(key);
     if (!lane) {
       if (lanes.size >= LANE_LIMITS.lanes) continue;
       lane = {
         key,
-        app: r.app,
-        session: r.session,
+        app: r.source_app,
+        session: r.session_id,
         agents: 0,
-        lastType: r.type,
-        lastAt: r.ts,
+        lastType: r.hook_event_type,
+        lastAt: r.timestamp,
         tracks: [],
         agentSet: new Set(),
         byAgent: new Map(),
       };
       lanes.set(key, lane);
     }
-    if (r.agent) lane.agentSet.add(r.agent);
-    let track = lane.byAgent.get(r.agent);
+    const agent = r.agent_id;
+    if (agent) lane.agentSet.add(agent);
+    let track = lane.byAgent.get(agent);
     if (!track) {
       // The main agent always gets a track; subagents while there is room.
-      if (r.agent !== null && lane.byAgent.size >= LANE_LIMITS.tracks) continue;
-      track = { agent: r.agent, marks: [] };
-      lane.byAgent.set(r.agent, track);
+      if (agent !== null && lane.byAgent.size >= LANE_LIMITS.tracks) continue;
+      track = { agent, marks: [] };
+      lane.byAgent.set(agent, track);
       lane.tracks.push(track);
     }
     if (track.marks.length < LANE_LIMITS.marks) {
-      track.marks.push([r.id, r.type, r.p]);
+      track.marks.push([r.id, r.hook_event_type, r.priority]);
     }
   }
   return [...lanes.values()].map((

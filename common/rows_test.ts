@@ -7,7 +7,6 @@ import {
   foldedText,
   foldKey,
   foldRow,
-  needsUser,
   toRow,
 } from "./rows.ts";
 import type { StreamEvent } from "./events.ts";
@@ -62,29 +61,6 @@ Deno.test("rows - filters match app, session, type and free text in the payload"
     eventFilter(filtersFromParams(new URLSearchParams("q=nothing")))(e),
     false,
   );
-});
-
-Deno.test("rows - needs you: permission requests and notifications except idle prompts", () => {
-  assert.equal(needsUser(ev({ hook_event_type: "PermissionRequest" })), true);
-  assert.equal(
-    needsUser(
-      ev({
-        hook_event_type: "Notification",
-        payload: { notification_type: "permission_prompt" },
-      }),
-    ),
-    true,
-  );
-  assert.equal(
-    needsUser(
-      ev({
-        hook_event_type: "Notification",
-        payload: { notification_type: "idle_prompt" },
-      }),
-    ),
-    false,
-  );
-  assert.equal(needsUser(ev({ hook_event_type: "Stop" })), false);
 });
 
 Deno.test("rows - lanes group by session, newest activity first, counting subagents", () => {

@@ -7,11 +7,9 @@
  *
  * @module
  */
-import type { FeedRow, Filters, Lane, NeedsItem } from "./rows.ts";
+import type { FeedRow, Filters, Lane } from "./rows.ts";
 import type { SessionSummary } from "./sessions.ts";
 import type { InboxItem } from "./agents.ts";
-
-export type { NeedsItem };
 
 /** Starts the worker. */
 export interface InitMessage {
@@ -77,8 +75,6 @@ export interface LiveUpdate {
   counts: { priority: number; regular: number; display: number };
   /** Present at most every 250 ms (they change slower than the feed). */
   lanes?: Lane[];
-  /** Present at most every 250 ms. */
-  needs?: NeedsItem[];
   conn: Connection;
   /** Highest event id seen. */
   lastId: number;

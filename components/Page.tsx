@@ -1,11 +1,6 @@
 import type { Signal } from "@preact/signals";
 import type { StoredEvent } from "../common/events.ts";
-import type {
-  Filters as FilterValues,
-  Lane,
-  NeedsItem,
-  View,
-} from "../common/rows.ts";
+import type { Filters as FilterValues, Lane, View } from "../common/rows.ts";
 import type { FilterChoices } from "../common/worker_protocol.ts";
 import type { FeedData } from "../islands/Feed.tsx";
 import Drawer from "../islands/Drawer.tsx";
@@ -34,7 +29,6 @@ export interface DashboardProps {
   feed: FeedData;
   counts: { priority: number; regular: number; display: number };
   lanes: Lane[];
-  needs: NeedsItem[];
   /** The attention inbox ("Needs you"), newest first. */
   inbox: InboxItem[];
   /** The session the timeline opens on (the latest active one). */

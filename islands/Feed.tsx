@@ -28,20 +28,20 @@ class Row extends Component<RowProps> {
 
   override render({ row, selected }: RowProps) {
     return (
-      <li class={row.p ? "row pri" : "row"} data-id={row.id}>
+      <li class={row.priority ? "row pri" : "row"} data-id={row.id}>
         <a
           href={`?event=${row.id}`}
           data-id={row.id}
           aria-current={selected ? "true" : undefined}
         >
-          <span class="mark" title={row.p ? "priority" : "regular"}>
-            {row.p ? "priority" : ""}
+          <span class="mark" title={row.priority ? "priority" : "regular"}>
+            {row.priority ? "priority" : ""}
           </span>
-          <time>{clock(row.ts)}</time>
-          <span class="type">{row.type}</span>
+          <time>{clock(row.timestamp)}</time>
+          <span class="type">{row.hook_event_type}</span>
           <span class="who">
-            {row.app} · {shortId(row.session)}
-            {row.agent ? ` · ${shortId(row.agent)}` : ""}
+            {row.source_app} · {shortId(row.session_id)}
+            {row.agent_id ? ` · ${shortId(row.agent_id)}` : ""}
           </span>
           <span class="text">{row.text}</span>
         </a>
@@ -52,7 +52,7 @@ class Row extends Component<RowProps> {
 
 function priorityCount(rows: FeedRow[]): number {
   let n = 0;
-  for (const r of rows) n += r.p;
+  for (const r of rows) n += r.priority;
   return n;
 }
 
@@ -127,7 +127,7 @@ export default function Feed(
     drawnUpTo = fresh[0].id;
     // Live updates are applied inside an animation frame: this commit is painted by it.
     const now = Date.now();
-    for (const r of fresh) recordLatency(now - r.rx);
+    for (const r of fresh) recordLatency(now - r.received_at);
   });
 
   const onScroll = () => {

@@ -6,7 +6,7 @@
  * @module
  */
 import { batch, signal } from "@preact/signals";
-import type { FeedRow, Filters, Lane, NeedsItem } from "../common/rows.ts";
+import type { FeedRow, Filters, Lane } from "../common/rows.ts";
 import type {
   ArrivalStats,
   FilterChoices,
@@ -59,8 +59,6 @@ function resolve(update: LiveUpdate): LiveState {
 export const pulse = signal<Pulse | null>(null);
 /** Per-session lanes (sent at most four times a second); null until the first. */
 export const lanes = signal<Lane[] | null>(null);
-/** The "needs you" list (sent at most four times a second); null until the first. */
-export const needs = signal<NeedsItem[] | null>(null);
 /** Filter menu choices seen by the worker; null until it sends them. */
 export const choices = signal<FilterChoices | null>(null);
 /** Frames per second over the last second. */
@@ -115,7 +113,6 @@ export function startLive(config: ClientConfig): Worker {
         if (update.pulse) pulse.value = update.pulse;
         if (update.choices) choices.value = update.choices;
         if (update.lanes) lanes.value = update.lanes;
-        if (update.needs) needs.value = update.needs;
         if (update.inbox) mergeInbox(update.inbox, true);
         live.value = resolve(update);
       });

@@ -151,7 +151,7 @@ export function dashboardRoutes(hw: Deps): Hono {
       priority: snapshot.priority.map(streamEventOf),
       regular: snapshot.regular.map(streamEventOf),
     }, 0, now);
-    const paint = state.view(now);
+    const paint = state.view();
     const hrefs = {} as Record<View, string>;
     for (const v of ["all", "priority", "regular"] as const) {
       const next = new URLSearchParams(params);
@@ -195,7 +195,6 @@ export function dashboardRoutes(hw: Deps): Hono {
           }}
           counts={paint.counts}
           lanes={paint.lanes}
-          needs={paint.needs}
           inbox={inbox}
           timeline={timeline}
           choices={{
