@@ -1,29 +1,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { decodeLogs, decodeMetrics } from "../telemetry/otlp.ts";
 import {
   type ClaudeEvent,
   claudeEventOf,
-  usageOf,
 } from "../telemetry/claude_telemetry.ts";
-import type { UsagePoint } from "./usage.ts";
-import {
-  SESSION_RETENTION_MS,
-  type SessionQuery,
-  SessionTracker,
-} from "./sessions.ts";
+import { SESSION_RETENTION_MS, type SessionQuery } from "./sessions.ts";
 import { Agents } from "../agents/agents.ts";
 import { loadAgentConfig } from "../base/agent_config.ts";
-import { tallyTx } from "./tally.ts";
-import type { EventStore } from "../store/store.ts";
-import { SqliteStore } from "../store/sqlite_store.ts";
-import { PostgresStore } from "../store/postgres_store.ts";
-import {
-  postgresIgnored,
-  sharedCluster,
-} from "../../tests/helpers/postgres.ts";
-import type { StoredEvent } from "../../common/events.ts";
-import { logBodies, metricsBody } from "../../tests/fixtures/otlp/fixtures.ts";
 import {
   ACTIVE_TIME_S,
   HAIKU,
@@ -35,137 +18,14 @@ import {
   totals,
 } from "../../tests/fixtures/otlp/scenario.ts";
 
-const NOW = 1_795_800_000_000;
-
-interface Backend {
-  name: string;
-  ignore: boolean;
-  /** A fresh empty store; `reopen` opens the same database again (a restart). */
-  open(): Promise<{ store: EventStore; reopen(): Promise<EventStore> }>;
-}
-
-const BACKENDS: Backend[] = [
-  {
-    name: "sqlite",
-    ignore: false,
-    async open() {
-      const dir = await Deno.makeTempDir({ prefix: "hookwatch-sessions-" });
-      const path = `${dir}/test.db`;
-      return {
-        store: SqliteStore.open(path),
-        reopen: () => Promise.resolve(SqliteStore.open(path)),
-      };
-    },
-  },
-  {
-    name: "postgres",
-    ignore: postgresIgnored(),
-    async open() {
-      const url = await (await sharedCluster()).createDatabase();
-      const connect = () => PostgresStore.connect(url, { poolSize: 2 });
-      return { store: await connect(), reopen: connect };
-    },
-  },
-];
-
-/** A tracker on `store`'s database, with `tally` writing hook events as the fold does. */
-interface Tracked {
-  tracker: SessionTracker;
-  store: EventStore;
-  tally(events: StoredEvent[]): Promise<void>;
-  /** Opens the same database again (another replica, or a restart), closed after the test. */
-  reopen(): Promise<{ store: EventStore; tracker: SessionTracker }>;
-}
-
-async function tracked(store: EventStore): Promise<SessionTracker> {
-  const tracker = new SessionTracker(store.db, { prune: false });
-  await tracker.ready;
-  return tracker;
-}
-
-/** Registers `run` against every backend. */
-function sessionsTest(
-  name: string,
-  run: (t: Tracked) => Promise<void>,
-): void {
-  for (const backend of BACKENDS) {
-    Deno.test({
-      name: `sessions ${backend.name} - ${name}`,
-      ignore: backend.ignore,
-      async fn() {
-        const { store, reopen } = await backend.open();
-        const opened: EventStore[] = [store];
-        try {
-          const tracker = await tracked(store);
-          await run({
-            tracker,
-            store,
-            tally: (events) => store.db.write(() => tallyTx(events)),
-            reopen: async () => {
-              const again = await reopen();
-              opened.push(again);
-              return { store: again, tracker: await tracked(again) };
-            },
-          });
-        } finally {
-          for (const s of opened) await s.close();
-        }
-      },
-    });
-  }
-}
-
-function fixtureEvents(encoding: "json" | "protobuf"): ClaudeEvent[] {
-  return logBodies(encoding).flatMap((b) => decodeLogs(b, encoding)).map(
-    (r) => {
-      const e = claudeEventOf(r, NOW);
-      if (!("key" in e)) throw new Error(e.reason);
-      return e;
-    },
-  );
-}
-
-function fixturePoints(
-  temporality: "delta" | "cumulative",
-  n: 1 | 2,
-  encoding: "json" | "protobuf" = "json",
-): UsagePoint[] {
-  const points: UsagePoint[] = [];
-  for (
-    const p of decodeMetrics(metricsBody(temporality, n, encoding), encoding)
-      .points
-  ) {
-    const u = usageOf(p);
-    if (u && "series" in u) points.push(u);
-  }
-  return points;
-}
-
-function close(actual: number, expected: number): void {
-  assert.ok(
-    Math.abs(actual - expected) < 1e-9,
-    `${actual} is not ${expected}`,
-  );
-}
-
-function hook(
-  id: number,
-  type: string,
-  timestamp: number,
-  payload: Record<string, unknown> = {},
-  priority: 0 | 1 = 0,
-): StoredEvent {
-  return {
-    id,
-    source_app: "repo-a",
-    session_id: SESSION_ID,
-    hook_event_type: type,
-    payload,
-    timestamp,
-    received_at: timestamp,
-    priority,
-  };
-}
+import {
+  close,
+  fixtureEvents,
+  fixturePoints,
+  hook,
+  NOW,
+  sessionsTest,
+} from "./sessions_suite.ts";
 
 sessionsTest(
   "cost and tokens equal the sum of the api_request events",

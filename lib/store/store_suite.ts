@@ -411,34 +411,11 @@ export function storeSuite(
     await store.insertBatch(batch);
     const priorityBefore = now - 24 * HOUR;
     const regularBefore = now - 4 * HOUR;
-    assert.deepEqual(
-      await store.deleteExpired(priorityBefore, regularBefore, 3),
-      {
-        priority: 3,
-        regular: 3,
-      },
-    );
-    assert.deepEqual(
-      await store.deleteExpired(priorityBefore, regularBefore, 3),
-      {
-        priority: 1,
-        regular: 3,
-      },
-    );
-    assert.deepEqual(
-      await store.deleteExpired(priorityBefore, regularBefore, 3),
-      {
-        priority: 0,
-        regular: 1,
-      },
-    );
-    assert.deepEqual(
-      await store.deleteExpired(priorityBefore, regularBefore, 3),
-      {
-        priority: 0,
-        regular: 0,
-      },
-    );
+    const expire = () => store.deleteExpired(priorityBefore, regularBefore, 3);
+    assert.deepEqual(await expire(), { priority: 3, regular: 3 });
+    assert.deepEqual(await expire(), { priority: 1, regular: 3 });
+    assert.deepEqual(await expire(), { priority: 0, regular: 1 });
+    assert.deepEqual(await expire(), { priority: 0, regular: 0 });
     const left = await store.recent({ limit: 100 });
     assert.equal(left.length, 3);
     assert.ok(left.every((e) => e.summary === "keep"));
