@@ -18,14 +18,39 @@ import {
   totals,
 } from "../../tests/fixtures/otlp/scenario.ts";
 
-import {
-  close,
-  fixtureEvents,
-  fixturePoints,
-  hook,
-  NOW,
-  sessionsTest,
-} from "./sessions_suite.ts";
+import { close, hook, NOW, sessionsTest } from "../../tests/helpers/sessions_suite.ts";
+import { decodeLogs, decodeMetrics } from "../telemetry/otlp.ts";
+import { usageOf } from "../telemetry/claude_telemetry.ts";
+import type { UsagePoint } from "./usage.ts";
+import { logBodies, metricsBody } from "../../tests/fixtures/otlp/fixtures.ts";
+
+/** The OTLP log fixtures as records. */
+function fixtureEvents(encoding: "json" | "protobuf"): ClaudeEvent[] {
+  return logBodies(encoding).flatMap((b) => decodeLogs(b, encoding)).map(
+    (r) => {
+      const e = claudeEventOf(r, NOW);
+      if (!("key" in e)) throw new Error(e.reason);
+      return e;
+    },
+  );
+}
+
+/** The n-th metrics export of a temporality, as usage points. */
+function fixturePoints(
+  temporality: "delta" | "cumulative",
+  n: 1 | 2,
+  encoding: "json" | "protobuf" = "json",
+): UsagePoint[] {
+  const points: UsagePoint[] = [];
+  for (
+    const p of decodeMetrics(metricsBody(temporality, n, encoding), encoding)
+      .points
+  ) {
+    const u = usageOf(p);
+    if (u && "series" in u) points.push(u);
+  }
+  return points;
+}
 
 sessionsTest(
   "cost and tokens equal the sum of the api_request events",

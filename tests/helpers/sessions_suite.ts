@@ -1,31 +1,22 @@
 /**
  * The sessions tests' harness: each test runs against a fresh SQLite file and a fresh database
  * on a real PostgreSQL, with the tracker, a tally that writes as the agent fold does, and a way
- * to open the same database again (another replica, or a restart); and the OTLP fixtures read
- * as records and points.
+ * to open the same database again (another replica, or a restart).
  *
  * @module
  */
 import assert from "node:assert/strict";
-import { decodeLogs, decodeMetrics } from "../telemetry/otlp.ts";
-import {
-  type ClaudeEvent,
-  claudeEventOf,
-  usageOf,
-} from "../telemetry/claude_telemetry.ts";
-import type { UsagePoint } from "./usage.ts";
-import { SessionTracker } from "./sessions.ts";
-import { tallyTx } from "./tally.ts";
-import type { EventStore } from "../store/store.ts";
-import { SqliteStore } from "../store/sqlite_store.ts";
-import { PostgresStore } from "../store/postgres_store.ts";
+import { SessionTracker } from "../../lib/sessions/sessions.ts";
+import { tallyTx } from "../../lib/sessions/tally.ts";
+import type { EventStore } from "../../lib/store/store.ts";
+import { SqliteStore } from "../../lib/store/sqlite_store.ts";
+import { PostgresStore } from "../../lib/store/postgres_store.ts";
 import {
   postgresIgnored,
   sharedCluster,
-} from "../../tests/helpers/postgres.ts";
+} from "./postgres.ts";
 import type { StoredEvent } from "../../common/events.ts";
-import { logBodies, metricsBody } from "../../tests/fixtures/otlp/fixtures.ts";
-import { SESSION_ID } from "../../tests/fixtures/otlp/scenario.ts";
+import { SESSION_ID } from "../fixtures/otlp/scenario.ts";
 
 /** The tests' clock. */
 export const NOW = 1_795_800_000_000;
@@ -107,34 +98,6 @@ export function sessionsTest(
       },
     });
   }
-}
-
-/** The OTLP log fixtures as records. */
-export function fixtureEvents(encoding: "json" | "protobuf"): ClaudeEvent[] {
-  return logBodies(encoding).flatMap((b) => decodeLogs(b, encoding)).map(
-    (r) => {
-      const e = claudeEventOf(r, NOW);
-      if (!("key" in e)) throw new Error(e.reason);
-      return e;
-    },
-  );
-}
-
-/** The n-th metrics export of a temporality, as usage points. */
-export function fixturePoints(
-  temporality: "delta" | "cumulative",
-  n: 1 | 2,
-  encoding: "json" | "protobuf" = "json",
-): UsagePoint[] {
-  const points: UsagePoint[] = [];
-  for (
-    const p of decodeMetrics(metricsBody(temporality, n, encoding), encoding)
-      .points
-  ) {
-    const u = usageOf(p);
-    if (u && "series" in u) points.push(u);
-  }
-  return points;
 }
 
 /** Asserts two amounts are equal to a billionth. */
