@@ -107,15 +107,28 @@ export function* insertRows(
   const out: Row[] = [];
   for (let i = 0; i < rows.length; i += CHUNK) {
     const chunk = rows.slice(i, i + CHUNK);
-    const one = `(${chunk[0].map(() => "?").join(", ")})`;
     out.push(
       ...yield q(
-        `${head} VALUES ${chunk.map(() => one).join(", ")} ${tail}`,
+        `${head} VALUES ${values(chunk.length, chunk[0].length)} ${tail}`,
         ...chunk.flat(),
       ),
     );
   }
   return out;
+}
+
+const valueLists = new Map<number, string>();
+
+/** `(?, ?), (?, ?), …`: `count` rows of `width` placeholders. */
+function values(count: number, width: number): string {
+  const key = count * 1000 + width;
+  let text = valueLists.get(key);
+  if (text === undefined) {
+    const one = `(${Array(width).fill("?").join(", ")})`;
+    text = Array(count).fill(one).join(", ");
+    valueLists.set(key, text);
+  }
+  return text;
 }
 
 /** A nullable number column. */

@@ -42,13 +42,16 @@ const DIALECT = {
   },
 } as const;
 
-/** SQLite: one multi-row statement of `count` rows. */
-const sqliteInsert = (count: number) =>
-  `INSERT INTO events (${QUOTED}) VALUES ${
+const sqliteInserts: string[] = [];
+
+/** SQLite: one multi-row statement of `count` rows (the same string each time: cheap to look up). */
+function sqliteInsert(count: number): string {
+  return sqliteInserts[count] ??= `INSERT INTO events (${QUOTED}) VALUES ${
     Array(count).fill(`(${INSERT_COLUMNS.map(() => "?").join(", ")})`).join(
       ", ",
     )
   } ${CONFLICT}`;
+}
 
 /** PostgreSQL: one array parameter per column, unnested together in input order. */
 const POSTGRES_INSERT = `INSERT INTO events (${QUOTED})
