@@ -7,12 +7,13 @@
  */
 import type { StoredEvent } from "../../common/events.ts";
 import { isTelemetryType, stateAfter } from "../../common/hook_types.ts";
-import type {
-  AgentState,
-  InboxKind,
-  InboxStatus,
-  ToolCall,
-  ToolOutcome,
+import {
+  type AgentState,
+  INBOX_KINDS,
+  type InboxKind,
+  type InboxStatus,
+  type ToolCall,
+  type ToolOutcome,
 } from "../../common/agents.ts";
 import type { AgentConfig } from "../base/agent_config.ts";
 import { callSignature, inputSummary, oneLine } from "./patterns.ts";
@@ -157,16 +158,9 @@ export function pairPermission(work: SessionWork, c: CallRec): void {
 }
 
 /** Kinds an agent moving on to a new prompt resolves (alerts about deeds wait for a person). */
-export const RESOLVED_BY_PROMPT: ReadonlySet<InboxKind> = new Set([
-  "permission",
-  "elicitation",
-  "idle",
-  "failure",
-  "failure_streak",
-  "stale",
-  "orphaned",
-  "loop",
-]);
+export const RESOLVED_BY_PROMPT: ReadonlySet<InboxKind> = new Set(
+  INBOX_KINDS.filter((kind) => kind !== "dangerous" && kind !== "budget"),
+);
 
 /** What `SessionEnd` resolves: everything but the deed alerts. */
 export const RESOLVED_BY_END: ReadonlySet<InboxKind> = RESOLVED_BY_PROMPT;

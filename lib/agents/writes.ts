@@ -7,7 +7,15 @@
  */
 import type { StoredEvent } from "../../common/events.ts";
 import type { AgentConfig } from "../base/agent_config.ts";
-import { CHUNK, insertRows, notify, q, rowsIn, type Tx } from "../store/db.ts";
+import {
+  CHUNK,
+  deleteWithChildren,
+  insertRows,
+  notify,
+  q,
+  rowsIn,
+  type Tx,
+} from "../store/db.ts";
 import {
   callKey,
   type CallRec,
@@ -383,18 +391,12 @@ export function* sweepTx(
     }
   }
   // Sessions not seen for AGENT_RETENTION_MS leave with their calls and items.
-  const cutoff = now - AGENT_RETENTION_MS;
-  for (const table of ["tool_calls", "inbox_items"]) {
-    yield q(
-      `DELETE FROM ${table} WHERE session_id IN
-         (SELECT session_id FROM agent_sessions WHERE last_event_at < ?)`,
-      cutoff,
-    );
-  }
-  result.pruned = (yield q(
-    "DELETE FROM agent_sessions WHERE last_event_at < ? RETURNING session_id",
-    cutoff,
-  )).length;
+  result.pruned = yield* deleteWithChildren(
+    "agent_sessions",
+    "last_event_at",
+    now - AGENT_RETENTION_MS,
+    ["tool_calls", "inbox_items"],
+  );
   if (itemsChanged) {
     version = nextVersion;
     yield q("UPDATE agent_cursor SET version = ? WHERE id = 1", version);

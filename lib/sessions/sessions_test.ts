@@ -18,7 +18,12 @@ import {
   totals,
 } from "../../tests/fixtures/otlp/scenario.ts";
 
-import { close, hook, NOW, sessionsTest } from "../../tests/helpers/sessions_suite.ts";
+import {
+  close,
+  hook,
+  NOW,
+  sessionsTest,
+} from "../../tests/helpers/sessions_suite.ts";
 import { decodeLogs, decodeMetrics } from "../telemetry/otlp.ts";
 import { usageOf } from "../telemetry/claude_telemetry.ts";
 import type { UsagePoint } from "./usage.ts";

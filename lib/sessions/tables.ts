@@ -13,6 +13,7 @@ import type {
 } from "../../common/sessions.ts";
 import {
   type Db,
+  deleteWithChildren,
   type Migrations,
   type Param,
   q,
@@ -46,6 +47,16 @@ export interface SessionQuery {
   since?: number;
 }
 
+/** The spend columns a session and a prompt both have. */
+const spend = (t: { int: string; real: string }) =>
+  [
+    ...["cost_usd", "input_tokens", "output_tokens", "cache_read_tokens"]
+      .map((c) => `${c} ${t.real} NOT NULL DEFAULT 0`),
+    `cache_creation_tokens ${t.real} NOT NULL DEFAULT 0`,
+    `requests ${t.int} NOT NULL DEFAULT 0`,
+    `errors ${t.int} NOT NULL DEFAULT 0`,
+  ].join(",\n    ");
+
 /**
  * The tables, for each database. SQLite's first version also had `state`, `state_at` and
  * `models` columns, unused since the state moved to the agent sessions and the models are
@@ -64,13 +75,7 @@ const TABLES = (
     otel_events ${t.int} NOT NULL DEFAULT 0,${
   t.legacy ? `\n    state TEXT,\n    state_at INTEGER,` : ""
 }
-    cost_usd ${t.real} NOT NULL DEFAULT 0,
-    input_tokens ${t.real} NOT NULL DEFAULT 0,
-    output_tokens ${t.real} NOT NULL DEFAULT 0,
-    cache_read_tokens ${t.real} NOT NULL DEFAULT 0,
-    cache_creation_tokens ${t.real} NOT NULL DEFAULT 0,
-    requests ${t.int} NOT NULL DEFAULT 0,
-    errors ${t.int} NOT NULL DEFAULT 0,
+    ${spend(t)},
     lines_added ${t.real} NOT NULL DEFAULT 0,
     lines_removed ${t.real} NOT NULL DEFAULT 0,
     active_time_s ${t.real} NOT NULL DEFAULT 0${
@@ -92,13 +97,7 @@ const TABLES = (
     prompt_id TEXT NOT NULL,
     first_seen ${t.int} NOT NULL,
     last_seen ${t.int} NOT NULL,
-    cost_usd ${t.real} NOT NULL DEFAULT 0,
-    input_tokens ${t.real} NOT NULL DEFAULT 0,
-    output_tokens ${t.real} NOT NULL DEFAULT 0,
-    cache_read_tokens ${t.real} NOT NULL DEFAULT 0,
-    cache_creation_tokens ${t.real} NOT NULL DEFAULT 0,
-    requests ${t.int} NOT NULL DEFAULT 0,
-    errors ${t.int} NOT NULL DEFAULT 0,
+    ${spend(t)},
     hook_events ${t.int} NOT NULL DEFAULT 0,
     prompt_length ${t.int},
     PRIMARY KEY (session_id, prompt_id)
@@ -373,16 +372,10 @@ export function* detailTx(
  */
 export function* pruneTx(now: number): Tx<number> {
   yield q("DELETE FROM otel_seen WHERE seen_at < ?", now - 86_400_000);
-  const cutoff = now - SESSION_RETENTION_MS;
-  for (const table of ["session_usage", "session_prompts"]) {
-    yield q(
-      `DELETE FROM ${table} WHERE session_id IN
-         (SELECT session_id FROM sessions WHERE last_seen < ?)`,
-      cutoff,
-    );
-  }
-  return (yield q(
-    "DELETE FROM sessions WHERE last_seen < ? RETURNING session_id",
-    cutoff,
-  )).length;
+  return yield* deleteWithChildren(
+    "sessions",
+    "last_seen",
+    now - SESSION_RETENTION_MS,
+    ["session_usage", "session_prompts"],
+  );
 }

@@ -131,6 +131,30 @@ function values(count: number, width: number): string {
   return text;
 }
 
+/**
+ * Deletes the rows of `table` whose `column` is before `cutoff`, with the rows of `children`
+ * that share their `key` (children first); how many rows of `table` left.
+ */
+export function* deleteWithChildren(
+  table: string,
+  column: string,
+  cutoff: number,
+  children: readonly string[],
+  key = "session_id",
+): Tx<number> {
+  for (const child of children) {
+    yield q(
+      `DELETE FROM ${child} WHERE ${key} IN
+         (SELECT ${key} FROM ${table} WHERE ${column} < ?)`,
+      cutoff,
+    );
+  }
+  return (yield q(
+    `DELETE FROM ${table} WHERE ${column} < ? RETURNING ${key}`,
+    cutoff,
+  )).length;
+}
+
 /** A nullable number column. */
 export function num(value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value);
