@@ -10,11 +10,11 @@ import type { AgentConfig } from "../base/agent_config.ts";
 import {
   CHUNK,
   deleteWithChildren,
-  insertRows,
   notify,
   q,
   rowsIn,
   type Tx,
+  upsertRows,
 } from "../store/db.ts";
 import {
   callKey,
@@ -38,27 +38,6 @@ import {
 export const READ_CURSOR =
   "SELECT last_event_id, version FROM agent_cursor WHERE id = 1";
 
-const SESSION_COLUMNS =
-  `(session_id, source_app, state, state_at, state_event_at,
-    last_event_at, patterns)`;
-
-const UPSERT_SESSION = `ON CONFLICT (session_id) DO UPDATE SET
-    source_app = excluded.source_app, state = excluded.state, state_at = excluded.state_at,
-    state_event_at = excluded.state_event_at, last_event_at = excluded.last_event_at,
-    patterns = excluded.patterns`;
-
-const CALL_COLUMNS =
-  `(session_id, agent, tool_use_id, tool_name, input_summary, sig,
-    outcome, started_at, permission_at, ended_at, tool_ms, wait_ms, error)`;
-
-// A finished call is never set back to running (its PreToolUse arrived after its outcome).
-const UPSERT_CALL = `ON CONFLICT (session_id, agent, tool_use_id) DO UPDATE SET
-    tool_name = excluded.tool_name, input_summary = excluded.input_summary,
-    sig = excluded.sig, outcome = excluded.outcome, started_at = excluded.started_at,
-    permission_at = excluded.permission_at, ended_at = excluded.ended_at,
-    tool_ms = excluded.tool_ms, wait_ms = excluded.wait_ms, error = excluded.error
-  WHERE tool_calls.outcome = 'running' OR excluded.outcome <> 'running'`;
-
 const INSERT_ITEM =
   `INSERT INTO inbox_items (key, kind, session_id, source_app, agent,
     tool_use_id, event_id, since, reason, status, snoozed_until, updated_at, version)
@@ -71,42 +50,46 @@ const RESOLVE_ITEM =
     updated_at = ?, version = ? WHERE id = ? AND status <> 'resolved'`;
 
 function* writeSessions(sessions: SessionRec[]): Tx<void> {
-  if (sessions.length === 0) return;
-  yield* insertRows(
-    `INSERT INTO agent_sessions ${SESSION_COLUMNS}`,
-    UPSERT_SESSION,
-    sessions.map((s) => [
-      s.session_id,
-      s.source_app,
-      s.state,
-      s.state_at,
-      s.state_event_at,
-      s.last_event_at,
-      JSON.stringify(s.patterns),
-    ]),
+  yield* upsertRows(
+    "agent_sessions",
+    [
+      "session_id",
+      "source_app",
+      "state",
+      "state_at",
+      "state_event_at",
+      "last_event_at",
+      "patterns",
+    ],
+    ["session_id"],
+    sessions.map((s) => ({ ...s, patterns: JSON.stringify(s.patterns) })),
   );
 }
 
+const CALL_COLUMNS = [
+  "session_id",
+  "agent",
+  "tool_use_id",
+  "tool_name",
+  "input_summary",
+  "sig",
+  "outcome",
+  "started_at",
+  "permission_at",
+  "ended_at",
+  "tool_ms",
+  "wait_ms",
+  "error",
+] as const;
+
 function* writeCalls(calls: CallRec[]): Tx<void> {
-  if (calls.length === 0) return;
-  yield* insertRows(
-    `INSERT INTO tool_calls ${CALL_COLUMNS}`,
-    UPSERT_CALL,
-    calls.map((c) => [
-      c.session_id,
-      c.agent,
-      c.tool_use_id,
-      c.tool_name,
-      c.input_summary,
-      c.sig,
-      c.outcome,
-      c.started_at,
-      c.permission_at,
-      c.ended_at,
-      c.tool_ms,
-      c.wait_ms,
-      c.error,
-    ]),
+  yield* upsertRows(
+    "tool_calls",
+    CALL_COLUMNS,
+    ["session_id", "agent", "tool_use_id"],
+    calls,
+    // A finished call is never set back to running (its PreToolUse arrived after its outcome).
+    "tool_calls.outcome = 'running' OR excluded.outcome <> 'running'",
   );
 }
 

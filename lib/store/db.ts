@@ -117,6 +117,29 @@ export function* insertRows(
   return out;
 }
 
+/**
+ * Inserts `rows` (the values of `columns`), or where a row with the same `key` exists, sets its
+ * other columns to the new values (only where `where`, when given, holds).
+ */
+export function* upsertRows<R>(
+  table: string,
+  columns: readonly (keyof R & string)[],
+  key: readonly (keyof R & string)[],
+  rows: readonly R[],
+  where?: string,
+): Tx<void> {
+  if (rows.length === 0) return;
+  const set = columns.filter((c) => !key.includes(c))
+    .map((c) => `${c} = excluded.${c}`).join(", ");
+  yield* insertRows(
+    `INSERT INTO ${table} (${columns.join(", ")})`,
+    `ON CONFLICT (${key.join(", ")}) DO UPDATE SET ${set}${
+      where ? ` WHERE ${where}` : ""
+    }`,
+    rows.map((r) => columns.map((c) => r[c] as Param)),
+  );
+}
+
 const valueLists = new Map<number, string>();
 
 /** `(?, ?), (?, ?), …`: `count` rows of `width` placeholders. */
