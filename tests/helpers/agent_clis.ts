@@ -327,6 +327,46 @@ function basePath(): string {
   return Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
 }
 
+/**
+ * SIGKILLs every process whose environment has `HOME=home` (Linux `/proc`): the run's
+ * stragglers that left its process group — Codex starts each hook in a process group of its
+ * own, so a hook still running when Codex is killed would outlive the run. `home` is a
+ * throwaway directory of this run, so nothing else matches.
+ */
+export async function killStragglers(home: string): Promise<number[]> {
+  if (Deno.build.os !== "linux") return [];
+  const needle = new TextEncoder().encode(`\0HOME=${home}\0`);
+  const killed: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    const pid = Number(entry.name);
+    if (!Number.isInteger(pid) || pid === Deno.pid) continue;
+    let environ: Uint8Array;
+    try {
+      environ = await Deno.readFile(`/proc/${pid}/environ`);
+    } catch {
+      continue;
+    }
+    const padded = new Uint8Array(environ.length + 1);
+    padded.set(environ, 1);
+    if (indexOf(padded, needle) < 0) continue;
+    try {
+      Deno.kill(pid, "SIGKILL");
+      killed.push(pid);
+    } catch { /* gone */ }
+  }
+  return killed;
+}
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) {
+      if (haystack[i + j] !== needle[j]) continue outer;
+    }
+    return i;
+  }
+  return -1;
+}
+
 /** Sends a signal to a whole process group, ignoring a group that is gone. */
 function killGroup(pid: number, signal: Deno.Signal): void {
   try {
@@ -356,7 +396,8 @@ function joined(chunks: Uint8Array[]): string {
 /**
  * Spawns a command in its own process group (setsid), stdin from /dev/null, and waits for it;
  * after it exits, or on the timeout, SIGKILLs what is left of the group (a hook's stray
- * children), so nothing outlives the run or holds its pipes.
+ * children) and, with `home`, every process still running with that HOME (see
+ * {@linkcode killStragglers}), so nothing outlives the run or holds its pipes.
  */
 export async function spawnGroup(
   cmd: string,
@@ -365,6 +406,8 @@ export async function spawnGroup(
     cwd: string;
     env: Record<string, string>;
     timeoutMs: number;
+    /** The run's throwaway HOME: processes left with it are killed after the run. */
+    home?: string;
   },
 ): Promise<Omit<AgentRunResult, "sessionId">> {
   const started = performance.now();
@@ -397,6 +440,7 @@ export async function spawnGroup(
   }
   const wallMs = performance.now() - started;
   killGroup(child.pid, "SIGKILL");
+  if (options.home) await killStragglers(options.home);
   // The pipes close once the group is gone; bound the wait regardless.
   let bound: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
@@ -496,6 +540,7 @@ export async function runCodex(
       ...options.env,
     },
     timeoutMs: options.timeoutMs ?? 60_000,
+    home: options.home,
   });
   let sessionId: string | null = null;
   try {
@@ -558,6 +603,7 @@ export async function runGemini(
       ...options.env,
     },
     timeoutMs: options.timeoutMs ?? 60_000,
+    home: options.home,
   });
   let reported: string | null = null;
   try {
@@ -625,6 +671,7 @@ export async function runCopilot(
       ...options.env,
     },
     timeoutMs: options.timeoutMs ?? 60_000,
+    home: options.home,
   });
   return { ...result, sessionId };
 }
