@@ -45,6 +45,8 @@ import {
 
 /** The shell command of every scenario: its file says whether it ran. */
 export const COMMAND = "echo hookwatch-probe | tee probe.txt";
+/** The shell command of the failing-command scenarios: exits 2 with a message on stderr. */
+export const FAILING_COMMAND = "ls /nonexistent-hookwatch-probe";
 /** The prompt of every scenario. */
 export const PROMPT =
   "Run `echo hookwatch-probe | tee probe.txt` and tell me what it printed.";
@@ -115,6 +117,36 @@ export const COPILOT_PASCAL_EVENTS = [
   "SessionEnd",
 ];
 
+/** The events with a Claude Code counterpart that one turn fires, per agent. */
+export const CORE_EVENTS: Record<AgentName, string[]> = {
+  codex: [
+    "SessionStart",
+    "UserPromptSubmit",
+    "PreToolUse",
+    "PermissionRequest",
+    "PostToolUse",
+    "Stop",
+    "SessionEnd",
+  ],
+  gemini: [
+    "SessionStart",
+    "BeforeAgent",
+    "BeforeTool",
+    "AfterTool",
+    "AfterAgent",
+    "SessionEnd",
+  ],
+  copilot: [
+    "sessionStart",
+    "userPromptSubmitted",
+    "preToolUse",
+    "permissionRequest",
+    "postToolUse",
+    "agentStop",
+    "sessionEnd",
+  ],
+};
+
 /** How one hook behaves after capturing its input. */
 type Behaviour = string;
 
@@ -137,6 +169,8 @@ interface Scenario {
   gemini?: { settings?: Record<string, unknown> };
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Run {@linkcode FAILING_COMMAND} instead of {@linkcode COMMAND}. */
+  failingCommand?: boolean;
 }
 
 const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
@@ -252,6 +286,20 @@ function scenarios(): Scenario[] {
     hooks: all(COPILOT_EVENTS),
     copilot: { allowAllTools: false },
   });
+  // A shell command that fails: which event reports it, with what.
+  const everything: Record<AgentName, string[]> = {
+    codex: CODEX_EVENTS,
+    gemini: GEMINI_EVENTS,
+    copilot: COPILOT_EVENTS,
+  };
+  for (const agent of ["codex", "gemini", "copilot"] as const) {
+    list.push({
+      agent,
+      name: "failing-command",
+      hooks: all(everything[agent]),
+      failingCommand: true,
+    });
+  }
   // Failing hooks: on the event that gates the tool, and (Copilot) on permissionRequest.
   const gate: Record<AgentName, string[]> = {
     codex: ["PreToolUse"],
@@ -287,7 +335,22 @@ function scenarios(): Scenario[] {
         });
       }
     }
-    // A hook that hangs on every event with no timeout set: what the default timeout is.
+    // Every hook of the turn failing at once.
+    for (
+      const [mode, behaviour] of [
+        ["exit1", "exit 1"],
+        ["exit2", "echo hook-failed >&2; exit 2"],
+        ["hang", "sleep 30"],
+      ] as const
+    ) {
+      list.push({
+        agent,
+        name: `fail-all-${mode}`,
+        hooks: all(events[agent], behaviour),
+        timeout: mode === "hang" ? hangTimeout[agent] / 2 : undefined,
+        timeoutMs: 120_000,
+      });
+    }
   }
   return list;
 }
@@ -323,7 +386,9 @@ interface Apis {
   openai: FakeOpenAI;
   openaiEscalated: FakeOpenAI;
   openaiEscalatedReviewDeny: FakeOpenAI;
+  openaiFailing: FakeOpenAI;
   gemini: FakeGemini;
+  geminiFailing: FakeGemini;
 }
 
 async function runScenario(
@@ -340,7 +405,9 @@ async function runScenario(
   await Deno.mkdir(home);
   await Deno.mkdir(captures);
   const api = s.agent === "gemini"
-    ? apis.gemini
+    ? s.failingCommand ? apis.geminiFailing : apis.gemini
+    : s.failingCommand
+    ? apis.openaiFailing
     : s.codex?.escalate
     ? s.codex.review === "deny"
       ? apis.openaiEscalatedReviewDeny
@@ -468,21 +535,20 @@ async function timing(
     : agent === "gemini"
     ? GEMINI_EVENTS
     : COPILOT_EVENTS;
-  const noop: Scenario = {
-    agent,
-    name: "timing-noop",
-    hooks: {},
-  };
-  const cases = {
-    none: null,
-    noop: Object.fromEntries(events.map((e) => [
+  const core = CORE_EVENTS[agent];
+  const noop = (list: string[]) =>
+    Object.fromEntries(list.map((e) => [
       e,
       agent === "copilot"
         ? [{ type: "command", bash: "cat > /dev/null" }]
         : [{ hooks: [{ type: "command", command: "cat > /dev/null" }] }],
-    ])),
+    ]));
+  const cases: Record<string, Record<string, unknown> | null> = {
+    none: null,
+    noop: noop(events),
+    noopCore: noop(core),
   };
-  const walls: Record<string, number[]> = { none: [], noop: [] };
+  const walls: Record<string, number[]> = { none: [], noop: [], noopCore: [] };
   for (let i = 0; i < runs + 1; i++) {
     for (const [name, hooks] of Object.entries(cases)) {
       const root = await Deno.makeTempDir({ prefix: "hookwatch-agents-" });
@@ -512,7 +578,6 @@ async function timing(
       if (i > 0) walls[name].push(r.wallMs);
     }
   }
-  void noop;
   const median = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
     return s.length % 2
@@ -526,7 +591,11 @@ async function timing(
     noopHooksMs: walls.noop.map(Math.round),
     medianNoHooksMs: Math.round(median(walls.none)),
     medianNoopHooksMs: Math.round(median(walls.noop)),
+    noopCoreHooksMs: walls.noopCore.map(Math.round),
+    medianNoopCoreHooksMs: Math.round(median(walls.noopCore)),
     noopEvents: events.length,
+    noopCoreEvents: core,
+    loadAverage: Deno.loadavg(),
   };
   await Deno.mkdir(`${outDir}/${agent}`, { recursive: true });
   await Deno.writeTextFile(
@@ -583,11 +652,88 @@ export const TELEMETRY_VARIANTS: TelemetryVariant[] = [
   })),
 ];
 
+/** Log records kept in a fixture: the first of each `event.name`, and every token count. */
+function keepLog(seen: Set<string>, attrs: Record<string, unknown>): boolean {
+  const name = String(attrs["event.name"] ?? "");
+  if (
+    /api_response|tool_result|tool_call$/.test(name) ||
+    (name === "codex.sse_event" && "input_token_count" in attrs)
+  ) return true;
+  if (name === "codex.sse_event" || seen.has(name)) return false;
+  seen.add(name);
+  return true;
+}
+
+/** Metrics kept in a fixture: tokens, cost, requests, tools, turns, sessions. */
+const KEEP_METRIC =
+  /token|cost|api_request|api\.request|tool\.call|turn\.count|session\.count|invoke_agent/;
+/** Codex sends hundreds of spans a turn; a fixture keeps the ones naming the turn, the request and the tool. */
+const KEEP_CODEX_SPAN =
+  /^(codex\.exec|session_task\.turn|run_turn|codex\.sampling|stream_request|handle_responses|handle_tool_call|exec_command|run_turn_stop_hooks|run_session_end_hooks)$/;
+
+// deno-lint-ignore no-explicit-any -- OTLP JSON is trimmed structurally
+function trimExport(agent: AgentName, e: OtlpExport): any {
+  // deno-lint-ignore no-explicit-any
+  const body: any = structuredClone(e.body);
+  const seen = new Set<string>();
+  for (const rl of body?.resourceLogs ?? []) {
+    for (const sl of rl.scopeLogs ?? []) {
+      // deno-lint-ignore no-explicit-any
+      sl.logRecords = (sl.logRecords ?? []).filter((r: any) => {
+        const attrs: Record<string, unknown> = {};
+        for (const kv of r.attributes ?? []) {
+          attrs[kv.key] = kv.value?.stringValue ?? kv.value?.intValue ?? true;
+        }
+        return keepLog(seen, attrs);
+      });
+    }
+  }
+  for (const rm of body?.resourceMetrics ?? []) {
+    for (const sm of rm.scopeMetrics ?? []) {
+      // deno-lint-ignore no-explicit-any
+      sm.metrics = (sm.metrics ?? []).filter((m: any) =>
+        KEEP_METRIC.test(m.name)
+      );
+    }
+  }
+  for (const rs of body?.resourceSpans ?? []) {
+    for (const ss of rs.scopeSpans ?? []) {
+      // deno-lint-ignore no-explicit-any
+      ss.spans = (ss.spans ?? []).filter((sp: any) =>
+        agent !== "codex" || KEEP_CODEX_SPAN.test(sp.name)
+      );
+    }
+  }
+  return truncateStrings(body);
+}
+
+/** Long attribute strings (system prompts, request bodies) cut to 1500 characters. */
+function truncateStrings(value: unknown): unknown {
+  if (typeof value === "string" && value.length > 1500) {
+    return `${value.slice(0, 1500)}…[${value.length - 1500} more characters]`;
+  }
+  if (Array.isArray(value)) return value.map(truncateStrings);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, truncateStrings(v)]),
+    );
+  }
+  return value;
+}
+
+/** The variant whose exports become `tests/fixtures/agents/<agent>/otlp_<signal>.json`. */
+const TELEMETRY_FIXTURES: Record<AgentName, string> = {
+  codex: "otel-binary",
+  gemini: "otel-http",
+  copilot: "otel-http-protobuf",
+};
+
 async function telemetry(
   v: TelemetryVariant,
   program: string,
   apis: Apis,
   outDir: string,
+  fixtures = false,
 ): Promise<Record<string, unknown>> {
   const receiver = await startOtlpReceiver();
   const root = await Deno.makeTempDir({ prefix: "hookwatch-agents-" });
@@ -635,6 +781,45 @@ async function telemetry(
     exports,
     flat,
   };
+  if (fixtures && TELEMETRY_FIXTURES[v.agent] === v.name) {
+    const dir = new URL(
+      `../tests/fixtures/agents/${v.agent}/`,
+      import.meta.url,
+    );
+    await Deno.mkdir(dir, { recursive: true });
+    // One fixture per signal: every export of it merged (Codex sends its spans in two).
+    const key = {
+      logs: "resourceLogs",
+      metrics: "resourceMetrics",
+      traces: "resourceSpans",
+    } as const;
+    for (const signal of ["logs", "metrics", "traces"] as const) {
+      const of = exports.filter((e) => e.signal === signal);
+      if (of.length === 0) continue;
+      const merged = {
+        [key[signal]]: of.flatMap((e) =>
+          (trimExport(v.agent, e) as Record<string, unknown[]>)[key[signal]] ??
+            []
+        ),
+      };
+      await Deno.writeTextFile(
+        new URL(`otlp_${signal}.json`, dir),
+        JSON.stringify(
+          {
+            path: of[0].path,
+            contentType: of[0].contentType,
+            userAgent: of[0].userAgent,
+            exports: of.length,
+            note:
+              "decoded export bodies of one run, merged and trimmed to representative records (scripts/agents_capture.ts)",
+            body: merged,
+          },
+          null,
+          2,
+        ) + "\n",
+      );
+    }
+  }
   await Deno.mkdir(`${outDir}/${v.agent}`, { recursive: true });
   await Deno.writeTextFile(
     `${outDir}/${v.agent}/telemetry-${v.name}.json`,
@@ -649,7 +834,11 @@ async function writeFixtures(outDir: string): Promise<void> {
   const sources: Record<AgentName, string[]> = {
     codex: ["capture", "permission-quiet"],
     gemini: ["capture"],
-    copilot: ["capture", "capture-pascal"],
+    copilot: [
+      "capture",
+      "capture-pascal",
+      "permission-quiet-without-allow-all",
+    ],
   };
   for (const agent of ["codex", "gemini", "copilot"] as const) {
     const dir = new URL(`${agent}/`, fixtures);
@@ -726,7 +915,20 @@ if (import.meta.main) {
   const gemini = await startFakeGemini({
     script: geminiShellThenAnswer({ command: COMMAND }),
   });
-  const apis = { openai, openaiEscalated, openaiEscalatedReviewDeny, gemini };
+  const openaiFailing = await startFakeOpenAI({
+    script: shellThenAnswer({ command: FAILING_COMMAND }),
+  });
+  const geminiFailing = await startFakeGemini({
+    script: geminiShellThenAnswer({ command: FAILING_COMMAND }),
+  });
+  const apis = {
+    openai,
+    openaiEscalated,
+    openaiEscalatedReviewDeny,
+    openaiFailing,
+    gemini,
+    geminiFailing,
+  };
   try {
     for (const agent of agents) {
       const install = await installAgent(agent);
@@ -748,7 +950,13 @@ if (import.meta.main) {
       if (argv.includes("--telemetry")) {
         for (const v of TELEMETRY_VARIANTS) {
           if (v.agent !== agent) continue;
-          const t = await telemetry(v, install.path, apis, outDir);
+          const t = await telemetry(
+            v,
+            install.path,
+            apis,
+            outDir,
+            argv.includes("--fixtures"),
+          );
           console.log(
             `${agent} ${v.name}: exit ${t.code}, ${t.wallMs} ms\n  ${
               (t.requests as string[]).join("\n  ")
@@ -769,6 +977,8 @@ if (import.meta.main) {
     await openai.close();
     await openaiEscalated.close();
     await openaiEscalatedReviewDeny.close();
+    await openaiFailing.close();
+    await geminiFailing.close();
     await gemini.close();
   }
 }

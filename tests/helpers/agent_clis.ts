@@ -34,9 +34,6 @@ export const AGENT_PACKAGES: Record<
   copilot: { name: "@github/copilot", version: "1.0.102" },
 };
 
-/** The Gemini model the CLI is told to use (its default routing is left on). */
-export const GEMINI_MODEL = "gemini-2.5-flash";
-
 /** Whether a missing CLI fails the tests (`HOOKWATCH_REQUIRE_AGENTS=1`) instead of skipping them. */
 export function agentsRequired(
   env: (name: string) => string | undefined = (name) => Deno.env.get(name),
