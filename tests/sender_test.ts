@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { ROOT, startServer, type TestServer } from "./helpers/server.ts";
-import { DEFAULT_DEADLINE_MS } from "../hooks/send_event.ts";
+import { DEFAULT_DEADLINE_MS } from "../hooks/config.ts";
 import { CORE_HOOK_TYPES, isPriority } from "../common/classify.ts";
 
 const SENDER = fileURLToPath(
