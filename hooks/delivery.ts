@@ -74,13 +74,49 @@ export async function modelFromTranscript(
 /** How the server took a request: stored, worth trying again later, or never acceptable. */
 export type Outcome = "stored" | "retry" | "rejected";
 
-/** Posts to one hookwatch server, each request bounded by the timeout and the deadline. */
+/** Why a request failed, as facts; `status.ts` puts them into words. */
+export interface Failure {
+  /** When, ms since the epoch. */
+  at: number;
+  /** `http`: the server answered `status`; the rest: no answer (refused, timed out, no such host, other). */
+  kind: "http" | "refused" | "timeout" | "dns" | "network";
+  status?: number;
+  /** The error or the answer's first bytes. */
+  detail: string;
+}
+
+/** The facts of a failed `fetch`: refused, timed out, no such host, or another network error. */
+export function failureOf(error: unknown, at: number): Failure {
+  const { name, message, cause } = error as Error;
+  // Deno says "fetch failed"; the reason (refused, DNS) is the cause's message.
+  const detail = cause instanceof Error
+    ? `${message}: ${cause.message}`
+    : message;
+  const kind = name === "TimeoutError"
+    ? "timeout"
+    : /connection refused/i.test(detail)
+    ? "refused"
+    : /dns error|lookup address/i.test(detail)
+    ? "dns"
+    : "network";
+  return { at, kind, detail };
+}
+
+/**
+ * Posts to one hookwatch server, each request bounded by the timeout and the deadline. It
+ * remembers how its requests went (the last delivery, and the failure if the last request
+ * failed) for the status file.
+ */
 export class Sender {
   readonly url: string;
   readonly headers: Record<string, string>;
   readonly timeoutMs: number;
   readonly deadlineMs: number;
   readonly startedAt: number;
+  /** When a request last stored events; null when none did in this process. */
+  lastDelivery: number | null = null;
+  /** Why the latest request failed; null once a later one succeeds. */
+  lastFailure: Failure | null = null;
 
   constructor(url: string, ctx: SendContext) {
     this.url = url.replace(/\/+$/, "");
@@ -98,6 +134,11 @@ export class Sender {
     this.startedAt = ctx.startedAt;
   }
 
+  /** Whether requests carry `HOOKWATCH_TOKEN`. */
+  get sendsToken(): boolean {
+    return "authorization" in this.headers;
+  }
+
   remainingMs(): number {
     return this.deadlineMs - (performance.now() - this.startedAt);
   }
@@ -113,6 +154,8 @@ export class Sender {
         signal: AbortSignal.timeout(Math.max(1, timeoutMs)),
       });
       if (response.ok) {
+        this.lastDelivery = Date.now();
+        this.lastFailure = null;
         // Only a batch answer is read (for its duplicate flags); a single one echoes the event.
         if (path.endsWith("/batch")) {
           return { outcome: "stored", detail: await response.text() };
@@ -123,11 +166,18 @@ export class Sender {
       const detail = `${response.status} ${
         (await response.text()).slice(0, 300)
       }`;
+      this.lastFailure = {
+        at: Date.now(),
+        kind: "http",
+        status: response.status,
+        detail,
+      };
       // A body the server will never accept is not retried; everything else may heal.
       const rejected = [400, 413, 422].includes(response.status);
       return { outcome: rejected ? "rejected" : "retry", detail };
     } catch (error) {
-      return { outcome: "retry", detail: (error as Error).message };
+      this.lastFailure = failureOf(error, Date.now());
+      return { outcome: "retry", detail: this.lastFailure.detail };
     }
   }
 }

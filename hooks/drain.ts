@@ -1,9 +1,9 @@
 /**
  * The detached sender `hook.sh` starts (`send_event.ts --drain`): one per server at a time,
  * marked by its run directory. It delivers the inbox in batches, spools what cannot be
- * delivered, replays the spool after a success, lingers a moment for more files, and lets go of
- * the run directory on its way out. It also keeps `sender.log`, which `hook.sh` appends to,
- * from growing without bound.
+ * delivered, replays the spool after a success, keeps the status file (`status_file.ts`),
+ * lingers a moment for more files, and lets go of the run directory on its way out. It also
+ * keeps `sender.log`, which `hook.sh` appends to, from growing without bound.
  *
  * @module
  */
@@ -20,6 +20,7 @@ import {
 import { deliver, prepare, Sender } from "./delivery.ts";
 import { inboxEntries } from "./inbox.ts";
 import { replay, spoolEvent } from "./replay.ts";
+import { countSpooled, recordStatus } from "./status_file.ts";
 
 /** How long a drain waits for more inbox files before it exits. */
 export const DRAIN_LINGER_MS = 1500;
@@ -76,9 +77,13 @@ export async function drain(ctx: SendContext, run: string): Promise<void> {
     await Promise.all(
       entries.map((entry) => Deno.remove(entry.path).catch(() => {})),
     );
-    if (undelivered.length === 0 && await hasSpooled(dir)) {
-      await replay(sender, dir, maxBytes);
-    }
+    const replaying = undelivered.length === 0 && await hasSpooled(dir);
+    if (replaying) await replay(sender, dir, maxBytes);
+    await recordStatus(
+      dir,
+      sender,
+      undelivered.length > 0 || replaying ? await countSpooled(dir) : 0,
+    );
     idleSince = performance.now();
   }
   await releaseRun(run);

@@ -7,14 +7,15 @@
  * Usage: `send_event.ts [--source-app NAME] [--server-url URL] [--event-type TYPE] [--add-chat]`
  * with the hook's JSON on stdin; `--drain --run DIR --server-url URL` to deliver the hook inputs
  * that `hook.sh` wrote to the spool's inbox (how the installed hooks run it: detached, after
- * Claude Code has moved on; see `drain.ts`); or `send_event.ts install|uninstall [...]` for the
- * installer (see `install.ts`).
+ * Claude Code has moved on; see `drain.ts`); `send_event.ts install|uninstall [...]` for the
+ * installer (see `install.ts`); or `send_event.ts status` for the delivery status (`status.ts`).
  *
  * This module owns the command line: which path runs, the hard deadline, the signal, and the
  * one-event path from stdin. Flags and environment are `config.ts`'s, the event and the HTTP
- * side `delivery.ts`'s, the spool's use `replay.ts`'s. Start-up time is most of the hook's
+ * side `delivery.ts`'s, the spool's use `replay.ts`'s, the status file `status_file.ts`'s.
+ * Start-up time is most of the hook's
  * cost, so only the modules every run needs are imported at load time; the spool, drain,
- * transcript and installer modules are imported only on the paths that need them.
+ * transcript, installer and status modules are imported only on the paths that need them.
  *
  * @module
  */
@@ -31,6 +32,7 @@ import {
   spoolMaxBytes,
 } from "./config.ts";
 import { prepare, Sender } from "./delivery.ts";
+import { countSpooled, recordStatus } from "./status_file.ts";
 
 /** Runs one hook invocation. Never throws for a delivery problem; the caller exits 0. */
 export async function sendEvent(ctx: SendContext): Promise<void> {
@@ -56,7 +58,6 @@ export async function sendEvent(ctx: SendContext): Promise<void> {
   }
   if (result.outcome === "rejected") {
     log(`the server refused the event: ${result.detail}`);
-    return;
   }
   if (!dir) {
     if (result.outcome === "retry") {
@@ -69,12 +70,15 @@ export async function sendEvent(ctx: SendContext): Promise<void> {
   if (result.outcome === "retry") {
     const { spoolEvent } = await import("./replay.ts");
     await spoolEvent(dir, maxBytes, event);
-    return;
-  }
-  if (await hasSpooled(dir)) {
+  } else if (result.outcome === "stored") {
+    if (!await hasSpooled(dir)) {
+      await recordStatus(dir, sender, 0);
+      return;
+    }
     const { replay } = await import("./replay.ts");
     await replay(sender, dir, maxBytes);
   }
+  await recordStatus(dir, sender, await countSpooled(dir));
 }
 
 async function main(): Promise<void> {
@@ -83,6 +87,10 @@ async function main(): Promise<void> {
   if (command === "install" || command === "uninstall") {
     const { main: installMain } = await import("./install.ts");
     Deno.exit(await installMain(Deno.args));
+  }
+  if (command === "status") {
+    const { main: statusMain } = await import("./status.ts");
+    Deno.exit(await statusMain(Deno.args.slice(1)));
   }
   const env = (name: string) => {
     try {
