@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { startServer, type TestServer } from "./helpers/server.ts";
-import { hookCommand } from "../hooks/install.ts";
+import { hookCommand } from "../hooks/settings.ts";
 import { readStatus, statusPath } from "../hooks/status_file.ts";
 import { CORE_HOOK_TYPES } from "../common/classify.ts";
 

@@ -302,7 +302,7 @@ Deno.test("sender - the command the installer writes delivers an event", async (
     }).output();
     assert.equal(install.code, 0, new TextDecoder().decode(install.stderr));
     const settings = JSON.parse(
-      await Deno.readTextFile(`${tmp}/.claude/settings.json`),
+      await Deno.readTextFile(`${tmp}/.claude/settings.local.json`),
     );
     const [{ hooks: [handler] }] = settings.hooks.PreToolUse;
     assert.equal(handler.type, "command");
