@@ -276,7 +276,11 @@ export async function main(args: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const env = (name: string) => Deno.env.get(name);
-  const target = { global: values.global, project: values.project };
+  // `deno task` runs in the hookwatch checkout; a relative DIR means where it was typed.
+  const project = values.project === undefined
+    ? undefined
+    : resolve(env("INIT_CWD") || Deno.cwd(), values.project);
+  const target = { global: values.global, project };
   let path: string;
   try {
     path = settingsPath(target, env);
@@ -300,7 +304,7 @@ export async function main(args: string[]): Promise<number> {
       ? decideHandler(
         serverUrl,
         values["source-app"] ??
-          (values.global ? "claude-code" : basename(resolve(values.project!))),
+          (values.global ? "claude-code" : basename(project!)),
         waitS,
       )
       : undefined;
@@ -340,7 +344,7 @@ export async function main(args: string[]): Promise<number> {
         ? `the hooks send to ${serverUrl}`
         : `the hooks send to HOOKWATCH_URL where the agent runs, else ${DEFAULT_SERVER_URL}`,
     );
-    const hint = values.project ? await gitignoreHint(values.project) : null;
+    const hint = project ? await gitignoreHint(project) : null;
     if (hint) console.log(hint);
     const token = env("HOOKWATCH_TOKEN") || undefined;
     for (const warning of await checkServer(serverUrl, token)) {

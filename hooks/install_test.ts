@@ -261,7 +261,7 @@ Deno.test("install - --decisions: an http PermissionRequest hook on /decide with
   });
 });
 
-Deno.test("install - no target: install and uninstall refuse, naming --project and --global, and write nothing", async () => {
+Deno.test("install - no target: install and uninstall refuse, naming --project and --global; a relative DIR is where deno task was typed", async () => {
   await withProject(async (_, dir) => {
     for (const action of ["install", "uninstall"]) {
       const run = await runInstaller([action], { cwd: dir });
@@ -274,6 +274,11 @@ Deno.test("install - no target: install and uninstall refuse, naming --project a
     assert.equal(both.code, 2);
     assert.match(both.stderr, /--project and --global: choose one/);
     assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+    const relative = await runInstaller(["install", "--project", "."], {
+      env: { INIT_CWD: dir }, // where `deno task` was typed
+    });
+    assert.equal(relative.code, 0, relative.stderr);
+    assert.ok(await exists(`${dir}/.claude/settings.local.json`));
   });
 });
 
