@@ -13,7 +13,7 @@ import { SqliteStore } from "../lib/store/sqlite_store.ts";
 import { deriveFields } from "../lib/ingest/derive.ts";
 import { createClassifier } from "../common/classify.ts";
 import { validateEvent } from "../common/events.ts";
-import { eventIdAt } from "../hooks/send_event.ts";
+import { eventIdAt } from "../hooks/delivery.ts";
 import {
   fmt,
   parseArgs,

@@ -15,10 +15,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { startServer } from "../tests/helpers/server.ts";
 import { percentile } from "./lib.ts";
-import {
-  DEFAULT_DEADLINE_MS,
-  DEFAULT_TIMEOUT_MS,
-} from "../hooks/send_event.ts";
+import { DEFAULT_DEADLINE_MS, DEFAULT_TIMEOUT_MS } from "../hooks/config.ts";
 
 const { values } = parseArgs({
   options: {

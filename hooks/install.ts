@@ -1,269 +1,48 @@
 /**
- * Installs the hookwatch sender as a Claude Code hook for every core event type, in a
- * project's `.claude/settings.json` or (with `--global`) `~/.claude/settings.json`.
+ * Installs the hookwatch sender as a Claude Code hook for every core event type: for one
+ * project (`--project DIR`: its `.claude/settings.local.json`) or for every project (`--global`:
+ * `~/.claude/settings.json`). One of the two is required; `deno task` runs in the hookwatch
+ * checkout, so a default would install into hookwatch itself.
  *
- * Merging is by structure: other hooks and settings are kept, hookwatch's own entries are
- * recognised by the `# hookwatch` comment that ends their command, a second install changes
- * nothing, and an uninstall removes exactly those entries. The file as it was before the first
- * install is kept beside it as `settings.json.hookwatch-backup`; when an uninstall leaves the
- * settings equal to it, the backup's bytes are restored, so install + uninstall is
- * byte-identical.
+ * A project install goes to `settings.local.json`, Claude Code's per-user project settings,
+ * because the hook command names this machine's hookwatch checkout and Deno binary: that must
+ * not land in `settings.json`, which teams commit. Hooks an older installer put in the
+ * project's `settings.json` are moved out of it (and an uninstall removes them there too).
  *
- * Every hook is a command hook running `hook.sh`, which writes the hook's input to the spool's
- * inbox in a few milliseconds and leaves delivery to a detached sender. Most are async, so
- * Claude Code does not wait even those milliseconds. Stop and SubagentStop are synchronous:
- * Claude Code (2.1.328, print mode) sends SIGTERM to the process group of every async hook
- * still running when a turn ends, and Stop starts only 3–20 ms before that, sometimes before
- * the shells have started; it never cancels a synchronous hook. The command ignores SIGTERM
- * from its first word on, so a cancelled async hook still finishes its write. SessionStart
- * (which has no `http` hooks) is covered like the rest.
- With `--decisions`, `PermissionRequest` gets an `http` hook on `/hooks/<app>/decide`
- * instead, so a person can answer it from the dashboard.
+ * The merge itself is `settings.ts`'s; this module reads and writes the files (atomically; the
+ * file as it was before the first install is kept beside it as `*.hookwatch-backup`, and an
+ * uninstall that leaves the settings equal to it restores its bytes, so install + uninstall is
+ * byte-identical) and asks the server (`preflight.ts`) whether the hooks will get through.
+ *
+ * With `--decisions`, `PermissionRequest` gets an `http` hook on `/hooks/<app>/decide`, so a
+ * person can answer it from the dashboard.
  *
  * @module
  */
 import { createTwoFilesPatch } from "diff";
-import { isDeepStrictEqual, parseArgs } from "node:util";
+import { parseArgs } from "node:util";
 import { basename, resolve } from "node:path";
 import { CORE_HOOK_TYPES } from "../common/classify.ts";
+import { DEFAULT_SERVER_URL } from "./config.ts";
+import { checkServer } from "./preflight.ts";
+import {
+  decideHandler,
+  DECISION_WAIT_S,
+  FRONT_PATH,
+  hasOurs,
+  hookCommand,
+  InstallError,
+  type Json,
+  planInstall,
+  planUninstall,
+} from "./settings.ts";
 
-/** Ends the command of every hook hookwatch installs; how uninstall finds them. */
-export const MARKER = "# hookwatch";
 /** Suffix of the backup kept beside the settings file. */
 export const BACKUP_SUFFIX = ".hookwatch-backup";
-/** Seconds Claude Code lets one hook run before killing it (the sender's own bound is lower). */
-const HOOK_TIMEOUT_S = 10;
-/** Events whose hook runs synchronously: they come as a turn ends, when async hooks are cancelled. */
-export const SYNC_EVENTS: ReadonlySet<string> = new Set([
-  "Stop",
-  "SubagentStop",
-]);
-/** Set before the hook's own shell starts: an ignored signal stays ignored across `exec`. */
-const IGNORE_TERM = "trap '' TERM INT HUP;";
 
-/** A settings file hookwatch cannot safely change; the message says why. */
-export class InstallError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "InstallError";
-  }
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
 }
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** Recognises the http `PermissionRequest` hook hookwatch installs (`--decisions`) by its URL. */
-const DECIDE_URL = /\/hooks\/[^/?#]+\/decide(\?[^#]*)?$/;
-
-/** Longest a held permission request waits by default, seconds (the server's default too). */
-export const DECISION_WAIT_S = 50;
-
-/** Whether a hook handler from a settings file is one hookwatch installed. */
-export function isOurs(handler: unknown): boolean {
-  if (!isObject(handler)) return false;
-  if (handler.type === "http") {
-    return typeof handler.url === "string" && DECIDE_URL.test(handler.url);
-  }
-  return handler.type === "command" &&
-    typeof handler.command === "string" &&
-    handler.command.trimEnd().endsWith(MARKER);
-}
-
-/**
- * The http `PermissionRequest` handler: hookwatch holds it up to `waitS` seconds for a person's
- * decision; Claude Code's own bound (`timeout`) is 10 s above, so the wait always ends first.
- */
-export function decideHandler(
-  serverUrl: string,
-  sourceApp: string,
-  waitS: number = DECISION_WAIT_S,
-): Json {
-  const base = serverUrl.replace(/\/+$/, "");
-  return {
-    type: "http",
-    url: `${base}/hooks/${encodeURIComponent(sourceApp)}/decide?wait=${waitS}`,
-    headers: { Authorization: "Bearer $HOOKWATCH_TOKEN" },
-    allowedEnvVars: ["HOOKWATCH_TOKEN"],
-    timeout: waitS + 10,
-  };
-}
-
-/** The hook handler entry hookwatch writes for `command` on `event`. */
-export function hookHandler(command: string, event = ""): Json {
-  return {
-    type: "command",
-    command: `${command} ${MARKER}`,
-    async: !SYNC_EVENTS.has(event),
-    timeout: HOOK_TIMEOUT_S,
-  };
-}
-
-function shellQuote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value)
-    ? value
-    : `'${value.replaceAll("'", `'\\''`)}'`;
-}
-
-/** What the installed hook runs. */
-export interface CommandOptions {
-  /** The compiled `hookwatch-hook`'s path; else the sender runs under `deno`. */
-  binary?: string;
-  deno?: string;
-  /** The `hook.sh` front; default the one beside this module. */
-  front?: string;
-  sourceApp?: string;
-  serverUrl?: string;
-  addChat?: boolean;
-}
-
-/** The hook front beside this module; the compiled binary carries it (`--include`). */
-export const FRONT_PATH = new URL("./hook.sh", import.meta.url).pathname;
-
-/**
- * Builds the shell command of the installed hook: `sh hook.sh` with the Deno binary (which runs
- * `send_event.ts` beside the front, with permissions scoped to the server, the spool and the
- * transcripts) or the compiled sender.
- */
-export function hookCommand(options: CommandOptions): string {
-  const front = options.front ?? FRONT_PATH;
-  const words = options.binary
-    ? ["sh", front, "--binary", options.binary]
-    : ["sh", front, options.deno ?? "deno"];
-  if (options.sourceApp) words.push("--source-app", options.sourceApp);
-  if (options.serverUrl) words.push("--server-url", options.serverUrl);
-  if (options.addChat) words.push("--add-chat");
-  return `${IGNORE_TERM} ${words.map(shellQuote).join(" ")}`;
-}
-
-function parseSettings(text: string | null, path: string): Json {
-  if (text === null || text.trim() === "") return {};
-  let settings: unknown;
-  try {
-    settings = JSON.parse(text);
-  } catch (error) {
-    throw new InstallError(
-      `${path} is not valid JSON (${
-        (error as Error).message
-      }); fix it first, nothing was changed`,
-    );
-  }
-  if (!isObject(settings)) {
-    throw new InstallError(`${path} does not hold a JSON object`);
-  }
-  if (settings.hooks !== undefined && !isObject(settings.hooks)) {
-    throw new InstallError(`${path}: "hooks" is not an object`);
-  }
-  for (const [event, groups] of Object.entries(settings.hooks ?? {})) {
-    if (!Array.isArray(groups)) {
-      throw new InstallError(`${path}: "hooks.${event}" is not an array`);
-    }
-  }
-  return settings;
-}
-
-function format(settings: Json, like: string | null): string {
-  const indent = like === null ? "  " : /^([ \t]+)\S/m.exec(like)?.[1] ?? "  ";
-  const newline = like === null || like.endsWith("\n") ? "\n" : "";
-  return JSON.stringify(settings, null, indent) + newline;
-}
-
-/** Removes hookwatch's handlers from an event's matcher groups, and groups left empty by it. */
-function withoutOurs(groups: unknown[]): unknown[] {
-  const kept: unknown[] = [];
-  for (const group of groups) {
-    if (!isObject(group) || !Array.isArray(group.hooks)) {
-      kept.push(group);
-      continue;
-    }
-    const handlers = group.hooks.filter((handler) => !isOurs(handler));
-    if (handlers.length === group.hooks.length) kept.push(group);
-    else if (handlers.length > 0) kept.push({ ...group, hooks: handlers });
-  }
-  return kept;
-}
-
-function ourHandlers(groups: unknown[]): unknown[] {
-  return groups.flatMap((group) =>
-    isObject(group) && Array.isArray(group.hooks)
-      ? group.hooks.filter(isOurs)
-      : []
-  );
-}
-
-/** Whether a settings text holds any hookwatch hook. */
-export function hasOurs(text: string | null, path = "settings"): boolean {
-  const hooks = parseSettings(text, path).hooks as Json | undefined;
-  return Object.values(hooks ?? {}).some((groups) =>
-    ourHandlers(groups as unknown[]).length > 0
-  );
-}
-
-/**
- * The settings text with hookwatch's hook for each of `events`; the same text when they are
- * all there already.
- *
- * @throws {InstallError} when the text is not a settings object.
- */
-export function planInstall(
-  text: string | null,
-  command: string,
-  events: readonly string[] = CORE_HOOK_TYPES,
-  path = "settings",
-  handlers: Record<string, Json> = {},
-): string {
-  const settings = parseSettings(text, path);
-  const before = structuredClone(settings);
-  const hooks = (settings.hooks ?? {}) as Record<string, unknown[]>;
-  for (const event of new Set([...events, ...Object.keys(handlers)])) {
-    const handler = handlers[event] ?? hookHandler(command, event);
-    const groups = hooks[event] ?? [];
-    const ours = ourHandlers(groups);
-    if (ours.length === 1 && isDeepStrictEqual(ours[0], handler)) continue;
-    hooks[event] = [...withoutOurs(groups), { hooks: [handler] }];
-  }
-  settings.hooks = hooks;
-  if (text !== null && isDeepStrictEqual(before, settings)) return text;
-  return format(settings, text);
-}
-
-/**
- * The settings text without hookwatch's hooks: the backup's exact bytes when what is left
- * equals it, null when the file should not exist (it did not before the install).
- */
-export function planUninstall(
-  text: string,
-  backup: string | null,
-  path = "settings",
-): string | null {
-  const settings = parseSettings(text, path);
-  if (!hasOurs(text, path)) return text;
-  let original: Json | null = null;
-  try {
-    original = backup === null ? null : parseSettings(backup, path);
-  } catch {
-    original = null;
-  }
-  const hooks = settings.hooks as Record<string, unknown[]>;
-  const originalHooks = isObject(original?.hooks) ? original.hooks : {};
-  for (const [event, groups] of Object.entries(hooks)) {
-    const kept = withoutOurs(groups);
-    // An event list the install created goes; one the user had (even empty) stays.
-    if (kept.length === 0 && !(event in originalHooks)) delete hooks[event];
-    else hooks[event] = kept;
-  }
-  if (Object.keys(hooks).length === 0 && !(original && "hooks" in original)) {
-    delete settings.hooks;
-  }
-  if (backup !== null && original && isDeepStrictEqual(settings, original)) {
-    return backup;
-  }
-  if (backup === null && Object.keys(settings).length === 0) return null;
-  return format(settings, text);
-}
-
 async function readOrNull(path: string): Promise<string | null> {
   try {
     return await Deno.readTextFile(path);
@@ -345,32 +124,73 @@ export function diffOf(change: Change): string {
   );
 }
 
-/** Which settings file: `~/.claude/settings.json` with `global`, else the project's. */
+/** Where to install: one project, or every project. */
+export interface Target {
+  global?: boolean;
+  project?: string;
+}
+
+/**
+ * The settings file for the target: `~/.claude/settings.json` with `global`, else the
+ * project's `.claude/settings.local.json`.
+ *
+ * @throws {InstallError} without a target, or with both.
+ */
 export function settingsPath(
-  options: { global?: boolean; project?: string },
+  target: Target,
   env: (name: string) => string | undefined,
-  cwd: string,
 ): string {
-  if (options.global) {
+  if (target.global && target.project !== undefined) {
+    throw new InstallError("--project and --global: choose one");
+  }
+  if (target.global) {
     const home = env("HOME") ?? env("USERPROFILE");
     if (!home) throw new InstallError("--global needs HOME to be set");
     return `${home}/.claude/settings.json`;
   }
-  const project = options.project ?? env("INIT_CWD") ?? cwd;
-  return `${project.replace(/\/+$/, "")}/.claude/settings.json`;
+  if (target.project === undefined) {
+    throw new InstallError(
+      "say where: --project DIR (that project's .claude/settings.local.json) or " +
+        "--global (~/.claude/settings.json, every project)",
+    );
+  }
+  return `${target.project.replace(/\/+$/, "")}/.claude/settings.local.json`;
 }
 
-const USAGE = `usage: hookwatch-hook install|uninstall [options]
-  --global            ~/.claude/settings.json instead of the project's .claude/settings.json
-  --project DIR       the project (default: the current directory)
+/** Where hooks are found that hookwatch wrote into a project's committed `settings.json`. */
+function legacyPath(target: Target): string | null {
+  return target.project === undefined
+    ? null
+    : `${target.project.replace(/\/+$/, "")}/.claude/settings.json`;
+}
+
+/** `HOOKWATCH_URL`, else hookwatch's own port on this machine (`PORT`, else 4000). */
+export function defaultServerUrl(
+  env: (name: string) => string | undefined,
+): string {
+  const explicit = env("HOOKWATCH_URL");
+  if (explicit) return explicit;
+  const port = Number(env("PORT"));
+  return Number.isInteger(port) && port > 0 && port < 65536
+    ? `http://127.0.0.1:${port}`
+    : DEFAULT_SERVER_URL;
+}
+
+const USAGE =
+  `usage: hookwatch-hook install|uninstall --project DIR | --global [options]
+  --project DIR       that project: its .claude/settings.local.json (per-user, not committed)
+  --global            every project: ~/.claude/settings.json
   --dry-run           print the change as a diff; write nothing
   --source-app NAME   fixed source_app (default: the git repository name of the hook's cwd)
-  --server-url URL    hookwatch's address (default: HOOKWATCH_URL, else http://127.0.0.1:4000)
+  --server-url URL    hookwatch's address (default: HOOKWATCH_URL, else
+                      http://127.0.0.1:$PORT, else http://127.0.0.1:4000)
   --add-chat          attach the transcript to each event
   --command CMD       run CMD as the hook instead of this sender
   --decisions         also an http PermissionRequest hook: a person allows or denies from the
                       dashboard (hookwatch needs HOOKWATCH_DECISIONS=on)
   --decision-wait S   seconds hookwatch holds a permission request (default 50)
+The installer asks the server's /health; set HOOKWATCH_TOKEN (and export it where the agent
+runs) when hookwatch has one.
 `;
 
 /** The compiled binary carries `hook.sh`; its hooks run a copy written beside the binary. */
@@ -382,8 +202,49 @@ async function frontForBinary(): Promise<string> {
   return path;
 }
 
+function installed(change: Change, backup: boolean): string {
+  if (!change.changed) {
+    return `hookwatch hooks already installed in ${change.path}; nothing changed`;
+  }
+  const kept = backup ? `${change.path}${BACKUP_SUFFIX}` : null;
+  if (hasOurs(change.before, change.path)) {
+    return `replaced hookwatch's hooks in ${change.path}` +
+      (kept ? ` (the file as it was before hookwatch: ${kept})` : "");
+  }
+  return `installed hookwatch hooks for ${CORE_HOOK_TYPES.length} events in ${change.path}` +
+    (change.before === null
+      ? " (a new file)"
+      : kept
+      ? ` (the file as it was: ${kept})`
+      : "");
+}
+
+function removed(change: Change): string {
+  if (!change.changed) {
+    return `no hookwatch hooks in ${change.path}; nothing changed`;
+  }
+  return change.after === null
+    ? `removed hookwatch hooks: ${change.path} did not exist before, so it is gone again`
+    : `removed hookwatch hooks from ${change.path}`;
+}
+
+/** A hint when a project's `.gitignore` does not mention `settings.local.json`. */
+async function gitignoreHint(project: string): Promise<string | null> {
+  if (!await exists(`${project}/.git`)) return null;
+  for (
+    const file of [`${project}/.gitignore`, `${project}/.claude/.gitignore`]
+  ) {
+    const text = await Deno.readTextFile(file).catch(() => "");
+    if (text.includes("settings.local.json")) return null;
+  }
+  return "note: .claude/settings.local.json holds this machine's paths; keep it out of git " +
+    "(add it to .gitignore if your repository does not ignore it yet)";
+}
+
 /**
- * The installer's command line: `install` or `uninstall`, then options. Returns the exit code.
+ * The installer's command line: `install` or `uninstall`, then a target and options. Returns
+ * the exit code: 0 done (also when the server does not answer yet: that is a warning), 1 a
+ * settings file hookwatch cannot change, 2 a usage error.
  */
 export async function main(args: string[]): Promise<number> {
   let parsed;
@@ -414,61 +275,80 @@ export async function main(args: string[]): Promise<number> {
     (values.help ? console.log : console.error)(USAGE);
     return values.help ? 0 : 2;
   }
+  const env = (name: string) => Deno.env.get(name);
+  // `deno task` runs in the hookwatch checkout; a relative DIR means where it was typed.
+  const project = values.project === undefined
+    ? undefined
+    : resolve(env("INIT_CWD") || Deno.cwd(), values.project);
+  const target = { global: values.global, project };
+  let path: string;
   try {
-    const path = settingsPath(
-      { global: values.global, project: values.project },
-      (name) => Deno.env.get(name),
-      Deno.cwd(),
+    path = settingsPath(target, env);
+  } catch (error) {
+    console.error(
+      `hookwatch ${action}: ${(error as Error).message}\n\n${USAGE}`,
     );
+    return 2;
+  }
+  try {
     const dryRun = values["dry-run"] ?? false;
+    const serverUrl = values["server-url"] ?? defaultServerUrl(env);
+    // The default stays out of the command, so HOOKWATCH_URL where the agent runs still counts.
+    const bake = values["server-url"] !== undefined ||
+      serverUrl !== DEFAULT_SERVER_URL;
     const waitS = Number(values["decision-wait"] ?? DECISION_WAIT_S);
     if (!Number.isInteger(waitS) || waitS < 1 || waitS > 3600) {
       throw new InstallError("--decision-wait must be 1 to 3600 seconds");
     }
     const decide = values.decisions
       ? decideHandler(
-        values["server-url"] ?? Deno.env.get("HOOKWATCH_URL") ??
-          "http://127.0.0.1:4000",
+        serverUrl,
         values["source-app"] ??
-          (values.global ? "claude-code" : basename(
-            values.project ? resolve(values.project) : Deno.cwd(),
-          )),
+          (values.global ? "claude-code" : basename(project!)),
         waitS,
       )
       : undefined;
-    const change = action === "install"
-      ? await install(
+    // Hooks an earlier installer wrote into the committed settings.json move out of it (read
+    // first: a file hookwatch cannot parse stops the install before anything is written).
+    const legacy = legacyPath(target);
+    const moving = legacy !== null && hasOurs(await readOrNull(legacy), legacy);
+    const report = (change: Change, message: string) =>
+      console.log(dryRun && change.changed ? diffOf(change) : message);
+    if (action === "install") {
+      const change = await install(
         path,
         values.command ?? hookCommand({
           binary: Deno.build.standalone ? Deno.execPath() : undefined,
           front: Deno.build.standalone ? await frontForBinary() : undefined,
           deno: Deno.execPath(),
           sourceApp: values["source-app"],
-          serverUrl: values["server-url"],
+          serverUrl: bake ? serverUrl : undefined,
           addChat: values["add-chat"],
         }),
         { dryRun, decide },
-      )
-      : await uninstall(path, { dryRun });
-    if (!change.changed) {
-      console.log(
-        action === "install"
-          ? `hookwatch hooks already installed in ${path}; nothing changed`
-          : `no hookwatch hooks in ${path}; nothing changed`,
       );
-    } else if (dryRun) {
-      console.log(diffOf(change));
-    } else if (action === "install") {
-      console.log(
-        `installed hookwatch hooks for ${CORE_HOOK_TYPES.length} events in ${path}` +
-          (change.before === null ? "" : ` (backup: ${path}${BACKUP_SUFFIX})`),
-      );
+      report(change, installed(change, await exists(path + BACKUP_SUFFIX)));
     } else {
-      console.log(
-        change.after === null
-          ? `removed hookwatch hooks: ${path} did not exist before, so it is gone again`
-          : `removed hookwatch hooks from ${path}`,
-      );
+      const change = await uninstall(path, { dryRun });
+      report(change, removed(change));
+    }
+    if (legacy && moving) {
+      const old = await uninstall(legacy, { dryRun });
+      const why =
+        "project hooks live in settings.local.json, not in the committed settings.json";
+      report(old, `${removed(old)}: ${why}`);
+    }
+    if (action === "uninstall") return 0;
+    console.log(
+      bake
+        ? `the hooks send to ${serverUrl}`
+        : `the hooks send to HOOKWATCH_URL where the agent runs, else ${DEFAULT_SERVER_URL}`,
+    );
+    const hint = project ? await gitignoreHint(project) : null;
+    if (hint) console.log(hint);
+    const token = env("HOOKWATCH_TOKEN") || undefined;
+    for (const warning of await checkServer(serverUrl, token)) {
+      console.error(`warning: ${warning}`);
     }
     return 0;
   } catch (error) {

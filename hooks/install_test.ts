@@ -1,14 +1,9 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { CORE_HOOK_TYPES } from "../common/classify.ts";
-import {
-  BACKUP_SUFFIX,
-  hookCommand,
-  install,
-  isOurs,
-  MARKER,
-  uninstall,
-} from "./install.ts";
+import { BACKUP_SUFFIX, install, uninstall } from "./install.ts";
+import { hookCommand, isOurs, MARKER } from "./settings.ts";
+import { runInstaller } from "../tests/helpers/installer.ts";
 
 const COMMAND = hookCommand({
   deno: "/opt/deno/bin/deno",
@@ -63,27 +58,8 @@ function ours(settings: any, event: string): any[] {
   );
 }
 
-async function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "hooks/install.ts",
-      ...args,
-    ],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
+function cli(args: string[], env: Record<string, string> = {}) {
+  return runInstaller(args, { env });
 }
 
 Deno.test("install - fresh project: one async command hook per core event; uninstall removes the file again", async () => {
@@ -190,10 +166,14 @@ Deno.test("install - command line: --dry-run prints the diff and writes nothing,
   await withProject(async (path, dir) => {
     const dry = await cli(["install", "--project", dir, "--dry-run"]);
     assert.equal(dry.code, 0, dry.stderr);
-    assert.match(dry.stdout, /^\+\+\+ .*settings\.json$/m);
+    assert.match(dry.stdout, /^\+\+\+ .*\.claude\/settings\.local\.json$/m);
     assert.match(dry.stdout, /^\+.*"SessionStart"/m);
     assert.match(dry.stdout, /# hookwatch/);
-    assert.equal(await exists(path), false, "dry run wrote nothing");
+    assert.equal(
+      await exists(`${dir}/.claude`),
+      false,
+      "dry run wrote nothing",
+    );
 
     const home = `${dir}/home`;
     const global = await cli(["install", "--global"], { HOME: home });
@@ -218,7 +198,8 @@ Deno.test("install - command line: --dry-run prints the diff and writes nothing,
 });
 
 Deno.test("install - --decisions: an http PermissionRequest hook on /decide with a timeout above the wait; uninstall is byte-identical", async () => {
-  await withProject(async (path, dir) => {
+  await withProject(async (_, dir) => {
+    const path = `${dir}/.claude/settings.local.json`;
     await Deno.mkdir(`${dir}/.claude`);
     await Deno.writeTextFile(path, USER_SETTINGS);
     const done = await cli([
@@ -277,5 +258,97 @@ Deno.test("install - --decisions: an http PermissionRequest hook on /decide with
     const removed = await cli(["uninstall", "--project", dir]);
     assert.equal(removed.code, 0, removed.stderr);
     assert.equal(await Deno.readTextFile(path), USER_SETTINGS);
+  });
+});
+
+Deno.test("install - no target: install and uninstall refuse, naming --project and --global; a relative DIR is where deno task was typed", async () => {
+  await withProject(async (_, dir) => {
+    for (const action of ["install", "uninstall"]) {
+      const run = await runInstaller([action], { cwd: dir });
+      assert.equal(run.code, 2, `${action}: ${run.stdout}`);
+      assert.match(run.stderr, /--project DIR/);
+      assert.match(run.stderr, /--global/);
+      assert.equal(run.stdout, "");
+    }
+    const both = await cli(["install", "--global", "--project", dir]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--project and --global: choose one/);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+    const relative = await runInstaller(["install", "--project", "."], {
+      env: { INIT_CWD: dir }, // where `deno task` was typed
+    });
+    assert.equal(relative.code, 0, relative.stderr);
+    assert.ok(await exists(`${dir}/.claude/settings.local.json`));
+  });
+});
+
+Deno.test("install - a project's committed settings.json gets no machine paths; an older install's hooks move out of it", async () => {
+  await withProject(async (committed, dir) => {
+    await Deno.mkdir(`${dir}/.claude`);
+    await Deno.writeTextFile(committed, USER_SETTINGS);
+    await install(committed, COMMAND); // what the installer used to do
+    const run = await cli(["install", "--project", dir]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stdout,
+      /removed hookwatch hooks from .*settings\.json: project hooks live in settings\.local\.json/,
+    );
+    const text = await Deno.readTextFile(committed);
+    assert.equal(
+      text,
+      USER_SETTINGS,
+      "settings.json is as it was before hookwatch",
+    );
+    for (const path of [ROOT, Deno.execPath(), "/opt/hookwatch"]) {
+      assert.ok(!text.includes(path), `settings.json names ${path}`);
+    }
+    const local = JSON.parse(
+      await Deno.readTextFile(`${dir}/.claude/settings.local.json`),
+    );
+    assert.equal(ours(local, "PreToolUse").length, 1);
+    assert.match(ours(local, "PreToolUse")[0].command, /hook\.sh/);
+
+    const removed = await cli(["uninstall", "--project", dir]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal(await exists(`${dir}/.claude/settings.local.json`), false);
+    assert.equal(await Deno.readTextFile(committed), USER_SETTINGS);
+  });
+});
+
+Deno.test("install - what a re-install says is true: no backup is named that does not exist", async () => {
+  await withProject(async (_, dir) => {
+    const local = `${dir}/.claude/settings.local.json`;
+    const first = await cli(["install", "--project", dir]);
+    assert.match(
+      first.stdout,
+      /installed hookwatch hooks for 12 events in .* \(a new file\)/,
+    );
+    const again = await cli(["install", "--project", dir, "--add-chat"]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(
+      again.stdout,
+      /^replaced hookwatch's hooks in \S+settings\.local\.json$/m,
+    );
+    assert.doesNotMatch(again.stdout, /backup/);
+    assert.equal(await exists(local + BACKUP_SUFFIX), false);
+    assert.match(
+      (await cli(["install", "--project", dir, "--add-chat"])).stdout,
+      /already installed .*; nothing changed/,
+    );
+    await cli(["uninstall", "--project", dir]);
+
+    await Deno.mkdir(`${dir}/.claude`, { recursive: true });
+    await Deno.writeTextFile(local, USER_SETTINGS);
+    const existing = await cli(["install", "--project", dir]);
+    assert.match(
+      existing.stdout,
+      /\(the file as it was: \S+\.hookwatch-backup\)/,
+    );
+    assert.equal(await Deno.readTextFile(local + BACKUP_SUFFIX), USER_SETTINGS);
+    const replaced = await cli(["install", "--project", dir, "--add-chat"]);
+    assert.match(
+      replaced.stdout,
+      /replaced hookwatch's hooks in .* \(the file as it was before hookwatch: \S+\.hookwatch-backup\)/,
+    );
   });
 });

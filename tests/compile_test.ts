@@ -62,7 +62,7 @@ Deno.test({
       }).output();
       assert.equal(install.code, 0, new TextDecoder().decode(install.stderr));
       const settings = JSON.parse(
-        await Deno.readTextFile(`${tmp}/project/.claude/settings.json`),
+        await Deno.readTextFile(`${tmp}/project/.claude/settings.local.json`),
       );
       const [{ hooks: [handler] }] = settings.hooks.PostToolUse;
       assert.equal(handler.command, `${binary} # hookwatch`);

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { startServer, type TestServer } from "./helpers/server.ts";
-import { hookCommand } from "../hooks/install.ts";
+import { hookCommand } from "../hooks/settings.ts";
+import { readStatus, statusPath } from "../hooks/status_file.ts";
 import { CORE_HOOK_TYPES } from "../common/classify.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/hooks/", import.meta.url));
@@ -217,6 +218,9 @@ Deno.test("installed hook - server down: spooled; back: the next hook delivers i
       spooled.map((e) => e.hook_event_type).sort(),
       ["SessionEnd", "Stop", "SubagentStop"],
     );
+    const down = await readStatus(statusPath(spool, url));
+    assert.equal(down?.spooled, 3, "the drain keeps the status too");
+    assert.match(down?.last_error?.message ?? "", /^connection refused at /);
 
     server = await startServer({ dbPath, port });
     await runHook(command, await fixture("SessionStart"), env);
@@ -237,6 +241,9 @@ Deno.test("installed hook - server down: spooled; back: the next hook delivers i
       );
     }
     assert.deepEqual(await spoolLines(spool), []);
+    const back = await readStatus(statusPath(spool, url));
+    assert.equal(back?.spooled, 0);
+    assert.equal(back?.last_error, null);
   } finally {
     await idle(spool).catch(() => {});
     await server.stop();
@@ -266,6 +273,13 @@ Deno.test("installed hook - a server that accepts and never answers: the hook re
     await idle(spool);
     const spooled = (await spoolLines(spool)).map((line) => JSON.parse(line));
     assert.deepEqual(spooled.map((e) => e.hook_event_type), ["Stop"]);
+    const status = await readStatus(
+      statusPath(spool, `http://127.0.0.1:${listener.addr.port}`),
+    );
+    assert.match(
+      status?.last_error?.message ?? "",
+      /^no answer from .* in time/,
+    );
   } finally {
     await idle(spool).catch(() => {});
     listener.close();

@@ -5,82 +5,20 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { ROOT, startServer, type TestServer } from "./helpers/server.ts";
-import { DEFAULT_DEADLINE_MS } from "../hooks/send_event.ts";
+import { DEFAULT_DEADLINE_MS } from "../hooks/config.ts";
 import { CORE_HOOK_TYPES, isPriority } from "../common/classify.ts";
+import {
+  fixture,
+  PATIENT,
+  type Run,
+  runSender,
+  spoolLines,
+} from "./helpers/sender.ts";
 
-const SENDER = fileURLToPath(
-  new URL("../hooks/send_event.ts", import.meta.url),
-);
 const FIXTURES = fileURLToPath(new URL("./fixtures/hooks/", import.meta.url));
 /** The hard bound plus room for Deno's start-up on a loaded CI machine. */
 const BOUND_MS = DEFAULT_DEADLINE_MS + 1000;
-/**
- * Where a test needs the server to answer, a busy CI machine must not turn a slow answer into
- * a spooled event: these runs get more time (the default bound is tested with the server down
- * and hanging).
- */
-const PATIENT = {
-  HOOKWATCH_TIMEOUT_MS: "5000",
-  HOOKWATCH_DEADLINE_MS: "10000",
-};
 const PATIENT_BOUND_MS = 11_000;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-async function fixture(type: string): Promise<Record<string, unknown>> {
-  return JSON.parse(await Deno.readTextFile(`${FIXTURES}${type}.json`));
-}
-
-async function runSender(
-  input: string | Record<string, unknown>,
-  args: string[],
-  env: Record<string, string>,
-): Promise<Run> {
-  const started = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-config",
-      "--quiet",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      SENDER,
-      ...args,
-    ],
-    // Empty values count as unset, so the developer's own settings cannot leak in.
-    env: {
-      HOOKWATCH_URL: "",
-      HOOKWATCH_SOURCE_APP: "",
-      HOOKWATCH_TOKEN: "",
-      NO_COLOR: "1",
-      ...env,
-    },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(
-    new TextEncoder().encode(
-      typeof input === "string" ? input : JSON.stringify(input),
-    ),
-  );
-  await writer.close();
-  const out = await child.output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-    ms: performance.now() - started,
-  };
-}
 
 /** Waits until no detached sender holds a run directory in the spool. */
 async function waitUntilIdle(spool: string, timeoutMs = 15_000): Promise<void> {
@@ -102,20 +40,6 @@ async function recent(server: TestServer, sourceApp: string): Promise<any[]> {
   );
   assert.equal(res.status, 200);
   return await res.json();
-}
-
-async function spoolLines(dir: string): Promise<string[]> {
-  const lines: string[] = [];
-  try {
-    for await (const entry of Deno.readDir(dir)) {
-      if (!/^(spool|replay)-.*\.ndjson$/.test(entry.name)) continue;
-      const text = await Deno.readTextFile(`${dir}/${entry.name}`);
-      lines.push(...text.split("\n").filter((line) => line !== ""));
-    }
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return lines;
 }
 
 function assertQuietSuccess(run: Run, what: string, bound = BOUND_MS): void {
@@ -378,7 +302,7 @@ Deno.test("sender - the command the installer writes delivers an event", async (
     }).output();
     assert.equal(install.code, 0, new TextDecoder().decode(install.stderr));
     const settings = JSON.parse(
-      await Deno.readTextFile(`${tmp}/.claude/settings.json`),
+      await Deno.readTextFile(`${tmp}/.claude/settings.local.json`),
     );
     const [{ hooks: [handler] }] = settings.hooks.PreToolUse;
     assert.equal(handler.type, "command");
