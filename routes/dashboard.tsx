@@ -147,10 +147,14 @@ export function dashboardRoutes(hw: Deps): Hono {
       },
       filters,
     }, now);
-    state.receiveSnapshot({
-      priority: snapshot.priority.map(streamEventOf),
-      regular: snapshot.regular.map(streamEventOf),
-    }, 0, now);
+    state.receiveSnapshot(
+      {
+        priority: snapshot.priority.map(streamEventOf),
+        regular: snapshot.regular.map(streamEventOf),
+      },
+      0,
+      now,
+    );
     const paint = state.view();
     const hrefs = {} as Record<View, string>;
     for (const v of ["all", "priority", "regular"] as const) {

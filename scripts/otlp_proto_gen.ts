@@ -1,5 +1,5 @@
 /**
- * Regenerates `lib/sessions/otlp_proto.json`, the protobufjs descriptor of the OTLP logs and metrics
+ * Regenerates `lib/telemetry/otlp_proto.json`, the protobufjs descriptor of the OTLP logs and metrics
  * export services, from a checkout of github.com/open-telemetry/opentelemetry-proto
  * (Apache-2.0), plus `google.rpc.Status` for error answers.
  *

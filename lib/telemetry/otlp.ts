@@ -1,7 +1,7 @@
 /**
  * Decoding of OTLP/HTTP export requests (logs and metrics), JSON or protobuf, optionally
  * gzip-compressed, into plain records. Protobuf goes through `protobufjs` with the official
- * OTLP definitions (`lib/sessions/otlp_proto.json`, see `scripts/otlp_proto_gen.ts`); JSON goes through
+ * OTLP definitions (`lib/telemetry/otlp_proto.json`, see `scripts/otlp_proto_gen.ts`); JSON goes through
  * the same message types' `fromObject`, so a protobuf body and its JSON twin decode alike.
  *
  * @module

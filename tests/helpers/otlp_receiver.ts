@@ -5,7 +5,7 @@
  * its path, content type and decoded body.
  *
  * Protobuf bodies are decoded with `protobufjs` and the OTLP definitions of
- * `lib/sessions/otlp_proto.json` (logs, metrics), extended here with the trace messages
+ * `lib/telemetry/otlp_proto.json` (logs, metrics), extended here with the trace messages
  * (`opentelemetry/proto/trace/v1/trace.proto`), which hookwatch does not otherwise read.
  * {@linkcode flatten} turns a decoded export into plain records (log records, metric points,
  * spans) with attributes unwrapped.
@@ -13,7 +13,7 @@
  * @module
  */
 import protobuf from "protobufjs";
-import descriptor from "../../lib/sessions/otlp_proto.json" with {
+import descriptor from "../../lib/telemetry/otlp_proto.json" with {
   type: "json",
 };
 

@@ -11,10 +11,7 @@ import { tallyTx } from "../../lib/sessions/tally.ts";
 import type { EventStore } from "../../lib/store/store.ts";
 import { SqliteStore } from "../../lib/store/sqlite_store.ts";
 import { PostgresStore } from "../../lib/store/postgres_store.ts";
-import {
-  postgresIgnored,
-  sharedCluster,
-} from "./postgres.ts";
+import { postgresIgnored, sharedCluster } from "./postgres.ts";
 import type { StoredEvent } from "../../common/events.ts";
 import { SESSION_ID } from "../fixtures/otlp/scenario.ts";
 
