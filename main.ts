@@ -54,21 +54,33 @@ async function main(): Promise<void> {
   }
   const hw = createHookwatch(config, store);
   const app = createApp(hw, metrics);
-  const server = Deno.serve({
-    port: config.port,
-    hostname: config.host,
-    onListen: ({ hostname, port }) => {
-      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-      const url = `http://${host}:${port}`;
-      log.info(`listening on ${url}`, {
-        url,
-        store: store.kind,
-        archive_dir: config.archiveDir ?? undefined,
-        pid: Deno.pid,
-        deno: Deno.version.deno,
-      });
-    },
-  }, app.fetch);
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      port: config.port,
+      hostname: config.host,
+      onListen: ({ hostname, port }) => {
+        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+        const url = `http://${host}:${port}`;
+        log.info(`listening on ${url}`, {
+          url,
+          store: store.kind,
+          archive_dir: config.archiveDir ?? undefined,
+          pid: Deno.pid,
+          deno: Deno.version.deno,
+        });
+      },
+    }, app.fetch);
+  } catch (error) {
+    const reason = listenFailure(error, config.host, config.port);
+    if (reason === null) throw error;
+    log.error(`cannot start: ${reason}`, {
+      host: config.host,
+      port: config.port,
+    });
+    await hw.close();
+    Deno.exit(1);
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -88,6 +100,24 @@ async function main(): Promise<void> {
   };
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+}
+
+/** What a person can do about a failed listen, in one line; null for anything unexpected. */
+function listenFailure(
+  error: unknown,
+  host: string,
+  port: number,
+): string | null {
+  if (error instanceof Deno.errors.AddrInUse) {
+    return `port ${port} on ${host} is already in use (another hookwatch?): stop what listens there, or start with PORT=<another port>`;
+  }
+  if (error instanceof Deno.errors.AddrNotAvailable) {
+    return `HOST=${host} is not an address of this machine: use 127.0.0.1, 0.0.0.0 or one of its own addresses`;
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return `listening on port ${port} needs privileges: start with PORT=<1024 or above>`;
+  }
+  return null;
 }
 
 if (import.meta.main) await main();

@@ -167,3 +167,37 @@ Deno.test("config - a bad value stops start-up with a message naming it", async 
     );
   }
 });
+
+Deno.test("start-up - a busy port or a database that cannot be opened is one line saying what to do, exit 1", async () => {
+  const first = await startServer();
+  try {
+    const failures: { env: Record<string, string>; says: RegExp }[] = [
+      {
+        env: { PORT: String(first.port) },
+        says: new RegExp(
+          `cannot start: port ${first.port} on 127\\.0\\.0\\.1 is already in use.*PORT=`,
+        ),
+      },
+      {
+        env: { DATABASE_URL: "sqlite:/proc/hookwatch/x.db" },
+        says: /DATABASE_URL: cannot open the database: .*\/proc\/hookwatch/,
+      },
+    ];
+    for (const { env, says } of failures) {
+      const error = await startServer({ env }).then(
+        () => assert.fail("it started"),
+        (error: Error) => error,
+      );
+      const [head, ...output] = error.message.split("\n");
+      assert.match(head, /exited with 1 before listening/);
+      // Migrations of a fresh database are logged at info level before the listen fails.
+      const lines = output.filter((line) =>
+        line.trim() !== "" && !/migration applied/.test(line)
+      );
+      assert.equal(lines.length, 1, `one line, no stack trace: ${output}`);
+      assert.match(lines[0], says);
+    }
+  } finally {
+    await first.stop();
+  }
+});
