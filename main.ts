@@ -1,5 +1,5 @@
 /**
- * Starts hookwatch: `deno task start`. Configuration comes from the environment (README).
+ * Starts hookwatch: `deno task start`. Configuration comes from the environment (docs/CONFIGURATION.md).
  *
  * @module
  */

@@ -58,8 +58,8 @@ export default function SessionCosts(
       {rows.length === 0
         ? (
           <p class="empty">
-            No Claude Code telemetry yet (see README: point Claude Code's OTLP
-            exporter here).
+            No Claude Code telemetry yet (see docs/TELEMETRY.md: point Claude
+            Code's OTLP exporter here).
           </p>
         )
         : (

@@ -1,6 +1,6 @@
 /**
  * `deno task backup PATH`: a consistent copy of the SQLite database `DATABASE_URL` names, taken
- * while hookwatch keeps running and ingesting. PostgreSQL: use `pg_dump` (README).
+ * while hookwatch keeps running and ingesting. PostgreSQL: use `pg_dump` (docs/RUNBOOK.md).
  *
  * @module
  */
@@ -25,7 +25,7 @@ async function main(args: string[]): Promise<number> {
   }
   if (source === null) {
     console.error(
-      "backup: DATABASE_URL is PostgreSQL: use pg_dump --format=custom (see README, Backup and restore)",
+      "backup: DATABASE_URL is PostgreSQL: use pg_dump --format=custom (see docs/RUNBOOK.md, Backup and restore)",
     );
     return 2;
   }

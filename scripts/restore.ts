@@ -1,7 +1,7 @@
 /**
  * `deno task restore PATH`: puts a backup made by `deno task backup` in place of the SQLite
  * database `DATABASE_URL` names. hookwatch must be stopped; the database it replaces is kept
- * beside it as `<name>.before-restore-<time>`. PostgreSQL: use `pg_restore` (README).
+ * beside it as `<name>.before-restore-<time>`. PostgreSQL: use `pg_restore` (docs/RUNBOOK.md).
  *
  * @module
  */
@@ -26,7 +26,7 @@ async function main(args: string[]): Promise<number> {
   }
   if (target === null) {
     console.error(
-      "restore: DATABASE_URL is PostgreSQL: use pg_restore (see README, Backup and restore)",
+      "restore: DATABASE_URL is PostgreSQL: use pg_restore (see docs/RUNBOOK.md, Backup and restore)",
     );
     return 2;
   }

@@ -198,7 +198,7 @@ Deno.test("backup - a PostgreSQL DATABASE_URL is pointed to pg_dump/pg_restore, 
 
 Deno.test({
   name:
-    "disaster recovery postgres - the README's pg_dump (online) and pg_restore into an empty database bring every event back with its id; ids and streams continue",
+    "disaster recovery postgres - the runbook's pg_dump (online) and pg_restore into an empty database bring every event back with its id; ids and streams continue",
   ignore: postgresIgnored(),
   fn: async () => {
     const cluster = await sharedCluster();

@@ -16,7 +16,7 @@
  * Cost: one pass of six small pre-checks over all of an event's strings joined; almost every
  * event stops there, returned as it came without a copy. Only a string with a hint goes through
  * the exact rules, each again behind its own hint. On the hook fixtures that is about 2.3× a
- * `JSON.stringify` of the same payload (which the store does anyway); see README, "Secrets".
+ * `JSON.stringify` of the same payload (which the store does anyway); see docs/REDACTION.md and BENCHMARKS.md, "Redaction".
  *
  * @module
  */
