@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
+import { HttpError } from "../common/errors.ts";
 import type { Deps } from "../lib/hookwatch.ts";
 import { TOOL_OUTCOMES, type ToolOutcome } from "../common/agents.ts";
 import type { ToolQuery } from "../lib/agents/reads.ts";
@@ -66,7 +66,7 @@ export function agentRoutes(hw: Deps): Hono {
     const query = parseToolQuery(c.req.query());
     const tools = await hw.agents.tools(id, query);
     if (tools.length === 0 && !(await hw.agents.activity(id))) {
-      throw new HTTPException(404, { message: `no session ${id}` });
+      throw new HttpError(404, `no session ${id}`);
     }
     return c.json({ tools });
   });
@@ -75,7 +75,7 @@ export function agentRoutes(hw: Deps): Hono {
     const id = sessionId(c.req.param("id"));
     const activity = await hw.agents.activity(id);
     if (!activity) {
-      throw new HTTPException(404, { message: `no session ${id}` });
+      throw new HttpError(404, `no session ${id}`);
     }
     return c.json(activity);
   });

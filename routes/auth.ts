@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
-import { HTTPException } from "hono/http-exception";
+import { HttpError } from "../common/errors.ts";
 import { createHash, timingSafeEqual } from "node:crypto";
 
 /** Name of the cookie that carries the token for browsers. */
@@ -38,11 +38,12 @@ export function tokenCheck(token: string | null): (c: Context) => void {
   };
 }
 
-function unauthorized(): HTTPException {
-  return new HTTPException(401, {
-    message: "a valid token is required (Authorization: Bearer …)",
-    res: undefined,
-  });
+function unauthorized(): HttpError {
+  return new HttpError(
+    401,
+    "a valid token is required (Authorization: Bearer …)",
+    { headers: { "www-authenticate": "Bearer" } },
+  );
 }
 
 /**

@@ -1,11 +1,9 @@
 import type { Context } from "hono";
-import { HTTPException } from "hono/http-exception";
+import { HttpError } from "../common/errors.ts";
 import { bodyLimit } from "hono/body-limit";
 
 function tooLarge(maxSize: number): never {
-  throw new HTTPException(413, {
-    message: `body is larger than ${maxSize} bytes`,
-  });
+  throw new HttpError(413, `body is larger than ${maxSize} bytes`);
 }
 
 /** 413 with a JSON error once a body passes `maxSize` bytes. */
@@ -15,7 +13,7 @@ export function limitBody(maxSize: number) {
 
 /** 400 naming a bad query parameter (or body part): `<name> <message>`. */
 export function badParam(name: string, message: string): never {
-  throw new HTTPException(400, { message: `${name} ${message}` });
+  throw new HttpError(400, `${name} ${message}`, { field: name });
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -24,15 +22,16 @@ function decode(bytes: Uint8Array | ArrayBuffer): string {
   try {
     return decoder.decode(bytes);
   } catch {
-    throw new HTTPException(400, { message: "body is not valid UTF-8" });
+    throw new HttpError(400, "body is not valid UTF-8");
   }
 }
 
-function expired(timeoutMs: number): HTTPException {
-  return new HTTPException(408, {
-    message: `request body not received within ${timeoutMs} ms`,
-    res: new Response(null, { headers: { connection: "close" } }),
-  });
+function expired(timeoutMs: number): HttpError {
+  return new HttpError(
+    408,
+    `request body not received within ${timeoutMs} ms`,
+    { headers: { connection: "close" } },
+  );
 }
 
 /** `promise`, or a 408 once `timeoutMs` passed (the timer is cleared either way). */
@@ -75,7 +74,7 @@ export async function readBody(
         reader.read(),
         Math.max(0, deadline - Date.now()),
       ).catch((error) => {
-        throw error instanceof HTTPException ? expired(timeoutMs) : error;
+        throw error instanceof HttpError ? expired(timeoutMs) : error;
       });
       if (done) break;
       size += value.byteLength;
@@ -106,10 +105,11 @@ export function parseJson(text: string, what = "body"): unknown {
     return JSON.parse(text);
   } catch (error) {
     const at = /position (\d+)/.exec(String(error))?.[1];
-    throw new HTTPException(400, {
-      message: `${what} is not valid JSON${
+    throw new HttpError(
+      400,
+      `${what} is not valid JSON${
         at === undefined ? "" : ` (at position ${at})`
       }`,
-    });
+    );
   }
 }

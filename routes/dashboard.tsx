@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { HTTPException } from "hono/http-exception";
+import { HttpError } from "../common/errors.ts";
 import { signal } from "@preact/signals";
 import { renderToString } from "preact-render-to-string";
 import { fileURLToPath } from "node:url";
@@ -63,9 +63,7 @@ async function readManifest(): Promise<BuildManifest | null> {
 function parseView(value: string | undefined): View {
   if (value === undefined || value === "" || value === "all") return "all";
   if (value === "priority" || value === "regular") return value;
-  throw new HTTPException(400, {
-    message: "view must be all, priority or regular",
-  });
+  throw new HttpError(400, "view must be all, priority or regular");
 }
 
 function parsePositive(
@@ -77,9 +75,10 @@ function parsePositive(
   if (value === undefined || value === "") return null;
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new HTTPException(400, {
-      message: `${name} must be a whole number from ${min} to ${max}`,
-    });
+    throw new HttpError(
+      400,
+      `${name} must be a whole number from ${min} to ${max}`,
+    );
   }
   return n;
 }
@@ -230,14 +229,14 @@ export function dashboardRoutes(hw: Deps): Hono {
     const name = c.req.param("name") ?? "";
     const match = SAFE_NAME.exec(name);
     if (!match || !(match[1] in TYPES)) {
-      throw new HTTPException(404, { message: `no static file ${name}` });
+      throw new HttpError(404, `no static file ${name}`);
     }
     let body: Uint8Array;
     try {
       body = await Deno.readFile(`${dir}${name}`);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
-        throw new HTTPException(404, { message: `no static file ${name}` });
+        throw new HttpError(404, `no static file ${name}`);
       }
       throw error;
     }

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
+import { HttpError } from "../common/errors.ts";
 import type { Deps } from "../lib/hookwatch.ts";
 import { eventFromHookInput, validateHookEventType } from "../common/events.ts";
 import type { RecentQuery } from "../lib/store/store.ts";
@@ -35,14 +35,10 @@ function parseRecentQuery(q: Record<string, string>): RecentQuery {
     query[name] = value;
   }
   if (q.hook_event_type !== undefined) {
-    try {
-      query.hook_event_type = validateHookEventType(
-        q.hook_event_type,
-        "hook_event_type",
-      );
-    } catch (error) {
-      throw new HTTPException(400, { message: (error as Error).message });
-    }
+    query.hook_event_type = validateHookEventType(
+      q.hook_event_type,
+      "hook_event_type",
+    );
   }
   if (q.priority !== undefined) query.priority = parsePriority(q.priority);
   return query;
@@ -111,7 +107,7 @@ export function eventRoutes(hw: Deps): Hono {
     }
     const event = await hw.store.get(id);
     if (!event) {
-      throw new HTTPException(404, { message: `no event with id ${id}` });
+      throw new HttpError(404, `no event with id ${id}`);
     }
     return c.json(event);
   });

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
-import { HTTPException } from "hono/http-exception";
+import { HttpError } from "../common/errors.ts";
 import type { Deps } from "../lib/hookwatch.ts";
 import {
   INBOX_KINDS,
@@ -29,15 +29,17 @@ export function sameOriginOnly(): MiddlewareHandler {
   return async (c, next) => {
     const site = c.req.header("sec-fetch-site");
     if (site !== undefined && site !== "same-origin" && site !== "none") {
-      throw new HTTPException(403, {
-        message: `cross-site request refused (Sec-Fetch-Site: ${site})`,
-      });
+      throw new HttpError(
+        403,
+        `cross-site request refused (Sec-Fetch-Site: ${site})`,
+      );
     }
     const origin = c.req.header("origin");
     if (origin !== undefined && origin !== new URL(c.req.url).origin) {
-      throw new HTTPException(403, {
-        message: "cross-site request refused (Origin is not this server)",
-      });
+      throw new HttpError(
+        403,
+        "cross-site request refused (Origin is not this server)",
+      );
     }
     await next();
   };
@@ -148,12 +150,13 @@ function decisionBody(
 
 function answer(result: InboxItem | ActionRefusal, id: number): InboxItem {
   if (result === "not_found") {
-    throw new HTTPException(404, { message: `no inbox item ${id}` });
+    throw new HttpError(404, `no inbox item ${id}`);
   }
   if (result === "resolved") {
-    throw new HTTPException(409, {
-      message: `inbox item ${id} is resolved: the agent moved on`,
-    });
+    throw new HttpError(
+      409,
+      `inbox item ${id} is resolved: the agent moved on`,
+    );
   }
   return result;
 }
@@ -175,7 +178,7 @@ export function inboxRoutes(hw: Deps): Hono {
   app.get("/inbox/:id", async (c) => {
     const id = itemId(c.req.param("id"));
     const item = await hw.agents.item(id);
-    if (!item) throw new HTTPException(404, { message: `no inbox item ${id}` });
+    if (!item) throw new HttpError(404, `no inbox item ${id}`);
     return c.json(item);
   });
 
@@ -193,9 +196,7 @@ export function inboxRoutes(hw: Deps): Hono {
     const id = itemId(c.req.param("id"));
     const type = c.req.header("content-type") ?? "";
     if (!type.startsWith("application/json")) {
-      throw new HTTPException(415, {
-        message: "body must be application/json",
-      });
+      throw new HttpError(415, "body must be application/json");
     }
     const until = snoozeUntil(parseJson(await readText(c)), Date.now());
     return c.json(answer(await hw.agents.snooze(id, until), id));
@@ -204,27 +205,26 @@ export function inboxRoutes(hw: Deps): Hono {
   app.post("/inbox/:id/decision", limitBody(8192), async (c) => {
     const id = itemId(c.req.param("id"));
     if (!hw.config.decisions) {
-      throw new HTTPException(404, {
-        message: "decisions are off (set HOOKWATCH_DECISIONS=on)",
-      });
+      throw new HttpError(
+        404,
+        "decisions are off (set HOOKWATCH_DECISIONS=on)",
+      );
     }
     const type = c.req.header("content-type") ?? "";
     if (!type.startsWith("application/json")) {
-      throw new HTTPException(415, {
-        message: "body must be application/json",
-      });
+      throw new HttpError(415, "body must be application/json");
     }
     const { behavior, message } = decisionBody(parseJson(await readText(c)));
     const by = hw.config.token === null ? "local" : "token";
     const result = await hw.decisions.decide(id, behavior, message, by);
     if (result === "not_found") {
-      throw new HTTPException(404, { message: `no inbox item ${id}` });
+      throw new HttpError(404, `no inbox item ${id}`);
     }
     if (result === "not_waiting") {
-      throw new HTTPException(409, {
-        message:
-          `inbox item ${id} is not waiting for a decision: decided already, its wait ended, or no request holds it`,
-      });
+      throw new HttpError(
+        409,
+        `inbox item ${id} is not waiting for a decision: decided already, its wait ended, or no request holds it`,
+      );
     }
     return c.json(result);
   });

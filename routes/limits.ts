@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { HTTPException } from "hono/http-exception";
+import { HttpError } from "../common/errors.ts";
 import { getConnInfo } from "hono/deno";
 
 const BODY_READERS = [
@@ -23,10 +23,11 @@ export function bodyTimeout(timeoutMs: number): MiddlewareHandler {
       timer = setTimeout(
         () =>
           reject(
-            new HTTPException(408, {
-              message: `request body not received within ${timeoutMs} ms`,
-              res: new Response(null, { headers: { connection: "close" } }),
-            }),
+            new HttpError(
+              408,
+              `request body not received within ${timeoutMs} ms`,
+              { headers: { connection: "close" } },
+            ),
           ),
         timeoutMs,
       );
@@ -104,23 +105,23 @@ function clientAddress(c: Context): string {
 export function streamLimits(limits: StreamLimits): MiddlewareHandler {
   let open = 0;
   const perIp = new Map<string, number>();
-  const retryAfter = String(limits.retryAfterSeconds ?? 5);
+  const retryAfter = limits.retryAfterSeconds ?? 5;
   return async (c, next) => {
     const ip = clientAddress(c);
     const mine = perIp.get(ip) ?? 0;
     if (open >= limits.maxClients) {
-      throw new HTTPException(503, {
-        message:
-          `too many open streams (${limits.maxClients}); retry in ${retryAfter} s`,
-        res: new Response(null, { headers: { "retry-after": retryAfter } }),
-      });
+      throw new HttpError(
+        503,
+        `too many open streams (${limits.maxClients}); retry in ${retryAfter} s`,
+        { retryAfter },
+      );
     }
     if (mine >= limits.maxPerIp) {
-      throw new HTTPException(429, {
-        message:
-          `too many open streams from one address (${limits.maxPerIp}); retry in ${retryAfter} s`,
-        res: new Response(null, { headers: { "retry-after": retryAfter } }),
-      });
+      throw new HttpError(
+        429,
+        `too many open streams from one address (${limits.maxPerIp}); retry in ${retryAfter} s`,
+        { retryAfter },
+      );
     }
     open++;
     perIp.set(ip, mine + 1);

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
+import { HttpError } from "../common/errors.ts";
 import type { Deps } from "../lib/hookwatch.ts";
 import { AGENT_STATES, type AgentState } from "../common/agents.ts";
 import { SESSION_SORTS } from "../lib/sessions/sessions.ts";
@@ -86,7 +86,7 @@ export function sessionRoutes(hw: Deps): Hono {
     }
     const detail = await sessionDetail(hw, id);
     if (!detail) {
-      throw new HTTPException(404, { message: `no session ${id}` });
+      throw new HttpError(404, `no session ${id}`);
     }
     return c.json(detail);
   });

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
+import { HttpError } from "../common/errors.ts";
 import type { Deps } from "../lib/hookwatch.ts";
 import type { StreamFilter } from "../lib/stream/broadcaster.ts";
 import { openEventStream } from "../lib/stream/live_stream.ts";
@@ -8,9 +8,7 @@ function parseLastId(value: string | undefined): number | null {
   if (value === undefined || value === "") return null;
   const id = Number(value);
   if (!Number.isSafeInteger(id) || id < 0) {
-    throw new HTTPException(400, {
-      message: "Last-Event-ID must be a non-negative integer",
-    });
+    throw new HttpError(400, "Last-Event-ID must be a non-negative integer");
   }
   return id;
 }
@@ -28,7 +26,7 @@ export function streamRoutes(hw: Deps): Hono {
     const priority = c.req.query("priority");
     if (priority !== undefined) {
       if (priority !== "0" && priority !== "1") {
-        throw new HTTPException(400, { message: "priority must be 1 or 0" });
+        throw new HttpError(400, "priority must be 1 or 0");
       }
       filter.priority = priority === "1" ? 1 : 0;
     }

@@ -16,7 +16,6 @@ import {
   WIDEN_SESSION,
 } from "./tables.ts";
 
-
 /** One session's share of a batch. */
 export interface SessionTally {
   first: number;

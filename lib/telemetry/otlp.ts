@@ -8,7 +8,7 @@
  */
 import protobuf from "protobufjs";
 import descriptor from "./otlp_proto.json" with { type: "json" };
-import { type ErrorStatus, HttpError } from "../../common/errors.ts";
+import { HttpError } from "../../common/errors.ts";
 
 /** An attribute value with OTLP's `AnyValue` unwrapped. */
 export type AttrValue =
@@ -52,26 +52,10 @@ export interface OtlpDataPoint {
   resource: Attributes;
 }
 
-/**
- * An OTLP receiver failure: answered with its status and a `google.rpc.Status` body carrying
- * `code`, in the request's encoding.
- */
-export class OtlpError extends HttpError {
-  constructor(
-    status: ErrorStatus,
-    readonly code: number,
-    message: string,
-    retryAfter?: number,
-  ) {
-    super(status, message, { retryAfter });
-    this.name = "OtlpError";
-  }
-}
-
-/** The body cannot be decoded: the answer is 400 INVALID_ARGUMENT. */
-export class OtlpDecodeError extends OtlpError {
+/** The body cannot be decoded: the answer is 400 (an OTLP `Status` INVALID_ARGUMENT). */
+export class OtlpDecodeError extends HttpError {
   constructor(message: string) {
-    super(400, STATUS_CODE.INVALID_ARGUMENT, message);
+    super(400, message);
     this.name = "OtlpDecodeError";
   }
 }
@@ -317,7 +301,9 @@ export function encodeResponse(
 /** gRPC status codes used in error bodies. */
 export const STATUS_CODE = Object.freeze({
   INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
   RESOURCE_EXHAUSTED: 8,
+  INTERNAL: 13,
   UNAVAILABLE: 14,
   UNAUTHENTICATED: 16,
 });
@@ -327,23 +313,6 @@ export const OTLP_MIME: Readonly<Record<OtlpEncoding, string>> = Object.freeze({
   json: "application/json",
   protobuf: "application/x-protobuf",
 });
-
-/** The answer to an {@linkcode OtlpError}: a `google.rpc.Status` in the request's encoding. */
-export function otlpErrorResponse(
-  error: OtlpError,
-  contentType: string | undefined,
-): Response {
-  const encoding = encodingOf(contentType) ?? "json";
-  const headers: Record<string, string> = {
-    "content-type": OTLP_MIME[encoding],
-  };
-  const retryAfter = error.details.retryAfter;
-  if (retryAfter) headers["retry-after"] = String(retryAfter);
-  return new Response(encodeStatus(encoding, error.code, error.message), {
-    status: error.status,
-    headers,
-  });
-}
 
 /** Encodes a `google.rpc.Status`, the body of OTLP/HTTP error answers. */
 export function encodeStatus(
