@@ -6,10 +6,8 @@
 import { type ErrorHandler, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { HTTPException } from "hono/http-exception";
-import { requestId } from "hono/request-id";
 import type { Deps } from "./lib/hookwatch.ts";
 import { HttpError } from "./common/errors.ts";
-import { requireToken } from "./routes/auth.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { streamRoutes } from "./routes/stream.ts";
@@ -21,10 +19,12 @@ import { inboxRoutes } from "./routes/inbox.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { clientMetricsRoutes } from "./routes/client_metrics.ts";
 import { dashboardRoutes } from "./routes/dashboard.tsx";
-import { corsFor, securityHeaders } from "./routes/security.ts";
-import { bodyTimeout, streamLimits } from "./routes/limits.ts";
 import { loginRoutes } from "./routes/login.ts";
-import { requestLog } from "./routes/request_log.ts";
+import { answerHeaders } from "./routes/edge/answer_headers.ts";
+import { requestLog } from "./routes/edge/request_log.ts";
+import { preflight } from "./routes/edge/preflight.ts";
+import { requireToken } from "./routes/edge/require_token.ts";
+import { streamLimits } from "./routes/edge/stream_limits.ts";
 import { asStoreUnavailable } from "./lib/store/store_errors.ts";
 import type { Metrics } from "./otel/setup.ts";
 
@@ -63,33 +63,40 @@ export const answerError: ErrorHandler = (thrown, c) => {
   return c.json(body, error.status as ContentfulStatusCode, headers);
 };
 
-/** Builds the app around a running {@linkcode Deps}; `/metrics` and client metrics need `metrics`. */
+/**
+ * Builds the app around a running {@linkcode Deps}; `/metrics` and client metrics need
+ * `metrics`. One chain for every route: the answer headers and the request log first, then
+ * ingest (the hot path, which checks the token itself with the same function), the open
+ * routes, the token, and the rest.
+ */
 export function createApp(hw: Deps, metrics?: Metrics): Hono {
   const app = new Hono();
-  // Ingest first: its lean path keeps the chain's guarantees itself (routes/ingest.ts).
-  app.route("/", ingestRoutes(hw));
-  app.use(requestId());
+  const { config } = hw;
+  app.use(answerHeaders(config.corsOrigins));
   app.use(requestLog());
-  app.use(securityHeaders());
-  app.use(corsFor(hw.config.corsOrigins));
-  app.use(bodyTimeout(hw.config.bodyTimeoutMs));
+  app.options("*", preflight(config.corsOrigins));
   app.onError(answerError);
   app.notFound((c) =>
     c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404)
   );
 
+  app.route("/", ingestRoutes(hw));
   app.route("/", healthRoutes(hw));
   if (metrics) app.route("/", metricsRoutes(hw, metrics));
-  if (hw.config.token !== null) app.route("/", loginRoutes(hw.config.token));
-  app.use(requireToken(hw.config.token));
+  if (config.token !== null) {
+    app.route("/", loginRoutes(config.token, config.bodyTimeoutMs));
+  }
+  app.use(requireToken(config.token));
   app.use(
     "/stream",
     streamLimits({
-      maxClients: hw.config.streamMaxClients,
-      maxPerIp: hw.config.streamMaxClientsPerIp,
+      maxClients: config.streamMaxClients,
+      maxPerIp: config.streamMaxClientsPerIp,
     }),
   );
-  if (metrics) app.route("/", clientMetricsRoutes(metrics.clients));
+  if (metrics) {
+    app.route("/", clientMetricsRoutes(metrics.clients, config.bodyTimeoutMs));
+  }
   app.route("/", eventRoutes(hw));
   app.route("/", streamRoutes(hw));
   app.route("/", dashboardRoutes(hw));

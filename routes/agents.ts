@@ -3,7 +3,7 @@ import { HttpError } from "../common/errors.ts";
 import type { Deps } from "../lib/hookwatch.ts";
 import { TOOL_OUTCOMES, type ToolOutcome } from "../common/agents.ts";
 import type { ToolQuery } from "../lib/agents/reads.ts";
-import { badParam } from "./body.ts";
+import { badParam } from "./edge/params.ts";
 
 /** Most tool calls one `GET /sessions/:id/tools` answers. */
 export const TOOLS_LIMIT_MAX = 5000;

@@ -3,7 +3,8 @@ import { HttpError } from "../common/errors.ts";
 import type { Deps } from "../lib/hookwatch.ts";
 import { eventFromHookInput, validateHookEventType } from "../common/events.ts";
 import type { RecentQuery } from "../lib/store/store.ts";
-import { badParam, limitBody, parseJson, readText } from "./body.ts";
+import { readJson } from "./edge/body.ts";
+import { badParam } from "./edge/params.ts";
 import { decisionOutput } from "../lib/agents/decisions.ts";
 import { snapshotJson } from "../lib/stream/sse.ts";
 
@@ -61,14 +62,17 @@ function decisionWait(raw: string | undefined, maxMs: number): number {
  */
 export function eventRoutes(hw: Deps): Hono {
   const app = new Hono();
-  const { maxBodyBytes } = hw.config;
+  const limits = {
+    maxBytes: hw.config.maxBodyBytes,
+    timeoutMs: hw.config.bodyTimeoutMs,
+  };
 
   // Answers 2xx always once stored: an empty body leaves Claude Code to its own dialog.
-  app.post("/hooks/:source_app/decide", limitBody(maxBodyBytes), async (c) => {
+  app.post("/hooks/:source_app/decide", async (c) => {
     const waitMs = decisionWait(c.req.query("wait"), hw.config.decisionWaitMs);
     const event = eventFromHookInput(
       c.req.param("source_app"),
-      parseJson(await readText(c)),
+      await readJson(c.req.raw, limits),
       Date.now(),
     );
     const [{ event: stored }] = await hw.ingest([event]);

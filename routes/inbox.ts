@@ -1,5 +1,4 @@
-import { Hono } from "hono";
-import type { MiddlewareHandler } from "hono";
+import { type Context, Hono } from "hono";
 import { HttpError } from "../common/errors.ts";
 import type { Deps } from "../lib/hookwatch.ts";
 import {
@@ -11,39 +10,15 @@ import {
 import type { InboxQuery } from "../lib/agents/reads.ts";
 import type { ActionRefusal } from "../lib/agents/inbox_actions.ts";
 import { ConfigError, parseDuration } from "../lib/base/config.ts";
-import { badParam, limitBody, parseJson, readText } from "./body.ts";
+import { readJson } from "./edge/body.ts";
+import { badParam } from "./edge/params.ts";
+import { sameOriginOnly } from "./edge/same_origin.ts";
 
 /** Most items one `GET /inbox` answers. */
 export const INBOX_LIMIT_MAX = 1000;
 
 /** Longest snooze: a week. */
 export const SNOOZE_MAX_MS = 7 * 86_400_000;
-
-/**
- * Refuses requests a browser sent from another site (a form or script on a page elsewhere
- * riding on the sign-in cookie): `Sec-Fetch-Site` other than `same-origin` or `none`, or an
- * `Origin` that is not this server's. Scripts and curl send neither and pass (they need the
- * token like every route).
- */
-export function sameOriginOnly(): MiddlewareHandler {
-  return async (c, next) => {
-    const site = c.req.header("sec-fetch-site");
-    if (site !== undefined && site !== "same-origin" && site !== "none") {
-      throw new HttpError(
-        403,
-        `cross-site request refused (Sec-Fetch-Site: ${site})`,
-      );
-    }
-    const origin = c.req.header("origin");
-    if (origin !== undefined && origin !== new URL(c.req.url).origin) {
-      throw new HttpError(
-        403,
-        "cross-site request refused (Origin is not this server)",
-      );
-    }
-    await next();
-  };
-}
 
 function parseInboxQuery(q: Record<string, string>): InboxQuery {
   const query: InboxQuery = { status: "active", limit: 200 };
@@ -182,27 +157,34 @@ export function inboxRoutes(hw: Deps): Hono {
     return c.json(item);
   });
 
+  const sameOrigin = sameOriginOnly();
   app.use("/inbox/*", async (c, next) => {
     if (c.req.method !== "POST") return await next();
-    return await sameOriginOnly()(c, next);
+    return await sameOrigin(c, next);
   });
+  // A JSON body of at most `maxBytes`; 415 for another type.
+  const jsonBody = (c: Context, maxBytes: number) => {
+    if (!c.req.header("content-type")?.startsWith("application/json")) {
+      throw new HttpError(415, "body must be application/json");
+    }
+    return readJson(c.req.raw, {
+      maxBytes,
+      timeoutMs: hw.config.bodyTimeoutMs,
+    });
+  };
 
   app.post("/inbox/:id/ack", async (c) => {
     const id = itemId(c.req.param("id"));
     return c.json(answer(await hw.agents.ack(id), id));
   });
 
-  app.post("/inbox/:id/snooze", limitBody(4096), async (c) => {
+  app.post("/inbox/:id/snooze", async (c) => {
     const id = itemId(c.req.param("id"));
-    const type = c.req.header("content-type") ?? "";
-    if (!type.startsWith("application/json")) {
-      throw new HttpError(415, "body must be application/json");
-    }
-    const until = snoozeUntil(parseJson(await readText(c)), Date.now());
+    const until = snoozeUntil(await jsonBody(c, 4096), Date.now());
     return c.json(answer(await hw.agents.snooze(id, until), id));
   });
 
-  app.post("/inbox/:id/decision", limitBody(8192), async (c) => {
+  app.post("/inbox/:id/decision", async (c) => {
     const id = itemId(c.req.param("id"));
     if (!hw.config.decisions) {
       throw new HttpError(
@@ -210,11 +192,7 @@ export function inboxRoutes(hw: Deps): Hono {
         "decisions are off (set HOOKWATCH_DECISIONS=on)",
       );
     }
-    const type = c.req.header("content-type") ?? "";
-    if (!type.startsWith("application/json")) {
-      throw new HttpError(415, "body must be application/json");
-    }
-    const { behavior, message } = decisionBody(parseJson(await readText(c)));
+    const { behavior, message } = decisionBody(await jsonBody(c, 8192));
     const by = hw.config.token === null ? "local" : "token";
     const result = await hw.decisions.decide(id, behavior, message, by);
     if (result === "not_found") {

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { HttpError } from "../common/errors.ts";
 import type { Deps } from "../lib/hookwatch.ts";
 import { type Metrics, PROMETHEUS_CONTENT_TYPE } from "../otel/setup.ts";
-import { requireToken } from "./auth.ts";
+import { requireToken } from "./edge/require_token.ts";
 
 /** `GET /metrics`: Prometheus text exposition, behind `HOOKWATCH_METRICS_TOKEN` (else the token) when set. */
 export function metricsRoutes(hw: Deps, metrics: Metrics): Hono {

@@ -9,9 +9,9 @@ import {
   encodingOf,
   OTLP_MIME,
   type OtlpEncoding,
-  readBody,
   STATUS_CODE,
 } from "../lib/telemetry/otlp.ts";
+import { readBody } from "./edge/body.ts";
 import {
   receiveLogs,
   receiveMetrics,
@@ -66,7 +66,10 @@ export function otlpRoutes(hw: Deps, options: OtlpOptions = {}): Hono {
   const app = new Hono();
   const maxInFlight = options.maxInFlight ?? 64;
   const maxPending = options.maxPendingEvents ?? 50_000;
-  const maxBytes = hw.config.maxBatchBytes;
+  const limits = {
+    maxBytes: hw.config.maxBatchBytes,
+    timeoutMs: hw.config.bodyTimeoutMs,
+  };
   let inFlight = 0;
 
   const receive = async (
@@ -95,19 +98,9 @@ export function otlpRoutes(hw: Deps, options: OtlpOptions = {}): Hono {
         { retryAfter: 1 },
       );
     }
-    if (Number(raw.headers.get("content-length") ?? 0) > maxBytes) {
-      throw new HttpError(413, `body is larger than ${maxBytes} bytes`);
-    }
     inFlight++;
     try {
-      const body = await readBody(
-        raw.body,
-        raw.headers.get("content-encoding") ?? undefined,
-        maxBytes,
-      );
-      if (body === "tooLarge") {
-        throw new HttpError(413, `body is larger than ${maxBytes} bytes`);
-      }
+      const body = await readBody(raw, limits);
       return new Response(await run(body, encoding), {
         status: 200,
         headers: { "content-type": OTLP_MIME[encoding] },

@@ -8,7 +8,7 @@ import {
   sessionDetail,
   type SessionListQuery,
 } from "../lib/sessions/views.ts";
-import { badParam } from "./body.ts";
+import { badParam } from "./edge/params.ts";
 
 /** Largest `limit` on `GET /sessions`. */
 export const SESSIONS_LIMIT_MAX = 1000;

@@ -1,6 +1,7 @@
 /**
- * Decoding of OTLP/HTTP export requests (logs and metrics), JSON or protobuf, optionally
- * gzip-compressed, into plain records. Protobuf goes through `protobufjs` with the official
+ * Decoding of OTLP/HTTP export requests (logs and metrics), JSON or protobuf, into plain
+ * records, and encoding of the answers' messages (reading and inflating the request body, and
+ * the HTTP answer itself, are `routes/otlp.ts`'s). Protobuf goes through `protobufjs` with the official
  * OTLP definitions (`lib/sessions/otlp_proto.json`, see `scripts/otlp_proto_gen.ts`); JSON goes through
  * the same message types' `fromObject`, so a protobuf body and its JSON twin decode alike.
  *
@@ -344,60 +345,4 @@ export function decodeResponse(
 ): Raw {
   const type = signal === "logs" ? types.logsResponse : types.metricsResponse;
   return type.toObject(type.decode(body), TO_OBJECT);
-}
-
-/**
- * Reads a body, gunzipping it when `contentEncoding` is gzip, and stops with `tooLarge` once
- * more than `maxBytes` bytes (after decompression) have arrived.
- *
- * @throws {OtlpDecodeError} on a corrupt gzip stream or an unsupported encoding.
- */
-export async function readBody(
-  stream: ReadableStream<Uint8Array> | null,
-  contentEncoding: string | undefined,
-  maxBytes: number,
-): Promise<Uint8Array | "tooLarge"> {
-  if (stream === null) return new Uint8Array();
-  const coding = (contentEncoding ?? "identity").trim().toLowerCase();
-  let source = stream;
-  if (coding === "gzip") {
-    source = stream.pipeThrough(
-      new DecompressionStream("gzip") as unknown as TransformStream<
-        Uint8Array,
-        Uint8Array
-      >,
-    );
-  } else if (coding !== "identity" && coding !== "") {
-    await stream.cancel();
-    throw new OtlpDecodeError(
-      `Content-Encoding ${coding} is not supported (gzip or none)`,
-    );
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = source.getReader();
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => {});
-        return "tooLarge";
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    if (error instanceof OtlpDecodeError) throw error;
-    throw new OtlpDecodeError(
-      `body is not valid ${coding}: ${(error as Error).message}`,
-    );
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
