@@ -12,6 +12,7 @@ import { renderWithIslands } from "../common/islands.ts";
 import { filtersFromParams, type View } from "../common/rows.ts";
 import type { StoredEvent } from "../common/events.ts";
 import { islands } from "../islands/mod.ts";
+import { param, query } from "./edge/params.ts";
 import { DashboardPage } from "../components/Page.tsx";
 import type { ClientConfig } from "../islands/live.ts";
 import type { TimelineData } from "../islands/Timeline.tsx";
@@ -60,28 +61,16 @@ async function readManifest(): Promise<BuildManifest | null> {
   }
 }
 
-function parseView(value: string | undefined): View {
-  if (value === undefined || value === "" || value === "all") return "all";
-  if (value === "priority" || value === "regular") return value;
-  throw new HttpError(400, "view must be all, priority or regular");
-}
-
-function parsePositive(
-  value: string | undefined,
-  name: string,
-  min: number,
-  max: number,
-): number | null {
-  if (value === undefined || value === "") return null;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new HttpError(
-      400,
-      `${name} must be a whole number from ${min} to ${max}`,
-    );
-  }
-  return n;
-}
+// The filter form submits every field, so an empty one is no value; app, session, type and
+// q are the worker's own filters (filtersFromParams).
+const pageQuery = query({
+  view: param.oneOf(
+    ["all", "priority", "regular"],
+    "must be all, priority or regular",
+  ),
+  event: param.integer(1),
+  metricsInterval: param.integer(1000, 3_600_000),
+}, { blankIsAbsent: true });
 
 const CHOICES_SHOWN = 500;
 
@@ -109,21 +98,12 @@ async function firstTimeline(
 export function dashboardRoutes(hw: Deps): Hono {
   const app = new Hono();
 
-  app.get("/", async (c) => {
+  app.get("/", pageQuery, async (c) => {
     const params = new URL(c.req.url).searchParams;
-    const view = parseView(c.req.query("view"));
-    const eventId = parsePositive(
-      c.req.query("event"),
-      "event",
-      1,
-      Number.MAX_SAFE_INTEGER,
-    );
-    const metricsIntervalMs = parsePositive(
-      c.req.query("metricsInterval"),
-      "metricsInterval",
-      1000,
-      3_600_000,
-    ) ?? 60_000;
+    const page = c.req.valid("query");
+    const view: View = page.view ?? "all";
+    const eventId = page.event ?? null;
+    const metricsIntervalMs = page.metricsInterval ?? 60_000;
     const filters = filtersFromParams(params);
 
     const [{ snapshot }, options, event, manifest, inbox, timeline] =

@@ -5,65 +5,30 @@ import {
   INBOX_KINDS,
   INBOX_STATUSES,
   type InboxItem,
-  type InboxKind,
 } from "../common/agents.ts";
-import type { InboxQuery } from "../lib/agents/reads.ts";
+import { LIMITS } from "../common/events.ts";
 import type { ActionRefusal } from "../lib/agents/inbox_actions.ts";
 import { ConfigError, parseDuration } from "../lib/base/config.ts";
 import { readJson } from "./edge/body.ts";
-import { badParam } from "./edge/params.ts";
+import { badParam, param, pathParams, query } from "./edge/params.ts";
 import { sameOriginOnly } from "./edge/same_origin.ts";
-
-/** Most items one `GET /inbox` answers. */
-export const INBOX_LIMIT_MAX = 1000;
 
 /** Longest snooze: a week. */
 export const SNOOZE_MAX_MS = 7 * 86_400_000;
 
-function parseInboxQuery(q: Record<string, string>): InboxQuery {
-  const query: InboxQuery = { status: "active", limit: 200 };
-  for (const name of Object.keys(q)) {
-    if (!["status", "kind", "session_id", "limit"].includes(name)) {
-      badParam(name, "is not a filter (status, kind, session_id, limit)");
-    }
-  }
-  if (q.status !== undefined) {
-    if (
-      q.status !== "all" && !(INBOX_STATUSES as string[]).includes(q.status)
-    ) {
-      badParam("status", `must be all or one of ${INBOX_STATUSES.join(", ")}`);
-    }
-    query.status = q.status as InboxQuery["status"];
-  }
-  if (q.kind !== undefined) {
-    if (!(INBOX_KINDS as string[]).includes(q.kind)) {
-      badParam("kind", `must be one of ${INBOX_KINDS.join(", ")}`);
-    }
-    query.kind = q.kind as InboxKind;
-  }
-  if (q.session_id !== undefined) {
-    if (q.session_id.length === 0 || q.session_id.length > 256) {
-      badParam("session_id", "must be 1 to 256 characters");
-    }
-    query.session_id = q.session_id;
-  }
-  if (q.limit !== undefined) {
-    const limit = Number(q.limit);
-    if (!Number.isInteger(limit) || limit < 1) {
-      badParam("limit", "must be a positive integer");
-    }
-    query.limit = Math.min(limit, INBOX_LIMIT_MAX);
-  }
-  return query;
-}
+const STATUSES = ["all", ...INBOX_STATUSES] as const;
 
-function itemId(raw: string): number {
-  const id = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(id) || id < 1) {
-    badParam("id", "must be a positive integer");
-  }
-  return id;
-}
+const inboxQuery = query({
+  status: param.oneOf(
+    STATUSES,
+    `must be all or one of ${INBOX_STATUSES.join(", ")}`,
+  ),
+  kind: param.oneOf(INBOX_KINDS),
+  session_id: param.text(),
+  limit: param.limit(LIMITS.pages.inbox),
+}, { only: true });
+
+const item = pathParams({ id: param.id });
 
 /** When a snooze body (`{"until": ms}` or `{"for": "15m"}`) ends. */
 function snoozeUntil(body: unknown, now: number): number {
@@ -145,16 +110,20 @@ function answer(result: InboxItem | ActionRefusal, id: number): InboxItem {
 export function inboxRoutes(hw: Deps): Hono {
   const app = new Hono();
 
-  app.get("/inbox", async (c) => {
-    const items = await hw.agents.inbox(parseInboxQuery(c.req.query()));
+  app.get("/inbox", inboxQuery, async (c) => {
+    const { status, ...filters } = c.req.valid("query");
+    const items = await hw.agents.inbox({
+      ...filters,
+      status: status ?? "active",
+    });
     return c.json({ items });
   });
 
-  app.get("/inbox/:id", async (c) => {
-    const id = itemId(c.req.param("id"));
-    const item = await hw.agents.item(id);
-    if (!item) throw new HttpError(404, `no inbox item ${id}`);
-    return c.json(item);
+  app.get("/inbox/:id", item, async (c) => {
+    const { id } = c.req.valid("param");
+    const found = await hw.agents.item(id);
+    if (!found) throw new HttpError(404, `no inbox item ${id}`);
+    return c.json(found);
   });
 
   const sameOrigin = sameOriginOnly();
@@ -173,19 +142,19 @@ export function inboxRoutes(hw: Deps): Hono {
     });
   };
 
-  app.post("/inbox/:id/ack", async (c) => {
-    const id = itemId(c.req.param("id"));
+  app.post("/inbox/:id/ack", item, async (c) => {
+    const { id } = c.req.valid("param");
     return c.json(answer(await hw.agents.ack(id), id));
   });
 
-  app.post("/inbox/:id/snooze", async (c) => {
-    const id = itemId(c.req.param("id"));
+  app.post("/inbox/:id/snooze", item, async (c) => {
+    const { id } = c.req.valid("param");
     const until = snoozeUntil(await jsonBody(c, 4096), Date.now());
     return c.json(answer(await hw.agents.snooze(id, until), id));
   });
 
-  app.post("/inbox/:id/decision", async (c) => {
-    const id = itemId(c.req.param("id"));
+  app.post("/inbox/:id/decision", item, async (c) => {
+    const { id } = c.req.valid("param");
     if (!hw.config.decisions) {
       throw new HttpError(
         404,
