@@ -19,6 +19,7 @@ import { inboxRoutes } from "./routes/inbox.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { clientMetricsRoutes } from "./routes/client_metrics.ts";
 import { dashboardRoutes } from "./routes/dashboard.tsx";
+import { staticRoutes } from "./routes/static.ts";
 import { loginRoutes } from "./routes/login.ts";
 import { answerHeaders } from "./routes/edge/answer_headers.ts";
 import { requestLog } from "./routes/edge/request_log.ts";
@@ -100,6 +101,7 @@ export function createApp(hw: Deps, metrics?: Metrics): Hono {
   app.route("/", eventRoutes(hw));
   app.route("/", streamRoutes(hw));
   app.route("/", dashboardRoutes(hw));
+  app.route("/", staticRoutes());
   app.route("/", otlpRoutes(hw));
   app.route("/", sessionRoutes(hw));
   app.route("/", agentRoutes(hw));

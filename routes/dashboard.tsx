@@ -1,9 +1,6 @@
 import { Hono } from "hono";
-import type { Context } from "hono";
-import { HttpError } from "../common/errors.ts";
 import { signal } from "@preact/signals";
 import { renderToString } from "preact-render-to-string";
-import { fileURLToPath } from "node:url";
 import type { Deps } from "../lib/hookwatch.ts";
 import { listSessions } from "../lib/sessions/views.ts";
 import { snapshotJson } from "../lib/stream/sse.ts";
@@ -13,15 +10,10 @@ import { filtersFromParams, type View } from "../common/rows.ts";
 import type { StoredEvent } from "../common/events.ts";
 import { islands } from "../islands/mod.ts";
 import { param, query } from "./edge/params.ts";
+import { BUILD_DIR, isolate } from "./static.ts";
 import { DashboardPage } from "../components/Page.tsx";
 import type { ClientConfig } from "../islands/live.ts";
 import type { TimelineData } from "../islands/Timeline.tsx";
-
-/** Where `scripts/build.ts` writes hashed bundles and `manifest.json`. */
-export const BUILD_DIR: string = fileURLToPath(
-  new URL("../static/build/", import.meta.url),
-);
-const STATIC_DIR = fileURLToPath(new URL("../static/", import.meta.url));
 
 /** The build's manifest: hashed file names. */
 export interface BuildManifest {
@@ -30,27 +22,6 @@ export interface BuildManifest {
   worker: string;
   css: string;
 }
-
-/**
- * Cross-origin isolation (for measureUserAgentSpecificMemory); the CSP and the other hardening
- * headers come from `securityHeaders()` in routes/security.ts, like every answer's.
- */
-function isolate(c: Context): void {
-  c.header("cross-origin-opener-policy", "same-origin");
-  c.header("cross-origin-embedder-policy", "require-corp");
-  c.header("cross-origin-resource-policy", "same-origin");
-}
-
-const TYPES: Record<string, string> = {
-  js: "text/javascript; charset=utf-8",
-  css: "text/css; charset=utf-8",
-  svg: "image/svg+xml",
-  png: "image/png",
-  json: "application/json",
-  map: "application/json",
-};
-const SAFE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.([a-z]+)$/;
-const HASHED = /-[0-9a-f]{12,}\.[a-z]+$/;
 
 async function readManifest(): Promise<BuildManifest | null> {
   try {
@@ -93,7 +64,7 @@ async function firstTimeline(
 
 /**
  * `GET /`: the dashboard's server-rendered first paint of the dual-bucket snapshot, with its
- * islands; `GET /static/...`: CSS, icons and the hashed client bundles (immutable).
+ * islands (their files are `static.ts`'s).
  */
 export function dashboardRoutes(hw: Deps): Hono {
   const app = new Hono();
@@ -205,32 +176,5 @@ export function dashboardRoutes(hw: Deps): Hono {
     );
   });
 
-  const serve = (dir: string, immutable: boolean) => async (c: Context) => {
-    const name = c.req.param("name") ?? "";
-    const match = SAFE_NAME.exec(name);
-    if (!match || !(match[1] in TYPES)) {
-      throw new HttpError(404, `no static file ${name}`);
-    }
-    let body: Uint8Array;
-    try {
-      body = await Deno.readFile(`${dir}${name}`);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) {
-        throw new HttpError(404, `no static file ${name}`);
-      }
-      throw error;
-    }
-    isolate(c);
-    c.header("content-type", TYPES[match[1]]);
-    c.header(
-      "cache-control",
-      immutable && HASHED.test(name)
-        ? "public, max-age=31536000, immutable"
-        : "no-cache",
-    );
-    return c.body(body as Uint8Array<ArrayBuffer>);
-  };
-  app.get("/static/build/:name", serve(BUILD_DIR, true));
-  app.get("/static/:name", serve(STATIC_DIR, false));
   return app;
 }
