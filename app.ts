@@ -4,104 +4,104 @@
  * @module
  */
 import { type ErrorHandler, Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { HTTPException } from "hono/http-exception";
-import { requestId } from "hono/request-id";
 import type { Deps } from "./lib/hookwatch.ts";
 import { HttpError } from "./common/errors.ts";
-import { OtlpError, otlpErrorResponse } from "./lib/telemetry/otlp.ts";
-import { requireToken } from "./routes/auth.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { streamRoutes } from "./routes/stream.ts";
 import { healthRoutes } from "./routes/health.ts";
-import { otlpRoutes } from "./routes/otlp.ts";
+import { answersOtlp, otlpErrorAnswer, otlpRoutes } from "./routes/otlp.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
 import { agentRoutes } from "./routes/agents.ts";
 import { inboxRoutes } from "./routes/inbox.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { clientMetricsRoutes } from "./routes/client_metrics.ts";
 import { dashboardRoutes } from "./routes/dashboard.tsx";
-import { corsFor, securityHeaders } from "./routes/security.ts";
-import { bodyTimeout, streamLimits } from "./routes/limits.ts";
+import { staticRoutes } from "./routes/static.ts";
 import { loginRoutes } from "./routes/login.ts";
-import { requestLog } from "./routes/request_log.ts";
+import { answerHeaders } from "./routes/edge/answer_headers.ts";
+import { requestLog } from "./routes/edge/request_log.ts";
+import { preflight } from "./routes/edge/preflight.ts";
+import { requireToken } from "./routes/edge/require_token.ts";
+import { streamLimits } from "./routes/edge/stream_limits.ts";
 import { asStoreUnavailable } from "./lib/store/store_errors.ts";
 import type { Metrics } from "./otel/setup.ts";
 
 /**
- * The one error mapping: a domain {@linkcode HttpError} answers with its own status (OTLP
- * errors as an OTLP Status), a Hono `HTTPException` with its status, a storage failure 503
- * with `Retry-After`, anything else 500 with a request id. Bodies are JSON `{ error }`.
+ * Whatever was thrown, as the {@linkcode HttpError} it is answered with: its own, a Hono
+ * `HTTPException` (from Hono's own middleware, e.g. `csrf`) with its status, a storage failure
+ * as 503 with `Retry-After`; null for anything else (a bug).
+ */
+function asHttpError(thrown: unknown): HttpError | null {
+  if (thrown instanceof HttpError) return thrown;
+  if (thrown instanceof HTTPException) {
+    return new HttpError(thrown.status, thrown.message);
+  }
+  return asStoreUnavailable(thrown);
+}
+
+/**
+ * The one error mapping: every error answers with its status and headers, as JSON
+ * `{ error, field? }` (`{ error, request_id }` for a 5xx; anything not an
+ * {@linkcode HttpError} is a 500 "internal error"), or as an OTLP `Status` on the OTLP
+ * receivers.
  */
 export const answerError: ErrorHandler = (thrown, c) => {
-  const error = thrown instanceof HttpError
-    ? thrown
-    : asStoreUnavailable(thrown) ?? thrown;
-  if (error instanceof OtlpError) {
-    return otlpErrorResponse(error, c.req.header("content-type"));
+  const error = asHttpError(thrown) ?? new HttpError(500, "internal error");
+  const { field, retryAfter, headers: extra } = error.details;
+  const headers: Record<string, string> = { ...extra };
+  if (retryAfter) headers["retry-after"] = String(retryAfter);
+  if (answersOtlp(c)) {
+    return otlpErrorAnswer(error, c.req.header("content-type"), headers);
   }
-  if (error instanceof HttpError) {
-    const { field, retryAfter } = error.details;
-    const headers: Record<string, string> = {};
-    if (retryAfter) headers["retry-after"] = String(retryAfter);
-    if (error.status < 500) {
-      return c.json(
-        field === undefined
-          ? { error: error.message }
-          : { error: error.message, field },
-        error.status,
-        headers,
-      );
-    }
-    return c.json(
-      { error: error.message, request_id: c.get("requestId") },
-      error.status,
-      headers,
-    );
-  }
-  if (error instanceof HTTPException) {
-    const headers = Object.fromEntries(
-      [...error.res?.headers ?? []].filter(([k]) => !k.startsWith("content-")),
-    );
-    if (error.status === 401) headers["www-authenticate"] = "Bearer";
-    return c.json({ error: error.message }, error.status, headers);
-  }
-  return c.json(
-    { error: "internal error", request_id: c.get("requestId") },
-    500,
-  );
+  const body = error.status >= 500
+    ? { error: error.message, request_id: c.get("requestId") }
+    : field === undefined
+    ? { error: error.message }
+    : { error: error.message, field };
+  return c.json(body, error.status as ContentfulStatusCode, headers);
 };
 
-/** Builds the app around a running {@linkcode Deps}; `/metrics` and client metrics need `metrics`. */
+/**
+ * Builds the app around a running {@linkcode Deps}; `/metrics` and client metrics need
+ * `metrics`. One chain for every route: the answer headers and the request log first, then
+ * ingest (the hot path, which checks the token itself with the same function), the open
+ * routes, the token, and the rest.
+ */
 export function createApp(hw: Deps, metrics?: Metrics): Hono {
   const app = new Hono();
-  // Ingest first: its lean path keeps the chain's guarantees itself (routes/ingest.ts).
-  app.route("/", ingestRoutes(hw));
-  app.use(requestId());
+  const { config } = hw;
+  app.use(answerHeaders(config.corsOrigins));
   app.use(requestLog());
-  app.use(securityHeaders());
-  app.use(corsFor(hw.config.corsOrigins));
-  app.use(bodyTimeout(hw.config.bodyTimeoutMs));
+  app.options("*", preflight(config.corsOrigins));
   app.onError(answerError);
   app.notFound((c) =>
     c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404)
   );
 
+  app.route("/", ingestRoutes(hw));
   app.route("/", healthRoutes(hw));
   if (metrics) app.route("/", metricsRoutes(hw, metrics));
-  if (hw.config.token !== null) app.route("/", loginRoutes(hw.config.token));
-  app.use(requireToken(hw.config.token));
+  if (config.token !== null) {
+    app.route("/", loginRoutes(config.token, config.bodyTimeoutMs));
+  }
+  app.use(requireToken(config.token));
   app.use(
     "/stream",
     streamLimits({
-      maxClients: hw.config.streamMaxClients,
-      maxPerIp: hw.config.streamMaxClientsPerIp,
+      maxClients: config.streamMaxClients,
+      maxPerIp: config.streamMaxClientsPerIp,
     }),
   );
-  if (metrics) app.route("/", clientMetricsRoutes(metrics.clients));
+  if (metrics) {
+    app.route("/", clientMetricsRoutes(metrics.clients, config.bodyTimeoutMs));
+  }
   app.route("/", eventRoutes(hw));
   app.route("/", streamRoutes(hw));
   app.route("/", dashboardRoutes(hw));
+  app.route("/", staticRoutes());
   app.route("/", otlpRoutes(hw));
   app.route("/", sessionRoutes(hw));
   app.route("/", agentRoutes(hw));

@@ -50,13 +50,29 @@ export class EventValidationError extends HttpError {
   }
 }
 
-/** Limits applied while validating. */
+/** Limits applied while validating events, and the query parameters that filter them. */
 export const LIMITS = Object.freeze({
   idLength: 256,
   typeLength: 128,
   summaryLength: 64 * 1024,
   /** Timestamps further than this ahead of the server's clock are rejected. */
   futureSkewMs: 24 * 60 * 60 * 1000,
+  /** Longest tool name a filter takes. */
+  toolLength: 128,
+  /**
+   * `limit` of each list route: what it serves without one, and the most it serves (a larger
+   * `limit` is served the cap, not refused).
+   */
+  pages: Object.freeze({
+    /** `GET /events/recent` */
+    events: Object.freeze({ default: 100, max: 1000 }),
+    /** `GET /sessions` */
+    sessions: Object.freeze({ default: 100, max: 1000 }),
+    /** `GET /sessions/:id/tools` */
+    tools: Object.freeze({ default: 1000, max: 5000 }),
+    /** `GET /inbox` */
+    inbox: Object.freeze({ default: 200, max: 1000 }),
+  }),
 });
 
 const TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.:-]*$/;

@@ -1,57 +1,18 @@
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
+import { HttpError } from "../common/errors.ts";
 import type { Deps } from "../lib/hookwatch.ts";
-import { TOOL_OUTCOMES, type ToolOutcome } from "../common/agents.ts";
-import type { ToolQuery } from "../lib/agents/reads.ts";
-import { badParam } from "./body.ts";
+import { TOOL_OUTCOMES } from "../common/agents.ts";
+import { LIMITS } from "../common/events.ts";
+import { param, pathParams, query } from "./edge/params.ts";
 
-/** Most tool calls one `GET /sessions/:id/tools` answers. */
-export const TOOLS_LIMIT_MAX = 5000;
+const session = pathParams({ id: param.key });
 
-function sessionId(id: string): string {
-  if (id.length === 0 || id.length > 256) {
-    badParam("id", "must be 1 to 256 characters");
-  }
-  return id;
-}
-
-function parseToolQuery(q: Record<string, string>): ToolQuery {
-  const query: ToolQuery = { limit: 1000 };
-  for (const name of Object.keys(q)) {
-    if (!["agent_id", "outcome", "tool", "limit"].includes(name)) {
-      badParam(name, "is not a filter (agent_id, outcome, tool, limit)");
-    }
-  }
-  if (q.limit !== undefined) {
-    const limit = Number(q.limit);
-    if (!Number.isInteger(limit) || limit < 1) {
-      badParam("limit", "must be a positive integer");
-    }
-    query.limit = Math.min(limit, TOOLS_LIMIT_MAX);
-  }
-  if (q.agent_id !== undefined) {
-    if (q.agent_id.length === 0 || q.agent_id.length > 256) {
-      badParam(
-        "agent_id",
-        "must be 1 to 256 characters (main for the main agent)",
-      );
-    }
-    query.agent_id = q.agent_id === "main" ? null : q.agent_id;
-  }
-  if (q.outcome !== undefined) {
-    if (!(TOOL_OUTCOMES as readonly string[]).includes(q.outcome)) {
-      badParam("outcome", `must be one of ${TOOL_OUTCOMES.join(", ")}`);
-    }
-    query.outcome = q.outcome as ToolOutcome;
-  }
-  if (q.tool !== undefined) {
-    if (q.tool.length === 0 || q.tool.length > 128) {
-      badParam("tool", "must be 1 to 128 characters");
-    }
-    query.tool = q.tool;
-  }
-  return query;
-}
+const toolsQuery = query({
+  agent_id: param.text(LIMITS.idLength, " (main for the main agent)"),
+  outcome: param.oneOf(TOOL_OUTCOMES),
+  tool: param.text(LIMITS.toolLength),
+  limit: param.limit(LIMITS.pages.tools),
+}, { only: true });
 
 /**
  * `GET /sessions/:id/tools` (paired tool calls, oldest first; filters `agent_id` — `main` for
@@ -61,21 +22,24 @@ function parseToolQuery(q: Record<string, string>): ToolQuery {
 export function agentRoutes(hw: Deps): Hono {
   const app = new Hono();
 
-  app.get("/sessions/:id/tools", async (c) => {
-    const id = sessionId(c.req.param("id"));
-    const query = parseToolQuery(c.req.query());
-    const tools = await hw.agents.tools(id, query);
+  app.get("/sessions/:id/tools", session, toolsQuery, async (c) => {
+    const id = c.req.valid("param").id;
+    const { agent_id, ...filters } = c.req.valid("query");
+    const tools = await hw.agents.tools(id, {
+      ...filters,
+      agent_id: agent_id === "main" ? null : agent_id,
+    });
     if (tools.length === 0 && !(await hw.agents.activity(id))) {
-      throw new HTTPException(404, { message: `no session ${id}` });
+      throw new HttpError(404, `no session ${id}`);
     }
     return c.json({ tools });
   });
 
-  app.get("/sessions/:id/activity", async (c) => {
-    const id = sessionId(c.req.param("id"));
+  app.get("/sessions/:id/activity", session, async (c) => {
+    const id = c.req.valid("param").id;
     const activity = await hw.agents.activity(id);
     if (!activity) {
-      throw new HTTPException(404, { message: `no session ${id}` });
+      throw new HttpError(404, `no session ${id}`);
     }
     return c.json(activity);
   });

@@ -1,9 +1,6 @@
 import { Hono } from "hono";
-import type { Context } from "hono";
-import { HTTPException } from "hono/http-exception";
 import { signal } from "@preact/signals";
 import { renderToString } from "preact-render-to-string";
-import { fileURLToPath } from "node:url";
 import type { Deps } from "../lib/hookwatch.ts";
 import { listSessions } from "../lib/sessions/views.ts";
 import { streamEventOf } from "../lib/stream/sse.ts";
@@ -12,15 +9,11 @@ import { renderWithIslands } from "../common/islands.ts";
 import { filtersFromParams, type View } from "../common/rows.ts";
 import type { StoredEvent } from "../common/events.ts";
 import { islands } from "../islands/mod.ts";
+import { param, query } from "./edge/params.ts";
+import { BUILD_DIR, isolate } from "./static.ts";
 import { DashboardPage } from "../components/Page.tsx";
 import type { ClientConfig } from "../islands/live.ts";
 import type { TimelineData } from "../islands/Timeline.tsx";
-
-/** Where `scripts/build.ts` writes hashed bundles and `manifest.json`. */
-export const BUILD_DIR: string = fileURLToPath(
-  new URL("../static/build/", import.meta.url),
-);
-const STATIC_DIR = fileURLToPath(new URL("../static/", import.meta.url));
 
 /** The build's manifest: hashed file names. */
 export interface BuildManifest {
@@ -29,27 +22,6 @@ export interface BuildManifest {
   worker: string;
   css: string;
 }
-
-/**
- * Cross-origin isolation (for measureUserAgentSpecificMemory); the CSP and the other hardening
- * headers come from `securityHeaders()` in routes/security.ts, like every answer's.
- */
-function isolate(c: Context): void {
-  c.header("cross-origin-opener-policy", "same-origin");
-  c.header("cross-origin-embedder-policy", "require-corp");
-  c.header("cross-origin-resource-policy", "same-origin");
-}
-
-const TYPES: Record<string, string> = {
-  js: "text/javascript; charset=utf-8",
-  css: "text/css; charset=utf-8",
-  svg: "image/svg+xml",
-  png: "image/png",
-  json: "application/json",
-  map: "application/json",
-};
-const SAFE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.([a-z]+)$/;
-const HASHED = /-[0-9a-f]{12,}\.[a-z]+$/;
 
 async function readManifest(): Promise<BuildManifest | null> {
   try {
@@ -60,29 +32,16 @@ async function readManifest(): Promise<BuildManifest | null> {
   }
 }
 
-function parseView(value: string | undefined): View {
-  if (value === undefined || value === "" || value === "all") return "all";
-  if (value === "priority" || value === "regular") return value;
-  throw new HTTPException(400, {
-    message: "view must be all, priority or regular",
-  });
-}
-
-function parsePositive(
-  value: string | undefined,
-  name: string,
-  min: number,
-  max: number,
-): number | null {
-  if (value === undefined || value === "") return null;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new HTTPException(400, {
-      message: `${name} must be a whole number from ${min} to ${max}`,
-    });
-  }
-  return n;
-}
+// The filter form submits every field, so an empty one is no value; app, session, type and
+// q are the worker's own filters (filtersFromParams).
+const pageQuery = query({
+  view: param.oneOf(
+    ["all", "priority", "regular"],
+    "must be all, priority or regular",
+  ),
+  event: param.integer(1),
+  metricsInterval: param.integer(1000, 3_600_000),
+}, { blankIsAbsent: true });
 
 const CHOICES_SHOWN = 500;
 
@@ -105,26 +64,17 @@ async function firstTimeline(
 
 /**
  * `GET /`: the dashboard's server-rendered first paint of the dual-bucket snapshot, with its
- * islands; `GET /static/...`: CSS, icons and the hashed client bundles (immutable).
+ * islands (their files are `static.ts`'s).
  */
 export function dashboardRoutes(hw: Deps): Hono {
   const app = new Hono();
 
-  app.get("/", async (c) => {
+  app.get("/", pageQuery, async (c) => {
     const params = new URL(c.req.url).searchParams;
-    const view = parseView(c.req.query("view"));
-    const eventId = parsePositive(
-      c.req.query("event"),
-      "event",
-      1,
-      Number.MAX_SAFE_INTEGER,
-    );
-    const metricsIntervalMs = parsePositive(
-      c.req.query("metricsInterval"),
-      "metricsInterval",
-      1000,
-      3_600_000,
-    ) ?? 60_000;
+    const page = c.req.valid("query");
+    const view: View = page.view ?? "all";
+    const eventId = page.event ?? null;
+    const metricsIntervalMs = page.metricsInterval ?? 60_000;
     const filters = filtersFromParams(params);
 
     const [{ snapshot }, options, event, manifest, inbox, timeline] =
@@ -232,32 +182,5 @@ export function dashboardRoutes(hw: Deps): Hono {
     );
   });
 
-  const serve = (dir: string, immutable: boolean) => async (c: Context) => {
-    const name = c.req.param("name") ?? "";
-    const match = SAFE_NAME.exec(name);
-    if (!match || !(match[1] in TYPES)) {
-      throw new HTTPException(404, { message: `no static file ${name}` });
-    }
-    let body: Uint8Array;
-    try {
-      body = await Deno.readFile(`${dir}${name}`);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) {
-        throw new HTTPException(404, { message: `no static file ${name}` });
-      }
-      throw error;
-    }
-    isolate(c);
-    c.header("content-type", TYPES[match[1]]);
-    c.header(
-      "cache-control",
-      immutable && HASHED.test(name)
-        ? "public, max-age=31536000, immutable"
-        : "no-cache",
-    );
-    return c.body(body as Uint8Array<ArrayBuffer>);
-  };
-  app.get("/static/build/:name", serve(BUILD_DIR, true));
-  app.get("/static/:name", serve(STATIC_DIR, false));
   return app;
 }

@@ -1,62 +1,35 @@
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
+import { HttpError } from "../common/errors.ts";
 import type { Deps } from "../lib/hookwatch.ts";
-import { eventFromHookInput, validateHookEventType } from "../common/events.ts";
-import type { RecentQuery } from "../lib/store/store.ts";
-import { badParam, limitBody, parseJson, readText } from "./body.ts";
+import { eventFromHookInput, LIMITS } from "../common/events.ts";
+import { readJson } from "./edge/body.ts";
+import {
+  badParam,
+  type Param,
+  param,
+  pathParams,
+  query,
+} from "./edge/params.ts";
 import { decisionOutput } from "../lib/agents/decisions.ts";
 import { snapshotJson } from "../lib/stream/sse.ts";
 
-/** Largest `limit` on `/events/recent`. */
-export const RECENT_LIMIT_MAX = 1000;
+const recentQuery = query({
+  limit: param.limit(LIMITS.pages.events),
+  source_app: param.text(),
+  session_id: param.text(),
+  hook_event_type: param.hookType,
+  priority: param.priority,
+});
 
-function parsePriority(value: string): 0 | 1 {
-  if (["1", "true", "priority"].includes(value)) return 1;
-  if (["0", "false", "regular"].includes(value)) return 0;
-  badParam("priority", "must be 1, 0, true, false, priority or regular");
-}
-
-function parseRecentQuery(q: Record<string, string>): RecentQuery {
-  let limit = 100;
-  if (q.limit !== undefined) {
-    limit = Number(q.limit);
-    if (!Number.isInteger(limit) || limit < 1) {
-      badParam("limit", "must be a positive integer");
-    }
-    limit = Math.min(limit, RECENT_LIMIT_MAX);
-  }
-  const query: RecentQuery = { limit };
-  for (const name of ["source_app", "session_id"] as const) {
-    const value = q[name];
-    if (value === undefined) continue;
-    if (value.length === 0 || value.length > 256) {
-      badParam(name, "must be 1 to 256 characters");
-    }
-    query[name] = value;
-  }
-  if (q.hook_event_type !== undefined) {
-    try {
-      query.hook_event_type = validateHookEventType(
-        q.hook_event_type,
-        "hook_event_type",
-      );
-    } catch (error) {
-      throw new HTTPException(400, { message: (error as Error).message });
-    }
-  }
-  if (q.priority !== undefined) query.priority = parsePriority(q.priority);
-  return query;
-}
-
-/** The wait of a held permission request: `?wait=` seconds, at most `maxMs`. */
-function decisionWait(raw: string | undefined, maxMs: number): number {
-  if (raw === undefined) return maxMs;
+/** `?wait=`: a positive number of seconds (a held permission request's wait). */
+const waitSeconds: Param<number | undefined> = (raw, name) => {
+  if (raw === undefined) return undefined;
   const seconds = Number(raw);
   if (raw.trim() === "" || !Number.isFinite(seconds) || seconds <= 0) {
-    badParam("wait", "must be a positive number of seconds");
+    badParam(name, "must be a positive number of seconds");
   }
-  return Math.min(seconds * 1000, maxMs);
-}
+  return seconds;
+};
 
 /**
  * Query routes (`GET /events…`; ingest is `routes/ingest.ts`) and `/hooks/:source_app/decide`
@@ -65,32 +38,41 @@ function decisionWait(raw: string | undefined, maxMs: number): number {
  */
 export function eventRoutes(hw: Deps): Hono {
   const app = new Hono();
-  const { maxBodyBytes } = hw.config;
+  const limits = {
+    maxBytes: hw.config.maxBodyBytes,
+    timeoutMs: hw.config.bodyTimeoutMs,
+  };
 
   // Answers 2xx always once stored: an empty body leaves Claude Code to its own dialog.
-  app.post("/hooks/:source_app/decide", limitBody(maxBodyBytes), async (c) => {
-    const waitMs = decisionWait(c.req.query("wait"), hw.config.decisionWaitMs);
-    const event = eventFromHookInput(
-      c.req.param("source_app"),
-      parseJson(await readText(c)),
-      Date.now(),
-    );
-    const [{ event: stored }] = await hw.ingest([event]);
-    if (
-      !hw.config.decisions || stored.hook_event_type !== "PermissionRequest"
-    ) {
-      return c.body(null, 204);
-    }
-    const decision = await hw.decisions.hold(
-      stored.id,
-      waitMs,
-      c.req.raw.signal,
-    );
-    return decision ? c.json(decisionOutput(decision)) : c.body(null, 204);
-  });
+  app.post(
+    "/hooks/:source_app/decide",
+    query({ wait: waitSeconds }),
+    async (c) => {
+      const { wait } = c.req.valid("query");
+      const maxMs = hw.config.decisionWaitMs;
+      const waitMs = wait === undefined ? maxMs : Math.min(wait * 1000, maxMs);
+      const event = eventFromHookInput(
+        c.req.param("source_app"),
+        await readJson(c.req.raw, limits),
+        Date.now(),
+      );
+      const [{ event: stored }] = await hw.ingest([event]);
+      if (
+        !hw.config.decisions || stored.hook_event_type !== "PermissionRequest"
+      ) {
+        return c.body(null, 204);
+      }
+      const decision = await hw.decisions.hold(
+        stored.id,
+        waitMs,
+        c.req.raw.signal,
+      );
+      return decision ? c.json(decisionOutput(decision)) : c.body(null, 204);
+    },
+  );
 
-  app.get("/events/recent", async (c) => {
-    return c.json(await hw.store.recent(parseRecentQuery(c.req.query())));
+  app.get("/events/recent", recentQuery, async (c) => {
+    return c.json(await hw.store.recent(c.req.valid("query")));
   });
 
   app.get("/events/priority", async (c) => {
@@ -104,14 +86,11 @@ export function eventRoutes(hw: Deps): Hono {
     return c.json(await hw.store.filterOptions());
   });
 
-  app.get("/events/:id", async (c) => {
-    const id = Number(c.req.param("id"));
-    if (!Number.isSafeInteger(id) || id < 1) {
-      badParam("id", "must be a positive integer");
-    }
+  app.get("/events/:id", pathParams({ id: param.id }), async (c) => {
+    const { id } = c.req.valid("param");
     const event = await hw.store.get(id);
     if (!event) {
-      throw new HTTPException(404, { message: `no event with id ${id}` });
+      throw new HttpError(404, `no event with id ${id}`);
     }
     return c.json(event);
   });

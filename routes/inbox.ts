@@ -1,92 +1,34 @@
-import { Hono } from "hono";
-import type { MiddlewareHandler } from "hono";
-import { HTTPException } from "hono/http-exception";
+import { type Context, Hono } from "hono";
+import { HttpError } from "../common/errors.ts";
 import type { Deps } from "../lib/hookwatch.ts";
 import {
   INBOX_KINDS,
   INBOX_STATUSES,
   type InboxItem,
-  type InboxKind,
 } from "../common/agents.ts";
-import type { InboxQuery } from "../lib/agents/reads.ts";
+import { LIMITS } from "../common/events.ts";
 import type { ActionRefusal } from "../lib/agents/inbox_actions.ts";
 import { ConfigError, parseDuration } from "../lib/base/config.ts";
-import { badParam, limitBody, parseJson, readText } from "./body.ts";
-
-/** Most items one `GET /inbox` answers. */
-export const INBOX_LIMIT_MAX = 1000;
+import { readJson } from "./edge/body.ts";
+import { badParam, param, pathParams, query } from "./edge/params.ts";
+import { sameOriginOnly } from "./edge/same_origin.ts";
 
 /** Longest snooze: a week. */
 export const SNOOZE_MAX_MS = 7 * 86_400_000;
 
-/**
- * Refuses requests a browser sent from another site (a form or script on a page elsewhere
- * riding on the sign-in cookie): `Sec-Fetch-Site` other than `same-origin` or `none`, or an
- * `Origin` that is not this server's. Scripts and curl send neither and pass (they need the
- * token like every route).
- */
-export function sameOriginOnly(): MiddlewareHandler {
-  return async (c, next) => {
-    const site = c.req.header("sec-fetch-site");
-    if (site !== undefined && site !== "same-origin" && site !== "none") {
-      throw new HTTPException(403, {
-        message: `cross-site request refused (Sec-Fetch-Site: ${site})`,
-      });
-    }
-    const origin = c.req.header("origin");
-    if (origin !== undefined && origin !== new URL(c.req.url).origin) {
-      throw new HTTPException(403, {
-        message: "cross-site request refused (Origin is not this server)",
-      });
-    }
-    await next();
-  };
-}
+const STATUSES = ["all", ...INBOX_STATUSES] as const;
 
-function parseInboxQuery(q: Record<string, string>): InboxQuery {
-  const query: InboxQuery = { status: "active", limit: 200 };
-  for (const name of Object.keys(q)) {
-    if (!["status", "kind", "session_id", "limit"].includes(name)) {
-      badParam(name, "is not a filter (status, kind, session_id, limit)");
-    }
-  }
-  if (q.status !== undefined) {
-    if (
-      q.status !== "all" && !(INBOX_STATUSES as string[]).includes(q.status)
-    ) {
-      badParam("status", `must be all or one of ${INBOX_STATUSES.join(", ")}`);
-    }
-    query.status = q.status as InboxQuery["status"];
-  }
-  if (q.kind !== undefined) {
-    if (!(INBOX_KINDS as string[]).includes(q.kind)) {
-      badParam("kind", `must be one of ${INBOX_KINDS.join(", ")}`);
-    }
-    query.kind = q.kind as InboxKind;
-  }
-  if (q.session_id !== undefined) {
-    if (q.session_id.length === 0 || q.session_id.length > 256) {
-      badParam("session_id", "must be 1 to 256 characters");
-    }
-    query.session_id = q.session_id;
-  }
-  if (q.limit !== undefined) {
-    const limit = Number(q.limit);
-    if (!Number.isInteger(limit) || limit < 1) {
-      badParam("limit", "must be a positive integer");
-    }
-    query.limit = Math.min(limit, INBOX_LIMIT_MAX);
-  }
-  return query;
-}
+const inboxQuery = query({
+  status: param.oneOf(
+    STATUSES,
+    `must be all or one of ${INBOX_STATUSES.join(", ")}`,
+  ),
+  kind: param.oneOf(INBOX_KINDS),
+  session_id: param.text(),
+  limit: param.limit(LIMITS.pages.inbox),
+}, { only: true });
 
-function itemId(raw: string): number {
-  const id = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(id) || id < 1) {
-    badParam("id", "must be a positive integer");
-  }
-  return id;
-}
+const item = pathParams({ id: param.id });
 
 /** When a snooze body (`{"until": ms}` or `{"for": "15m"}`) ends. */
 function snoozeUntil(body: unknown, now: number): number {
@@ -148,12 +90,13 @@ function decisionBody(
 
 function answer(result: InboxItem | ActionRefusal, id: number): InboxItem {
   if (result === "not_found") {
-    throw new HTTPException(404, { message: `no inbox item ${id}` });
+    throw new HttpError(404, `no inbox item ${id}`);
   }
   if (result === "resolved") {
-    throw new HTTPException(409, {
-      message: `inbox item ${id} is resolved: the agent moved on`,
-    });
+    throw new HttpError(
+      409,
+      `inbox item ${id} is resolved: the agent moved on`,
+    );
   }
   return result;
 }
@@ -167,64 +110,68 @@ function answer(result: InboxItem | ActionRefusal, id: number): InboxItem {
 export function inboxRoutes(hw: Deps): Hono {
   const app = new Hono();
 
-  app.get("/inbox", async (c) => {
-    const items = await hw.agents.inbox(parseInboxQuery(c.req.query()));
+  app.get("/inbox", inboxQuery, async (c) => {
+    const { status, ...filters } = c.req.valid("query");
+    const items = await hw.agents.inbox({
+      ...filters,
+      status: status ?? "active",
+    });
     return c.json({ items });
   });
 
-  app.get("/inbox/:id", async (c) => {
-    const id = itemId(c.req.param("id"));
-    const item = await hw.agents.item(id);
-    if (!item) throw new HTTPException(404, { message: `no inbox item ${id}` });
-    return c.json(item);
+  app.get("/inbox/:id", item, async (c) => {
+    const { id } = c.req.valid("param");
+    const found = await hw.agents.item(id);
+    if (!found) throw new HttpError(404, `no inbox item ${id}`);
+    return c.json(found);
   });
 
+  const sameOrigin = sameOriginOnly();
   app.use("/inbox/*", async (c, next) => {
     if (c.req.method !== "POST") return await next();
-    return await sameOriginOnly()(c, next);
+    return await sameOrigin(c, next);
   });
+  // A JSON body of at most `maxBytes`; 415 for another type.
+  const jsonBody = (c: Context, maxBytes: number) => {
+    if (!c.req.header("content-type")?.startsWith("application/json")) {
+      throw new HttpError(415, "body must be application/json");
+    }
+    return readJson(c.req.raw, {
+      maxBytes,
+      timeoutMs: hw.config.bodyTimeoutMs,
+    });
+  };
 
-  app.post("/inbox/:id/ack", async (c) => {
-    const id = itemId(c.req.param("id"));
+  app.post("/inbox/:id/ack", item, async (c) => {
+    const { id } = c.req.valid("param");
     return c.json(answer(await hw.agents.ack(id), id));
   });
 
-  app.post("/inbox/:id/snooze", limitBody(4096), async (c) => {
-    const id = itemId(c.req.param("id"));
-    const type = c.req.header("content-type") ?? "";
-    if (!type.startsWith("application/json")) {
-      throw new HTTPException(415, {
-        message: "body must be application/json",
-      });
-    }
-    const until = snoozeUntil(parseJson(await readText(c)), Date.now());
+  app.post("/inbox/:id/snooze", item, async (c) => {
+    const { id } = c.req.valid("param");
+    const until = snoozeUntil(await jsonBody(c, 4096), Date.now());
     return c.json(answer(await hw.agents.snooze(id, until), id));
   });
 
-  app.post("/inbox/:id/decision", limitBody(8192), async (c) => {
-    const id = itemId(c.req.param("id"));
+  app.post("/inbox/:id/decision", item, async (c) => {
+    const { id } = c.req.valid("param");
     if (!hw.config.decisions) {
-      throw new HTTPException(404, {
-        message: "decisions are off (set HOOKWATCH_DECISIONS=on)",
-      });
+      throw new HttpError(
+        404,
+        "decisions are off (set HOOKWATCH_DECISIONS=on)",
+      );
     }
-    const type = c.req.header("content-type") ?? "";
-    if (!type.startsWith("application/json")) {
-      throw new HTTPException(415, {
-        message: "body must be application/json",
-      });
-    }
-    const { behavior, message } = decisionBody(parseJson(await readText(c)));
+    const { behavior, message } = decisionBody(await jsonBody(c, 8192));
     const by = hw.config.token === null ? "local" : "token";
     const result = await hw.decisions.decide(id, behavior, message, by);
     if (result === "not_found") {
-      throw new HTTPException(404, { message: `no inbox item ${id}` });
+      throw new HttpError(404, `no inbox item ${id}`);
     }
     if (result === "not_waiting") {
-      throw new HTTPException(409, {
-        message:
-          `inbox item ${id} is not waiting for a decision: decided already, its wait ended, or no request holds it`,
-      });
+      throw new HttpError(
+        409,
+        `inbox item ${id} is not waiting for a decision: decided already, its wait ended, or no request holds it`,
+      );
     }
     return c.json(result);
   });

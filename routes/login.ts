@@ -2,8 +2,8 @@ import { Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { html } from "hono/html";
-import { TOKEN_COOKIE, tokenMatches } from "./auth.ts";
-import { limitBody } from "./body.ts";
+import { TOKEN_COOKIE, tokenMatcher } from "./edge/auth.ts";
+import { type BodyLimits, readBody } from "./edge/body.ts";
 
 const MAX_AGE_SECONDS = 30 * 24 * 3600;
 
@@ -32,18 +32,36 @@ function page(message: string | null) {
   `;
 }
 
+/** The form's `token` field (urlencoded or multipart), undefined when there is none. */
+async function formToken(
+  req: Request,
+  limits: BodyLimits,
+): Promise<string | undefined> {
+  const body = await readBody(req, limits);
+  const type = req.headers.get("content-type") ?? "";
+  try {
+    const token =
+      (await new Response(body, { headers: { "content-type": type } })
+        .formData()).get("token");
+    return typeof token === "string" ? token : undefined;
+  } catch {
+    return undefined; // not a form
+  }
+}
+
 /**
  * `GET /login` (a form, no script) and `POST /login`: a correct token sets an HttpOnly,
  * SameSite=Strict cookie and redirects to the dashboard. `POST /logout` clears it.
- * Mounted only when `HOOKWATCH_TOKEN` is set.
+ * Mounted only when `HOOKWATCH_TOKEN` is set; `bodyTimeoutMs` is the body deadline.
  */
-export function loginRoutes(token: string): Hono {
+export function loginRoutes(token: string, bodyTimeoutMs: number): Hono {
   const app = new Hono();
+  const matches = tokenMatcher(token);
+  const limits = { maxBytes: 8 * 1024, timeoutMs: bodyTimeoutMs };
   app.get("/login", (c) => c.html(page(null)));
-  app.post("/login", csrf(), limitBody(8 * 1024), async (c) => {
-    const form = await c.req.parseBody();
-    const presented = typeof form.token === "string" ? form.token : undefined;
-    if (!tokenMatches(presented, token)) {
+  app.post("/login", csrf(), async (c) => {
+    const presented = await formToken(c.req.raw, limits);
+    if (!matches(presented)) {
       return c.html(page("That token is not right."), 401);
     }
     setCookie(c, TOKEN_COOKIE, token, {

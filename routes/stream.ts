@@ -1,39 +1,33 @@
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
 import type { Deps } from "../lib/hookwatch.ts";
 import type { StreamFilter } from "../lib/stream/broadcaster.ts";
 import { openEventStream } from "../lib/stream/live_stream.ts";
+import { param, query } from "./edge/params.ts";
 
-function parseLastId(value: string | undefined): number | null {
-  if (value === undefined || value === "") return null;
-  const id = Number(value);
-  if (!Number.isSafeInteger(id) || id < 0) {
-    throw new HTTPException(400, {
-      message: "Last-Event-ID must be a non-negative integer",
-    });
-  }
-  return id;
-}
+const streamQuery = query({
+  source_app: param.text(),
+  priority: param.priority,
+  last_event_id: (raw) => raw,
+});
+
+/** `Last-Event-ID` (or `?last_event_id=`): a non-negative whole number; "" is none. */
+const lastEventId = param.integer(
+  0,
+  Number.MAX_SAFE_INTEGER,
+  "must be a non-negative integer",
+);
 
 /** `GET /stream`: Server-Sent Events. */
 export function streamRoutes(hw: Deps): Hono {
   const app = new Hono();
-  app.get("/stream", async (c) => {
-    const lastEventId = parseLastId(
-      c.req.header("last-event-id") ?? c.req.query("last_event_id"),
-    );
+  app.get("/stream", streamQuery, async (c) => {
+    const { source_app, priority, last_event_id } = c.req.valid("query");
+    const resume = c.req.header("last-event-id") ?? last_event_id;
     const filter: StreamFilter = {};
-    const sourceApp = c.req.query("source_app");
-    if (sourceApp !== undefined) filter.source_app = sourceApp;
-    const priority = c.req.query("priority");
-    if (priority !== undefined) {
-      if (priority !== "0" && priority !== "1") {
-        throw new HTTPException(400, { message: "priority must be 1 or 0" });
-      }
-      filter.priority = priority === "1" ? 1 : 0;
-    }
+    if (source_app !== undefined) filter.source_app = source_app;
+    if (priority !== undefined) filter.priority = priority;
     const body = await openEventStream(hw.store, hw.broadcaster, {
-      lastEventId,
+      lastEventId: lastEventId(resume || undefined, "Last-Event-ID") ?? null,
       filter,
       replayLimit: hw.config.streamReplayLimit,
       snapshot: () => hw.snapshots.take(),

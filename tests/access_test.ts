@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { openSse } from "./helpers/sse.ts";
-import { postJson, sampleEvent, startServer } from "./helpers/server.ts";
+import { sampleEvent, startServer } from "./helpers/server.ts";
 import { startApp } from "./helpers/app.ts";
 
 const TOKEN = "s3cret-token-for-tests";
@@ -157,12 +157,13 @@ Deno.test("access - the sign-in form sets an HttpOnly SameSite=Strict cookie tha
 });
 
 Deno.test("access - /metrics can have its own token, which opens nothing else", async () => {
-  const server = await startServer({
-    env: { HOOKWATCH_TOKEN: TOKEN, HOOKWATCH_METRICS_TOKEN: METRICS_TOKEN },
-  });
+  const server = await startApp({
+    HOOKWATCH_TOKEN: TOKEN,
+    HOOKWATCH_METRICS_TOKEN: METRICS_TOKEN,
+  }, { metrics: true });
   try {
     const metrics = (token: string) =>
-      fetch(`${server.url}/metrics`, {
+      server.fetch(`${server.url}/metrics`, {
         headers: { authorization: `Bearer ${token}` },
       });
     const byMain = await metrics(TOKEN);
@@ -171,12 +172,16 @@ Deno.test("access - /metrics can have its own token, which opens nothing else", 
     const own = await metrics(METRICS_TOKEN);
     assert.equal(own.status, 200);
     assert.match(await own.text(), /# TYPE/);
-    const ingest = await postJson(`${server.url}/events`, sampleEvent(), {
-      authorization: `Bearer ${METRICS_TOKEN}`,
-    });
+    const ingest = await server.postJson(
+      `${server.url}/events`,
+      sampleEvent(),
+      {
+        authorization: `Bearer ${METRICS_TOKEN}`,
+      },
+    );
     assert.equal(ingest.status, 401);
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 

@@ -1,9 +1,10 @@
 /**
- * Tool calls and the attention inbox over real HTTP: `GET /sessions/:id/tools`, `GET /inbox`,
+ * Tool calls and the attention inbox over HTTP (in-process; two real replicas on PostgreSQL): `GET /sessions/:id/tools`, `GET /inbox`,
  * `POST /inbox/:id/ack|snooze`, the `inbox` stream frames, auth and cross-site refusal.
  */
 import assert from "node:assert/strict";
 import { postJson, startServer } from "./helpers/server.ts";
+import { startApp } from "./helpers/app.ts";
 import { openSse } from "./helpers/sse.ts";
 import { postgresIgnored, sharedCluster } from "./helpers/postgres.ts";
 
@@ -12,26 +13,34 @@ const fixture = (name: string) =>
   JSON.parse(Deno.readTextFileSync(new URL(`${name}.json`, FIXTURES)));
 const SESSION = "7d1f0c6a-3b52-4c8e-9a41-2f6e5d8b9c10";
 
-async function getJson(url: string, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { headers });
+/** GETs `path` of a server or an in-process app as JSON. */
+async function getJson(
+  server: { url: string; fetch: typeof fetch },
+  path: string,
+  headers: Record<string, string> = {},
+) {
+  const res = await server.fetch(`${server.url}${path}`, { headers });
   return { status: res.status, body: await res.json() };
 }
 
 Deno.test("agents http - GET /sessions/:id/tools answers paired calls with filters; bad params are 400", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
     for (const name of ["PreToolUse", "PostToolUseFailure"]) {
-      const res = await postJson(`${server.url}/hooks/shop-api`, fixture(name));
+      const res = await server.postJson(
+        `${server.url}/hooks/shop-api`,
+        fixture(name),
+      );
       assert.equal(res.status, 204);
     }
-    await postJson(`${server.url}/hooks/shop-api`, {
+    await server.postJson(`${server.url}/hooks/shop-api`, {
       ...fixture("SubagentStart"),
       hook_event_name: "PreToolUse",
       tool_name: "Grep",
       tool_input: { pattern: "TODO" },
       tool_use_id: "toolu_sub",
     });
-    const all = await getJson(`${server.url}/sessions/${SESSION}/tools`);
+    const all = await getJson(server, `/sessions/${SESSION}/tools`);
     assert.equal(all.status, 200);
     assert.deepEqual(
       all.body.tools.map((
@@ -53,41 +62,39 @@ Deno.test("agents http - GET /sessions/:id/tools answers paired calls with filte
     }
     assert.equal(bash.tool_ms, 5320);
     const sub = await getJson(
-      `${server.url}/sessions/${SESSION}/tools?agent_id=a4f2e91c`,
+      server,
+      `/sessions/${SESSION}/tools?agent_id=a4f2e91c`,
     );
     assert.deepEqual(
       sub.body.tools.map((t: { tool_name: string }) => t.tool_name),
       ["Grep"],
     );
     const main = await getJson(
-      `${server.url}/sessions/${SESSION}/tools?agent_id=main&outcome=failed&tool=Bash`,
+      server,
+      `/sessions/${SESSION}/tools?agent_id=main&outcome=failed&tool=Bash`,
     );
     assert.equal(main.body.tools.length, 1);
     for (const bad of ["outcome=meh", "limit=0", "tool=", "colour=red"]) {
-      const res = await getJson(
-        `${server.url}/sessions/${SESSION}/tools?${bad}`,
-      );
+      const res = await getJson(server, `/sessions/${SESSION}/tools?${bad}`);
       assert.equal(res.status, 400, bad);
       assert.match(res.body.error, new RegExp(bad.split("=")[0]));
     }
     assert.equal(
-      (await getJson(`${server.url}/sessions/nope/tools`)).status,
+      (await getJson(server, `/sessions/nope/tools`)).status,
       404,
     );
-    const activity = await getJson(
-      `${server.url}/sessions/${SESSION}/activity`,
-    );
+    const activity = await getJson(server, `/sessions/${SESSION}/activity`);
     assert.equal(activity.body.state, "working");
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("agents http - the inbox: list, ack, snooze, live inbox frames, 4xx for bad requests, cross-site refused", async () => {
   const token = "inbox-test-token";
-  const server = await startServer({ env: { HOOKWATCH_TOKEN: token } });
+  const server = await startApp({ HOOKWATCH_TOKEN: token });
   const auth = { authorization: `Bearer ${token}` };
-  const stream = await openSse(`${server.url}/stream`, auth);
+  const stream = await openSse(`${server.url}/stream`, auth, server.fetch);
   try {
     await stream.until((frames) => frames.some((f) => f.event === "snapshot"));
     for (const name of ["PreToolUse", "PermissionRequest"]) {
@@ -95,7 +102,8 @@ Deno.test("agents http - the inbox: list, ack, snooze, live inbox frames, 4xx fo
         ? { ...fixture(name), tool_input: fixture("PreToolUse").tool_input }
         : fixture(name);
       assert.equal(
-        (await postJson(`${server.url}/hooks/shop-api`, input, auth)).status,
+        (await server.postJson(`${server.url}/hooks/shop-api`, input, auth))
+          .status,
         204,
       );
     }
@@ -108,8 +116,8 @@ Deno.test("agents http - the inbox: list, ack, snooze, live inbox frames, 4xx fo
     assert.equal(pushed.kind, "permission");
     assert.equal(pushed.status, "open");
 
-    assert.equal((await getJson(`${server.url}/inbox`)).status, 401);
-    const list = await getJson(`${server.url}/inbox`, auth);
+    assert.equal((await getJson(server, `/inbox`)).status, 401);
+    const list = await getJson(server, `/inbox`, auth);
     assert.equal(list.status, 200);
     assert.equal(list.body.items.length, 1);
     const item = list.body.items[0];
@@ -119,7 +127,7 @@ Deno.test("agents http - the inbox: list, ack, snooze, live inbox frames, 4xx fo
     assert.equal(item.reason, "Bash: npm test -- --runInBand orders");
 
     // Cross-site: a form on another site riding on the cookie is refused.
-    const crossSite = await fetch(`${server.url}/inbox/${item.id}/ack`, {
+    const crossSite = await server.fetch(`${server.url}/inbox/${item.id}/ack`, {
       method: "POST",
       headers: {
         ...auth,
@@ -130,7 +138,7 @@ Deno.test("agents http - the inbox: list, ack, snooze, live inbox frames, 4xx fo
     assert.equal(crossSite.status, 403);
     await crossSite.body?.cancel();
     assert.equal(
-      (await postJson(`${server.url}/inbox/${item.id}/ack`, {})).status,
+      (await server.postJson(`${server.url}/inbox/${item.id}/ack`, {})).status,
       401,
     );
 
@@ -147,11 +155,11 @@ Deno.test("agents http - the inbox: list, ack, snooze, live inbox frames, 4xx fo
       ],
     ] as const;
     for (const [path, body, status] of bad) {
-      const res = await postJson(`${server.url}${path}`, body, auth);
+      const res = await server.postJson(`${server.url}${path}`, body, auth);
       assert.equal(res.status, status, `${path} ${JSON.stringify(body)}`);
       assert.ok(res.body.error);
     }
-    const form = await fetch(`${server.url}/inbox/${item.id}/snooze`, {
+    const form = await server.fetch(`${server.url}/inbox/${item.id}/snooze`, {
       method: "POST",
       headers: { ...auth, "content-type": "text/plain" },
       body: '{"for":"1m"}',
@@ -159,9 +167,13 @@ Deno.test("agents http - the inbox: list, ack, snooze, live inbox frames, 4xx fo
     assert.equal(form.status, 415);
     await form.body?.cancel();
 
-    const snoozed = await postJson(`${server.url}/inbox/${item.id}/snooze`, {
-      for: "15m",
-    }, auth);
+    const snoozed = await server.postJson(
+      `${server.url}/inbox/${item.id}/snooze`,
+      {
+        for: "15m",
+      },
+      auth,
+    );
     assert.equal(snoozed.status, 200);
     assert.equal(snoozed.body.status, "snoozed");
     assert.ok(
@@ -175,31 +187,31 @@ Deno.test("agents http - the inbox: list, ack, snooze, live inbox frames, 4xx fo
     );
     assert.ok(frames.length > 0);
     assert.deepEqual(
-      (await getJson(`${server.url}/inbox`, auth)).body.items,
+      (await getJson(server, `/inbox`, auth)).body.items,
       [],
     );
-    const acked = await postJson(
+    const acked = await server.postJson(
       `${server.url}/inbox/${item.id}/ack`,
       {},
       auth,
     );
     assert.equal(acked.body.status, "acked");
-    const everything = await getJson(`${server.url}/inbox?status=all`, auth);
+    const everything = await getJson(server, `/inbox?status=all`, auth);
     assert.deepEqual(
       everything.body.items.map((i: { status: string }) => i.status),
       ["acked"],
     );
     assert.equal(
-      (await getJson(`${server.url}/inbox?status=later`, auth)).status,
+      (await getJson(server, `/inbox?status=later`, auth)).status,
       400,
     );
     assert.equal(
-      (await getJson(`${server.url}/inbox?kind=nap`, auth)).status,
+      (await getJson(server, `/inbox?kind=nap`, auth)).status,
       400,
     );
 
     // The tool ran: resolved by itself, pushed live; acting on it now is a conflict.
-    await postJson(
+    await server.postJson(
       `${server.url}/hooks/shop-api`,
       fixture("PostToolUseFailure"),
       auth,
@@ -210,12 +222,13 @@ Deno.test("agents http - the inbox: list, ack, snooze, live inbox frames, 4xx fo
       )
     );
     assert.equal(
-      (await postJson(`${server.url}/inbox/${item.id}/ack`, {}, auth)).status,
+      (await server.postJson(`${server.url}/inbox/${item.id}/ack`, {}, auth))
+        .status,
       409,
     );
   } finally {
     await stream.close();
-    await server.stop();
+    await server.close();
   }
 });
 
@@ -246,7 +259,7 @@ Deno.test({
       assert.equal(item.kind, "dangerous");
       let onB: { id: number }[] = [];
       for (let i = 0; i < 100 && onB.length === 0; i++) {
-        onB = (await getJson(`${b.url}/inbox`)).body.items;
+        onB = (await getJson(b, `/inbox`)).body.items;
         if (onB.length === 0) await new Promise((r) => setTimeout(r, 50));
       }
       assert.deepEqual(onB.map((i) => i.id), [item.id]);
@@ -258,7 +271,7 @@ Deno.test({
         )
       );
       assert.ok(frames.length > 0);
-      assert.deepEqual((await getJson(`${a.url}/inbox`)).body.items, []);
+      assert.deepEqual((await getJson(a, `/inbox`)).body.items, []);
     } finally {
       await stream.close();
       await Promise.all([a.stop(), b.stop()]);

@@ -1,10 +1,12 @@
 /**
- * Permission requests decided from the dashboard over real HTTP: `POST /hooks/:app/decide`
+ * Permission requests decided from the dashboard over HTTP (in-process where no process or
+ * socket matters; real servers for a restart, shutdown and replicas): `POST /hooks/:app/decide`
  * held until `POST /inbox/:id/decision`, the wait running out, a dismissal, shutdown; the 409
  * cases, the cross-site refusal, decisions off, and two replicas on PostgreSQL.
  */
 import assert from "node:assert/strict";
-import { postJson, startServer, type TestServer } from "./helpers/server.ts";
+import { startServer, type TestServer } from "./helpers/server.ts";
+import { startApp, type TestApp } from "./helpers/app.ts";
 import { postgresIgnored, sharedCluster } from "./helpers/postgres.ts";
 
 const FIXTURES = new URL("./fixtures/hooks/", import.meta.url);
@@ -12,11 +14,14 @@ const fixture = (name: string) =>
   JSON.parse(Deno.readTextFileSync(new URL(`${name}.json`, FIXTURES)));
 const ON = { HOOKWATCH_DECISIONS: "on" };
 
+/** A real server (restarts, shutdown, replicas) or an in-process app. */
+type Target = TestServer | TestApp;
+
 let calls = 0;
 
 /** Starts a tool call and its held PermissionRequest; resolves the held response. */
 async function request(
-  server: TestServer,
+  server: Target,
   query = "",
 ): Promise<{ toolUseId: string; held: Promise<Response> }> {
   const toolUseId = `toolu_decide_${++calls}`;
@@ -26,10 +31,10 @@ async function request(
     tool_input: { command: `echo ${calls}` },
   };
   assert.equal(
-    (await postJson(`${server.url}/hooks/shop-api`, pre)).status,
+    (await server.postJson(`${server.url}/hooks/shop-api`, pre)).status,
     204,
   );
-  const held = fetch(`${server.url}/hooks/shop-api/decide${query}`, {
+  const held = server.fetch(`${server.url}/hooks/shop-api/decide${query}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
@@ -42,12 +47,12 @@ async function request(
 
 /** The permission item of `toolUseId` once a request holds it. */
 async function awaiting(
-  server: TestServer,
+  server: Target,
   toolUseId: string,
 ): Promise<{ id: number; since: number }> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    const res = await fetch(`${server.url}/inbox?kind=permission`);
+    const res = await server.fetch(`${server.url}/inbox?kind=permission`);
     const { items } = await res.json();
     const item = items.find((i: { tool_use_id: string }) =>
       i.tool_use_id === toolUseId
@@ -58,11 +63,11 @@ async function awaiting(
   throw new Error(`no held permission item for ${toolUseId}`);
 }
 
-const decide = (server: TestServer, id: number, body: unknown) =>
-  postJson(`${server.url}/inbox/${id}/decision`, body);
+const decide = (server: Target, id: number, body: unknown) =>
+  server.postJson(`${server.url}/inbox/${id}/decision`, body);
 
-async function decisionEvents(server: TestServer) {
-  const res = await fetch(
+async function decisionEvents(server: Target) {
+  const res = await server.fetch(
     `${server.url}/events/recent?hook_event_type=PermissionDecision`,
   );
   return await res.json();
@@ -119,7 +124,7 @@ Deno.test("decisions - allow answers the held request with the decision, once; t
 });
 
 Deno.test("decisions - deny carries the message; bad bodies are 400 and change nothing", async () => {
-  const server = await startServer({ env: ON });
+  const server = await startApp(ON);
   try {
     const { toolUseId, held } = await request(server);
     const item = await awaiting(server, toolUseId);
@@ -149,13 +154,13 @@ Deno.test("decisions - deny carries the message; bad bodies are 400 and change n
       },
     });
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("decisions - the wait running out or a dismissal answers an empty 204; a later decision is 409", async () => {
   // A wait longer than the body timeout is no 408: only reading the body is timed.
-  const server = await startServer({ env: { ...ON, BODY_TIMEOUT_MS: "500" } });
+  const server = await startApp({ ...ON, BODY_TIMEOUT_MS: "500" });
   try {
     const timed = await request(server, "?wait=1");
     const start = performance.now();
@@ -172,7 +177,10 @@ Deno.test("decisions - the wait running out or a dismissal answers an empty 204;
 
     const dismissed = await request(server);
     const other = await awaiting(server, dismissed.toolUseId);
-    const acked = await postJson(`${server.url}/inbox/${other.id}/ack`, {});
+    const acked = await server.postJson(
+      `${server.url}/inbox/${other.id}/ack`,
+      {},
+    );
     assert.equal(acked.status, 200);
     assert.equal((await dismissed.held).status, 204);
     assert.equal(
@@ -182,7 +190,7 @@ Deno.test("decisions - the wait running out or a dismissal answers an empty 204;
 
     const movedOn = await request(server);
     const third = await awaiting(server, movedOn.toolUseId);
-    await postJson(`${server.url}/hooks/shop-api`, {
+    await server.postJson(`${server.url}/hooks/shop-api`, {
       ...fixture("PostToolUse"),
       tool_use_id: movedOn.toolUseId,
     });
@@ -194,11 +202,11 @@ Deno.test("decisions - the wait running out or a dismissal answers an empty 204;
     // Claude Code going away (killed, its own timeout) ends the wait too.
     const gone = new AbortController();
     const toolUseId = "toolu_gone";
-    await postJson(`${server.url}/hooks/shop-api`, {
+    await server.postJson(`${server.url}/hooks/shop-api`, {
       ...fixture("PreToolUse"),
       tool_use_id: toolUseId,
     });
-    const aborted = fetch(`${server.url}/hooks/shop-api/decide`, {
+    const aborted = server.fetch(`${server.url}/hooks/shop-api/decide`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(fixture("PermissionRequest")),
@@ -209,9 +217,9 @@ Deno.test("decisions - the wait running out or a dismissal answers an empty 204;
     await aborted;
     let refused = 0;
     for (let i = 0; i < 100 && refused !== 409; i++) {
-      const item = await fetch(`${server.url}/inbox/${fourth.id}`).then((r) =>
-        r.json()
-      );
+      const item = await server.fetch(`${server.url}/inbox/${fourth.id}`).then((
+        r,
+      ) => r.json());
       if (!item.awaiting_decision) {
         refused = (await decide(server, fourth.id, { behavior: "allow" }))
           .status;
@@ -220,7 +228,7 @@ Deno.test("decisions - the wait running out or a dismissal answers an empty 204;
     assert.equal(refused, 409, "a decision after the client left is refused");
     assert.deepEqual(await decisionEvents(server), []);
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
@@ -237,76 +245,78 @@ Deno.test("decisions - shutdown answers held requests 204 and exits promptly", a
 });
 
 Deno.test("decisions - cross-site and GET never decide; off by default", async () => {
-  const server = await startServer({ env: ON });
+  const server = await startApp(ON);
   try {
     const { toolUseId, held } = await request(server);
     const item = await awaiting(server, toolUseId);
-    const cross = await postJson(
+    const cross = await server.postJson(
       `${server.url}/inbox/${item.id}/decision`,
       { behavior: "allow" },
       { "sec-fetch-site": "cross-site" },
     );
     assert.equal(cross.status, 403);
-    const origin = await postJson(
+    const origin = await server.postJson(
       `${server.url}/inbox/${item.id}/decision`,
       { behavior: "allow" },
       { origin: "https://evil.example" },
     );
     assert.equal(origin.status, 403);
-    const get = await fetch(
+    const get = await server.fetch(
       `${server.url}/inbox/${item.id}/decision?behavior=allow`,
     );
     await get.body?.cancel();
     assert.equal(get.status, 404);
     assert.equal(
-      (await fetch(`${server.url}/inbox/${item.id}`).then((r) => r.json()))
+      (await server.fetch(`${server.url}/inbox/${item.id}`).then((r) =>
+        r.json()
+      ))
         .awaiting_decision,
       true,
     );
-    await postJson(`${server.url}/inbox/${item.id}/ack`, {});
+    await server.postJson(`${server.url}/inbox/${item.id}/ack`, {});
     assert.equal((await held).status, 204);
   } finally {
-    await server.stop();
+    await server.close();
   }
-  const off = await startServer();
+  const off = await startApp();
   try {
     const start = performance.now();
-    const res = await postJson(
+    const res = await off.postJson(
       `${off.url}/hooks/shop-api/decide`,
       fixture("PermissionRequest"),
     );
     assert.equal(res.status, 204);
     assert.ok(performance.now() - start < 2000);
-    const stored = await fetch(
+    const stored = await off.fetch(
       `${off.url}/events/recent?hook_event_type=PermissionRequest`,
     ).then((r) => r.json());
     assert.equal(stored.length, 1);
     assert.equal((await decide(off, 1, { behavior: "allow" })).status, 404);
   } finally {
-    await off.stop();
+    await off.close();
   }
 });
 
 Deno.test("decisions - with a token the decision needs it and records who", async () => {
   const token = "decide-token-123";
   const auth = { authorization: `Bearer ${token}` };
-  const server = await startServer({
-    env: { ...ON, HOOKWATCH_TOKEN: token },
-  });
+  const server = await startApp({ ...ON, HOOKWATCH_TOKEN: token });
   try {
     const toolUseId = "toolu_token";
-    await postJson(`${server.url}/hooks/shop-api`, {
+    await server.postJson(`${server.url}/hooks/shop-api`, {
       ...fixture("PreToolUse"),
       tool_use_id: toolUseId,
     }, auth);
-    const held = fetch(`${server.url}/hooks/shop-api/decide`, {
+    const held = server.fetch(`${server.url}/hooks/shop-api/decide`, {
       method: "POST",
       headers: { "content-type": "application/json", ...auth },
       body: JSON.stringify(fixture("PermissionRequest")),
     });
     let id = 0;
     for (let i = 0; i < 200 && id === 0; i++) {
-      const { items } = await fetch(`${server.url}/inbox`, { headers: auth })
+      const { items } = await server.fetch(`${server.url}/inbox`, {
+        headers: auth,
+      })
         .then((r) => r.json());
       id = items.find((x: { awaiting_decision: boolean }) =>
         x.awaiting_decision
@@ -315,14 +325,14 @@ Deno.test("decisions - with a token the decision needs it and records who", asyn
     }
     assert.ok(id > 0);
     assert.equal((await decide(server, id, { behavior: "allow" })).status, 401);
-    const ok = await postJson(`${server.url}/inbox/${id}/decision`, {
+    const ok = await server.postJson(`${server.url}/inbox/${id}/decision`, {
       behavior: "allow",
     }, auth);
     assert.equal(ok.status, 200);
     assert.equal(ok.body.decision.by, "token");
     assert.equal((await held).status, 200);
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 

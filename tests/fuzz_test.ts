@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import fc from "fast-check";
-import { sampleEvent, startServer, type TestServer } from "./helpers/server.ts";
+import { sampleEvent, startServer } from "./helpers/server.ts";
+import { startApp } from "./helpers/app.ts";
 
 const RUNS = Number(Deno.env.get("HOOKWATCH_FUZZ_RUNS") ?? 150);
 
@@ -12,12 +13,24 @@ interface Answer {
   text: string;
 }
 
+/** A real server or an in-process app (tests/helpers/app.ts). */
+interface Target {
+  url: string;
+  dbPath: string;
+  fetch(input: string, init?: RequestInit): Promise<Response>;
+}
+
 async function send(
-  url: string,
+  server: Target,
+  path: string,
   body: BodyInit,
   headers: Record<string, string> = { "content-type": "application/json" },
 ): Promise<Answer> {
-  const res = await fetch(url, { method: "POST", headers, body });
+  const res = await server.fetch(`${server.url}${path}`, {
+    method: "POST",
+    headers,
+    body,
+  });
   const text = await res.text();
   let parsed = null;
   try {
@@ -38,7 +51,7 @@ function assertClean(answer: Answer, what: string): void {
   }
 }
 
-function storedCount(server: TestServer): number {
+function storedCount(server: Target): number {
   const db = new DatabaseSync(server.dbPath, { readOnly: true });
   try {
     return (db.prepare("SELECT COUNT(*) AS n FROM events").get() as {
@@ -147,15 +160,12 @@ function count(answer: Answer): Answer {
 }
 
 Deno.test("fuzz - one broken field gets a 400 naming it, on /events and inside a batch that then stores nothing", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
     await fc.assert(
       fc.asyncProperty(brokenField, async (broken) => {
         const single = count(
-          await send(
-            `${server.url}/events`,
-            JSON.stringify(withBroken(broken)),
-          ),
+          await send(server, "/events", JSON.stringify(withBroken(broken))),
         );
         assertClean(single, `single ${broken.field}`);
         assert.equal(single.status, 400, single.text);
@@ -178,7 +188,8 @@ Deno.test("fuzz - one broken field gets a 400 naming it, on /events and inside a
           events.splice(index, 0, withBroken(broken));
           const answer = count(
             await send(
-              `${server.url}/events/batch`,
+              server,
+              "/events/batch",
               ndjson
                 ? events.map((e) => JSON.stringify(e)).join("\n")
                 : JSON.stringify(events),
@@ -198,12 +209,12 @@ Deno.test("fuzz - one broken field gets a 400 naming it, on /events and inside a
     );
     assert.equal(storedCount(server), 0, "nothing was half-written");
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("fuzz - arbitrary bytes, JSON values and hook inputs never get a 5xx, and what is refused is not stored", async () => {
-  const server = await startServer();
+  const server = await startApp();
   let accepted = 0;
   try {
     const routes = ["/events", "/events/batch", "/hooks/fuzz-app"];
@@ -243,7 +254,7 @@ Deno.test("fuzz - arbitrary bytes, JSON values and hook inputs never get a 5xx, 
         fc.constantFrom(...routes),
         bodies,
         async (route, body) => {
-          const answer = count(await send(`${server.url}${route}`, body));
+          const answer = count(await send(server, route, body));
           assertClean(answer, route);
           if (answer.status < 300) {
             accepted += route === "/events/batch" ? answer.body.count : 1;
@@ -253,7 +264,8 @@ Deno.test("fuzz - arbitrary bytes, JSON values and hook inputs never get a 5xx, 
       { numRuns: RUNS * 4 },
     );
     const dup = await send(
-      `${server.url}/events`,
+      server,
+      "/events",
       '{"source_app":"a","source_app":5,"session_id":"s","hook_event_type":"Stop"}',
     );
     assert.equal(dup.status, 400);
@@ -262,7 +274,8 @@ Deno.test("fuzz - arbitrary bytes, JSON values and hook inputs never get a 5xx, 
     const deep = "[".repeat(100_000) + "]".repeat(100_000);
     const nested = count(
       await send(
-        `${server.url}/events`,
+        server,
+        "/events",
         `{"source_app":"a","session_id":"s","hook_event_type":"Stop","payload":{"d":${deep}}}`,
       ),
     );
@@ -274,14 +287,14 @@ Deno.test("fuzz - arbitrary bytes, JSON values and hook inputs never get a 5xx, 
       "only accepted events are stored",
     );
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("fuzz - query parameters: arbitrary values get 200 or a 400 naming the parameter", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
-    await send(`${server.url}/events`, JSON.stringify(sampleEvent()));
+    await send(server, "/events", JSON.stringify(sampleEvent()));
     const value = fc.oneof(
       fc.string({ maxLength: 40 }),
       fc.string({ unit: "binary", maxLength: 40 }),
@@ -319,7 +332,7 @@ Deno.test("fuzz - query parameters: arbitrary values get 200 or a 400 naming the
           const url = path === "/events/"
             ? `${server.url}/events/${encodeURIComponent(id)}`
             : `${server.url}${path}?${new URLSearchParams(params)}`;
-          const res = await fetch(url);
+          const res = await server.fetch(url);
           const answer = count({
             status: res.status,
             text: path === "/stream" && res.ok ? "" : await res.text(),
@@ -344,25 +357,29 @@ Deno.test("fuzz - query parameters: arbitrary values get 200 or a 400 naming the
       { numRuns: RUNS * 2 },
     );
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("fuzz - 10 MB bodies: 413 over the event limit, 400 for a batch that is not JSON, nothing stored", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
     const ten = "x".repeat(10 * 1024 * 1024);
     const event =
       `{"source_app":"a","session_id":"s","hook_event_type":"Stop","payload":{"b":"${ten}"}}`;
-    const sized = count(await send(`${server.url}/events`, event));
+    const sized = count(
+      await send(server, "/events", event, {
+        "content-length": String(new TextEncoder().encode(event).byteLength),
+      }),
+    );
     assert.equal(sized.status, 413);
     assert.match(sized.body.error, /larger than/);
     // Chunked, with no Content-Length: the limit is counted as it streams.
     const chunked = count(
-      await send(`${server.url}/events`, new Blob([event]).stream()),
+      await send(server, "/events", new Blob([event]).stream()),
     );
     assert.equal(chunked.status, 413);
-    const garbage = count(await send(`${server.url}/events/batch`, ten));
+    const garbage = count(await send(server, "/events/batch", ten));
     assert.equal(garbage.status, 400);
     assert.ok(garbage.text.length < 200, "the error does not echo the body");
     const oneBadLine = [
@@ -371,7 +388,7 @@ Deno.test("fuzz - 10 MB bodies: 413 over the event limit, 400 for a batch that i
       "{not json",
     ].join("\n");
     const bad = count(
-      await send(`${server.url}/events/batch`, oneBadLine, {
+      await send(server, "/events/batch", oneBadLine, {
         "content-type": "application/x-ndjson",
       }),
     );
@@ -379,7 +396,7 @@ Deno.test("fuzz - 10 MB bodies: 413 over the event limit, 400 for a batch that i
     assert.match(bad.body.error, /line 3/);
     assert.equal(storedCount(server), 0);
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
@@ -397,12 +414,9 @@ Deno.test("fuzz - a body that trickles in (slow-loris) is cut off with 408 while
       },
     });
     const started = performance.now();
-    const slow = send(`${server.url}/events`, trickle);
+    const slow = send(server, "/events", trickle);
     // Meanwhile another client is served at once.
-    const quick = await send(
-      `${server.url}/events`,
-      JSON.stringify(sampleEvent()),
-    );
+    const quick = await send(server, "/events", JSON.stringify(sampleEvent()));
     assert.equal(quick.status, 200);
     const answer = count(await slow);
     answered = true;

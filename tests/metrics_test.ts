@@ -1,12 +1,17 @@
 import assert from "node:assert/strict";
 import { postJson, sampleEvent, startServer } from "./helpers/server.ts";
+import { startApp } from "./helpers/app.ts";
 import { openSse } from "./helpers/sse.ts";
 import { parseExposition, sampleValue } from "./helpers/exposition.ts";
 import { IGNORE_WITHOUT_PROMTOOL, promtool } from "./helpers/promtool.ts";
 import { clientReport, traffic } from "./helpers/metrics_traffic.ts";
 
-async function scrape(url: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${url}/metrics`, { headers });
+/** Scrapes `/metrics` of a server or an in-process app. */
+async function scrape(
+  server: { url: string; fetch: typeof fetch },
+  headers: Record<string, string> = {},
+) {
+  const res = await server.fetch(`${server.url}/metrics`, { headers });
   const text = await res.text();
   return { status: res.status, type: res.headers.get("content-type"), text };
 }
@@ -26,7 +31,7 @@ Deno.test("metrics - /metrics after real traffic: names, types and counts per bu
       assert.equal(res.status, 204);
     }
 
-    const { status, type, text } = await scrape(server.url);
+    const { status, type, text } = await scrape(server);
     assert.equal(status, 200);
     assert.match(type ?? "", /^text\/plain; version=0\.0\.4/);
     const exp = parseExposition(text);
@@ -164,7 +169,7 @@ Deno.test({
         )).status,
         204,
       );
-      const { text } = await scrape(server.url);
+      const { text } = await scrape(server);
       const { code, output } = await promtool(["check", "metrics"], {
         stdin: text,
       });
@@ -193,7 +198,7 @@ Deno.test("metrics - events_expired_total counts what retention deleted, by buck
   // The sweeper runs at start: the restarted server deletes what expired meanwhile.
   const again = await startServer({ dbPath: server.dbPath });
   try {
-    const read = async () => parseExposition((await scrape(again.url)).text);
+    const read = async () => parseExposition((await scrape(again)).text);
     let exp = await read();
     const deadline = Date.now() + 5000;
     while (
@@ -222,29 +227,28 @@ Deno.test("metrics - events_expired_total counts what retention deleted, by buck
 });
 
 Deno.test("metrics - /metrics token is separate from the ingest token; client route needs the ingest token", async () => {
-  const server = await startServer({
-    env: {
-      HOOKWATCH_TOKEN: "ingest-token-123",
-      HOOKWATCH_METRICS_TOKEN: "metrics-token-456",
-    },
-  });
+  const server = await startApp({
+    HOOKWATCH_TOKEN: "ingest-token-123",
+    HOOKWATCH_METRICS_TOKEN: "metrics-token-456",
+  }, { metrics: true });
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   try {
-    assert.equal((await scrape(server.url)).status, 401);
+    assert.equal((await scrape(server)).status, 401);
     assert.equal(
-      (await scrape(server.url, bearer("ingest-token-123"))).status,
+      (await scrape(server, bearer("ingest-token-123"))).status,
       401,
     );
-    const ok = await scrape(server.url, bearer("metrics-token-456"));
+    const ok = await scrape(server, bearer("metrics-token-456"));
     assert.equal(ok.status, 200);
     assert.match(ok.text, /# TYPE events_total counter/);
     const report = clientReport("tab-1", 1e7);
     assert.equal(
-      (await postJson(`${server.url}/api/metrics/client`, report)).status,
+      (await server.postJson(`${server.url}/api/metrics/client`, report))
+        .status,
       401,
     );
     assert.equal(
-      (await postJson(
+      (await server.postJson(
         `${server.url}/api/metrics/client`,
         report,
         bearer("ingest-token-123"),
@@ -252,61 +256,63 @@ Deno.test("metrics - /metrics token is separate from the ingest token; client ro
       204,
     );
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("metrics - bad client reports get a 400 naming the field, oversized ones 413", async () => {
-  const server = await startServer();
+  const server = await startApp({}, { metrics: true });
   try {
     const url = `${server.url}/api/metrics/client`;
     const bad = clientReport("tab-1", 1e7);
     bad.metrics.renderingStats.fps = -3;
-    let res = await postJson(url, bad);
+    let res = await server.postJson(url, bad);
     assert.equal(res.status, 400);
     assert.equal(res.body.field, "metrics.renderingStats.fps");
-    res = await postJson(url, {
+    res = await server.postJson(url, {
       ...clientReport("tab-1", 1),
       clientId: "<img src=x>",
     });
     assert.equal(res.status, 400);
     assert.equal(res.body.field, "clientId");
-    res = await postJson(url, "{not json");
+    res = await server.postJson(url, "{not json");
     assert.equal(res.status, 400);
-    res = await postJson(url, {
+    res = await server.postJson(url, {
       ...clientReport("tab-1", 1),
       pad: "x".repeat(20_000),
     });
     assert.equal(res.status, 413);
-    const exp = parseExposition((await scrape(server.url)).text);
+    const exp = parseExposition((await scrape(server)).text);
     assert.equal(
       exp.samples.some((s) => s.name.startsWith("client_")),
       false,
       "nothing stored",
     );
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("metrics - HOOKWATCH_METRICS=off: /metrics answers 404, ingest and client reports still work", async () => {
-  const server = await startServer({ env: { HOOKWATCH_METRICS: "off" } });
+  const server = await startApp({ HOOKWATCH_METRICS: "off" }, {
+    metrics: true,
+  });
   try {
-    const res = await scrape(server.url);
+    const res = await scrape(server);
     assert.equal(res.status, 404);
     assert.match(res.text, /HOOKWATCH_METRICS=off/);
     assert.equal(
-      (await postJson(`${server.url}/events`, sampleEvent())).status,
+      (await server.postJson(`${server.url}/events`, sampleEvent())).status,
       200,
     );
     assert.equal(
-      (await postJson(
+      (await server.postJson(
         `${server.url}/api/metrics/client`,
         clientReport("tab-1", 1e7),
       )).status,
       204,
     );
   } finally {
-    await server.stop();
+    await server.close();
   }
 });

@@ -11,6 +11,7 @@ import {
   type TestServer,
 } from "./helpers/server.ts";
 import { openSse } from "./helpers/sse.ts";
+import { startApp, type TestApp } from "./helpers/app.ts";
 import { parseExposition, sampleValue } from "./helpers/exposition.ts";
 import {
   type SecretCase,
@@ -59,8 +60,11 @@ function otlpLogs(
   };
 }
 
-async function text(server: TestServer, path: string): Promise<string> {
-  const res = await fetch(`${server.url}${path}`);
+async function text(
+  server: TestServer | TestApp,
+  path: string,
+): Promise<string> {
+  const res = await server.fetch(`${server.url}${path}`);
   assert.equal(res.status, 200, path);
   return await res.text();
 }
@@ -282,10 +286,10 @@ Deno.test("redaction - secrets posted on every ingest route are not stored, stre
 });
 
 Deno.test("redaction - HOOKWATCH_REDACT=off stores what was sent", async () => {
-  const server = await startServer({ env: { HOOKWATCH_REDACT: "off" } });
+  const server = await startApp({ HOOKWATCH_REDACT: "off" });
   try {
     const [c] = secretCases();
-    const res = await postJson(
+    const res = await server.postJson(
       `${server.url}/events`,
       sampleEvent({ payload: { command: c.text } }),
     );
@@ -294,7 +298,7 @@ Deno.test("redaction - HOOKWATCH_REDACT=off stores what was sent", async () => {
       (await text(server, `/events/${res.body.id}`)).includes(c.secret),
     );
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 

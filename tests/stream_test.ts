@@ -2,19 +2,20 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { postJson, sampleEvent, startServer } from "./helpers/server.ts";
 import { openSse, type SseFrame } from "./helpers/sse.ts";
+import { startApp } from "./helpers/app.ts";
 
 const ids = (frames: SseFrame[]) =>
   frames.filter((f) => f.event === "event").map((f) => Number(f.id));
 
 Deno.test("stream - snapshot first, then one event frame per stored event with its id", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
-    await postJson(
+    await server.postJson(
       `${server.url}/events`,
       sampleEvent({ hook_event_type: "Stop" }),
     );
-    await postJson(`${server.url}/events`, sampleEvent());
-    const sse = await openSse(`${server.url}/stream`);
+    await server.postJson(`${server.url}/events`, sampleEvent());
+    const sse = await openSse(`${server.url}/stream`, {}, server.fetch);
     try {
       assert.equal(
         sse.response.headers.get("content-type"),
@@ -26,7 +27,7 @@ Deno.test("stream - snapshot first, then one event frame per stored event with i
       const data = JSON.parse(snapshot.data);
       assert.deepEqual(data.priority.map((e: { id: number }) => e.id), [1]);
       assert.deepEqual(data.regular.map((e: { id: number }) => e.id), [2]);
-      const posted = await postJson(
+      const posted = await server.postJson(
         `${server.url}/events`,
         sampleEvent({ summary: "live" }),
       );
@@ -41,17 +42,21 @@ Deno.test("stream - snapshot first, then one event frame per stored event with i
       await sse.close();
     }
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 Deno.test("stream - filters by source_app and priority", async () => {
-  const server = await startServer();
+  const server = await startApp();
   try {
-    const sse = await openSse(`${server.url}/stream?source_app=a&priority=1`);
+    const sse = await openSse(
+      `${server.url}/stream?source_app=a&priority=1`,
+      {},
+      server.fetch,
+    );
     try {
       await sse.next();
-      await postJson(`${server.url}/events/batch`, [
+      await server.postJson(`${server.url}/events/batch`, [
         sampleEvent({ source_app: "a" }),
         sampleEvent({ source_app: "b", hook_event_type: "Stop" }),
         sampleEvent({ source_app: "a", hook_event_type: "Stop" }),
@@ -61,11 +66,11 @@ Deno.test("stream - filters by source_app and priority", async () => {
     } finally {
       await sse.close();
     }
-    const bad = await fetch(`${server.url}/stream?priority=yes`);
+    const bad = await server.fetch(`${server.url}/stream?priority=yes`);
     assert.equal(bad.status, 400);
     await bad.body?.cancel();
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
@@ -122,13 +127,17 @@ Deno.test("stream - Last-Event-ID resumes across a server restart with no gap an
 });
 
 Deno.test("stream - a resume too far behind gets a fresh snapshot instead of a flood", async () => {
-  const server = await startServer({ env: { STREAM_REPLAY_LIMIT: "3" } });
+  const server = await startApp({ STREAM_REPLAY_LIMIT: "3" });
   try {
-    await postJson(
+    await server.postJson(
       `${server.url}/events/batch`,
       Array.from({ length: 6 }, () => sampleEvent()),
     );
-    const sse = await openSse(`${server.url}/stream`, { "last-event-id": "1" });
+    const sse = await openSse(
+      `${server.url}/stream`,
+      { "last-event-id": "1" },
+      server.fetch,
+    );
     try {
       const frame = await sse.next();
       assert.equal(frame.event, "snapshot");
@@ -137,7 +146,7 @@ Deno.test("stream - a resume too far behind gets a fresh snapshot instead of a f
       await sse.close();
     }
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 

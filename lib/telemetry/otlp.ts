@@ -1,6 +1,7 @@
 /**
- * Decoding of OTLP/HTTP export requests (logs and metrics), JSON or protobuf, optionally
- * gzip-compressed, into plain records. Protobuf goes through `protobufjs` with the official
+ * Decoding of OTLP/HTTP export requests (logs and metrics), JSON or protobuf, into plain
+ * records, and encoding of the answers' messages (reading and inflating the request body, and
+ * the HTTP answer itself, are `routes/otlp.ts`'s). Protobuf goes through `protobufjs` with the official
  * OTLP definitions (`lib/telemetry/otlp_proto.json`, see `scripts/otlp_proto_gen.ts`); JSON goes through
  * the same message types' `fromObject`, so a protobuf body and its JSON twin decode alike.
  *
@@ -8,7 +9,7 @@
  */
 import protobuf from "protobufjs";
 import descriptor from "./otlp_proto.json" with { type: "json" };
-import { type ErrorStatus, HttpError } from "../../common/errors.ts";
+import { HttpError } from "../../common/errors.ts";
 
 /** An attribute value with OTLP's `AnyValue` unwrapped. */
 export type AttrValue =
@@ -52,26 +53,10 @@ export interface OtlpDataPoint {
   resource: Attributes;
 }
 
-/**
- * An OTLP receiver failure: answered with its status and a `google.rpc.Status` body carrying
- * `code`, in the request's encoding.
- */
-export class OtlpError extends HttpError {
-  constructor(
-    status: ErrorStatus,
-    readonly code: number,
-    message: string,
-    retryAfter?: number,
-  ) {
-    super(status, message, { retryAfter });
-    this.name = "OtlpError";
-  }
-}
-
-/** The body cannot be decoded: the answer is 400 INVALID_ARGUMENT. */
-export class OtlpDecodeError extends OtlpError {
+/** The body cannot be decoded: the answer is 400 (an OTLP `Status` INVALID_ARGUMENT). */
+export class OtlpDecodeError extends HttpError {
   constructor(message: string) {
-    super(400, STATUS_CODE.INVALID_ARGUMENT, message);
+    super(400, message);
     this.name = "OtlpDecodeError";
   }
 }
@@ -317,7 +302,9 @@ export function encodeResponse(
 /** gRPC status codes used in error bodies. */
 export const STATUS_CODE = Object.freeze({
   INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
   RESOURCE_EXHAUSTED: 8,
+  INTERNAL: 13,
   UNAVAILABLE: 14,
   UNAUTHENTICATED: 16,
 });
@@ -327,23 +314,6 @@ export const OTLP_MIME: Readonly<Record<OtlpEncoding, string>> = Object.freeze({
   json: "application/json",
   protobuf: "application/x-protobuf",
 });
-
-/** The answer to an {@linkcode OtlpError}: a `google.rpc.Status` in the request's encoding. */
-export function otlpErrorResponse(
-  error: OtlpError,
-  contentType: string | undefined,
-): Response {
-  const encoding = encodingOf(contentType) ?? "json";
-  const headers: Record<string, string> = {
-    "content-type": OTLP_MIME[encoding],
-  };
-  const retryAfter = error.details.retryAfter;
-  if (retryAfter) headers["retry-after"] = String(retryAfter);
-  return new Response(encodeStatus(encoding, error.code, error.message), {
-    status: error.status,
-    headers,
-  });
-}
 
 /** Encodes a `google.rpc.Status`, the body of OTLP/HTTP error answers. */
 export function encodeStatus(
@@ -375,60 +345,4 @@ export function decodeResponse(
 ): Raw {
   const type = signal === "logs" ? types.logsResponse : types.metricsResponse;
   return type.toObject(type.decode(body), TO_OBJECT);
-}
-
-/**
- * Reads a body, gunzipping it when `contentEncoding` is gzip, and stops with `tooLarge` once
- * more than `maxBytes` bytes (after decompression) have arrived.
- *
- * @throws {OtlpDecodeError} on a corrupt gzip stream or an unsupported encoding.
- */
-export async function readBody(
-  stream: ReadableStream<Uint8Array> | null,
-  contentEncoding: string | undefined,
-  maxBytes: number,
-): Promise<Uint8Array | "tooLarge"> {
-  if (stream === null) return new Uint8Array();
-  const coding = (contentEncoding ?? "identity").trim().toLowerCase();
-  let source = stream;
-  if (coding === "gzip") {
-    source = stream.pipeThrough(
-      new DecompressionStream("gzip") as unknown as TransformStream<
-        Uint8Array,
-        Uint8Array
-      >,
-    );
-  } else if (coding !== "identity" && coding !== "") {
-    await stream.cancel();
-    throw new OtlpDecodeError(
-      `Content-Encoding ${coding} is not supported (gzip or none)`,
-    );
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = source.getReader();
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => {});
-        return "tooLarge";
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    if (error instanceof OtlpDecodeError) throw error;
-    throw new OtlpDecodeError(
-      `body is not valid ${coding}: ${(error as Error).message}`,
-    );
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }

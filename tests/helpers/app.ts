@@ -11,11 +11,14 @@ import { createApp } from "../../app.ts";
 import { loadConfig } from "../../lib/base/config.ts";
 import { createHookwatch, type Hookwatch } from "../../lib/hookwatch.ts";
 import { SqliteStore } from "../../lib/store/sqlite_store.ts";
+import { setupMetrics } from "../../otel/setup.ts";
 
 /** A running in-process hookwatch. */
 export interface TestApp {
   /** The origin requests go to (nothing listens there). */
   url: string;
+  /** The SQLite file. */
+  dbPath: string;
   hw: Hookwatch;
   app: Hono;
   /** `fetch` served by the app itself. */
@@ -55,17 +58,30 @@ function unlisten(listener: (line: string) => void): void {
   if (listeners.size === 0) Object.assign(console, original);
 }
 
+/** Options for {@linkcode startApp}. */
+export interface AppOptions {
+  /**
+   * Serve `/metrics` and `POST /api/metrics/client` as `main.ts` does (the instruments are
+   * the process's, so one such app at a time).
+   */
+  metrics?: boolean;
+}
+
 /** Starts hookwatch in this process with `env` as its environment (no sweeper). */
 export async function startApp(
   env: Record<string, string> = {},
+  options: AppOptions = {},
 ): Promise<TestApp> {
   const dir = await Deno.makeTempDir({ prefix: "hookwatch-app-" });
-  const hw = createHookwatch(
-    loadConfig(env),
-    SqliteStore.open(`${dir}/hookwatch.db`),
-    { sweep: false },
-  );
-  const app = createApp(hw);
+  const dbPath = `${dir}/hookwatch.db`;
+  const config = loadConfig(env);
+  const metrics = options.metrics
+    ? setupMetrics(config, { streamStats: () => hw.broadcaster.stats() }, env)
+    : undefined;
+  const hw = createHookwatch(config, SqliteStore.open(dbPath), {
+    sweep: false,
+  });
+  const app = createApp(hw, metrics);
   let logged = "";
   const listener = (line: string) => logged += line;
   listen(listener);
@@ -74,6 +90,7 @@ export async function startApp(
     Promise.resolve(app.request(input, init));
   return {
     url,
+    dbPath,
     hw,
     app,
     fetch,
@@ -94,6 +111,7 @@ export async function startApp(
     async close() {
       unlisten(listener);
       await hw.close();
+      await metrics?.shutdown();
       await Deno.remove(dir, { recursive: true });
     },
   };

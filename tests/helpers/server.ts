@@ -11,6 +11,10 @@ export interface TestServer {
   port: number;
   dbPath: string;
   process: Deno.ChildProcess;
+  /** `fetch` (the same as an in-process app's, so a test can take either). */
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+  /** {@linkcode postJson}. */
+  postJson: typeof postJson;
   /** Everything the process printed so far (stdout and stderr). */
   output(): string;
   /** SIGTERM, then wait for exit. */
@@ -132,6 +136,8 @@ export async function startServer(
     port: Number(new URL(url).port),
     dbPath,
     process: child,
+    fetch: (input, init) => fetch(input, init),
+    postJson,
     output: () => text,
     stop: () => signal("SIGTERM"),
     kill: () => signal("SIGKILL"),

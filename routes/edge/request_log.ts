@@ -6,10 +6,10 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
-import { errorFields, log, type LogFields } from "../lib/base/log.ts";
-import { asStoreUnavailable } from "../lib/store/store_errors.ts";
+import { errorFields, log, type LogFields } from "../../lib/base/log.ts";
+import { asStoreUnavailable } from "../../lib/store/store_errors.ts";
 
-/** The request log middleware; mount it right after `requestId()`. */
+/** The request log middleware; mount it right after `answerHeaders()`, which sets the request id. */
 export function requestLog(): MiddlewareHandler {
   return async function requestLog(c, next) {
     const start = performance.now();
