@@ -24,7 +24,7 @@ import { loginRoutes } from "./routes/login.ts";
 import { answerHeaders } from "./routes/edge/answer_headers.ts";
 import { requestLog } from "./routes/edge/request_log.ts";
 import { preflight } from "./routes/edge/preflight.ts";
-import { requireToken } from "./routes/edge/require_token.ts";
+import { guard } from "./routes/edge/guard.ts";
 import { streamLimits } from "./routes/edge/stream_limits.ts";
 import { asStoreUnavailable } from "./lib/store/store_errors.ts";
 import type { Metrics } from "./otel/setup.ts";
@@ -67,8 +67,8 @@ export const answerError: ErrorHandler = (thrown, c) => {
 /**
  * Builds the app around a running {@linkcode Deps}; `/metrics` and client metrics need
  * `metrics`. One chain for every route: the answer headers and the request log first, then
- * ingest (the hot path, which checks the token itself with the same function), the open
- * routes, the token, and the rest.
+ * ingest (the hot path, which identifies and authorizes itself with the same functions), the
+ * guard (`routes/edge/guard.ts`: every other route's rule), and the routes.
  */
 export function createApp(hw: Deps, metrics?: Metrics): Hono {
   const app = new Hono();
@@ -82,12 +82,12 @@ export function createApp(hw: Deps, metrics?: Metrics): Hono {
   );
 
   app.route("/", ingestRoutes(hw));
+  app.use(guard(hw.access));
   app.route("/", healthRoutes(hw));
-  if (metrics) app.route("/", metricsRoutes(hw, metrics));
-  if (config.token !== null) {
-    app.route("/", loginRoutes(config.token, config.bodyTimeoutMs));
+  if (metrics) app.route("/", metricsRoutes(metrics));
+  if (hw.access.hasTokens) {
+    app.route("/", loginRoutes(hw.access, config.bodyTimeoutMs));
   }
-  app.use(requireToken(config.token));
   app.use(
     "/stream",
     streamLimits({

@@ -30,9 +30,11 @@ async function main(): Promise<void> {
         urlPassword(config.databaseUrl),
       ],
     });
-    if (config.token === null && !isLoopback(config.host)) {
+    const guarded = config.access.admin !== null ||
+      config.access.fileTokens.length > 0 || config.access.proxy !== null;
+    if (!guarded && !isLoopback(config.host)) {
       log.warn(
-        `listening on ${config.host} beyond loopback without HOOKWATCH_TOKEN: anyone who can reach the port can read every event`,
+        `listening on ${config.host} beyond loopback without HOOKWATCH_TOKEN, HOOKWATCH_TOKENS_FILE or an auth proxy: anyone who can reach the port can read every event`,
         { host: config.host },
       );
     }
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const hw = createHookwatch(config, store);
+  const stopWatching = hw.access.watch();
   const app = createApp(hw, metrics);
   let server: Deno.HttpServer;
   try {
@@ -89,6 +92,7 @@ async function main(): Promise<void> {
     const start = performance.now();
     log.info(`${signal}, shutting down`, { signal });
     const shutdown = server.shutdown();
+    stopWatching();
     await hw.close();
     await metrics.shutdown();
     await shutdown;

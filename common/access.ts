@@ -12,17 +12,17 @@ export const ROLES = ["ingest", "viewer", "operator", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 
 /**
- * What a request does: `ingest` (hook events, telemetry, client metrics), `read` (the
- * dashboard, every `GET` of the API, the stream), `act` (acknowledge, snooze, decide),
- * `metrics` (`/metrics`).
+ * What a request does: `ingest` (hook events, telemetry), `read` (the dashboard, every `GET`
+ * of the API, the stream), `act` (acknowledge, snooze, decide), `metrics` (`/metrics`),
+ * `report` (a dashboard's or a sender's own client metrics: every role may).
  */
-export type Action = "ingest" | "read" | "act" | "metrics";
+export type Action = "ingest" | "read" | "act" | "metrics" | "report";
 
 const ALLOWED: Readonly<Record<Role, readonly Action[]>> = {
-  ingest: ["ingest"],
-  viewer: ["read"],
-  operator: ["read", "act"],
-  admin: ["ingest", "read", "act", "metrics"],
+  ingest: ["ingest", "report"],
+  viewer: ["read", "report"],
+  operator: ["read", "act", "report"],
+  admin: ["ingest", "read", "act", "metrics", "report"],
 };
 
 /** True when `role` may do `action`. */

@@ -135,6 +135,8 @@ export interface InboxItem {
   snoozed_until: number | null;
   /** Last change (ms, server clock). */
   updated_at: number;
+  /** Who acknowledged or snoozed it (a token's name, a proxy's user, `local`); null if nobody. */
+  acted_by: string | null;
   /** A `permission` item whose `PermissionRequest` is held open for a person to decide. */
   awaiting_decision: boolean;
   /** What a person decided on a held `PermissionRequest`, or null. */
@@ -145,7 +147,7 @@ export interface InboxItem {
 export interface PermissionDecision {
   behavior: "allow" | "deny";
   message: string | null;
-  /** Who decided: `token` (signed in with the token) or `local` (no token configured). */
+  /** Who decided: the token's name or the proxy's user (`local` when hookwatch asks nobody). */
   by: string;
   /** When (ms, server clock). */
   at: number;

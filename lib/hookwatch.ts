@@ -30,6 +30,7 @@ import { archivingStore } from "./store/archive.ts";
 import { Agents } from "./agents/agents.ts";
 import { LiveSnapshot } from "./stream/live_snapshot.ts";
 import { Decisions } from "./agents/decisions.ts";
+import { Access } from "./access/access.ts";
 
 /** How long a failed write keeps health unhealthy when no write succeeds meanwhile. */
 export const WRITE_FAILURE_HOLD_MS = 30_000;
@@ -53,6 +54,8 @@ export interface Hookwatch {
   /** Permission requests held open for a person (`HOOKWATCH_DECISIONS=on`). */
   readonly decisions: Decisions;
   readonly sweeper: RetentionSweeper;
+  /** Who is asking: tokens, sign-in sessions, the SSO proxy. */
+  readonly access: Access;
   /** Classifies, stores (resolving after commit) and broadcasts events, all or nothing. */
   ingest(events: NewEvent[]): Promise<InsertResult[]>;
   /** The snapshot kept in memory from the feed: streams, the first paint, `/events/priority`. */
@@ -139,6 +142,7 @@ export function createHookwatch(
       broadcaster.publishFrame(encodeInboxFrame(item), item.source_app);
     }
   });
+  const access = new Access(config.access, store.db);
   const sweeper = new RetentionSweeper(
     config.archiveDir ? archivingStore(store, config.archiveDir) : store,
     {
@@ -171,6 +175,7 @@ export function createHookwatch(
       return decisions;
     },
     sweeper,
+    access,
     get closing() {
       return closing;
     },
@@ -223,6 +228,7 @@ export function createHookwatch(
       broadcaster.closeAll(SHUTDOWN_FRAME);
       await sweeper.stop();
       sessions.close();
+      access.close();
       await agents.close();
       await store.close();
     },

@@ -144,13 +144,15 @@ export function inboxRoutes(hw: Deps): Hono {
 
   app.post("/inbox/:id/ack", item, async (c) => {
     const { id } = c.req.valid("param");
-    return c.json(answer(await hw.agents.ack(id), id));
+    return c.json(answer(await hw.agents.ack(id, c.get("identity").name), id));
   });
 
   app.post("/inbox/:id/snooze", item, async (c) => {
     const { id } = c.req.valid("param");
     const until = snoozeUntil(await jsonBody(c, 4096), Date.now());
-    return c.json(answer(await hw.agents.snooze(id, until), id));
+    return c.json(
+      answer(await hw.agents.snooze(id, until, c.get("identity").name), id),
+    );
   });
 
   app.post("/inbox/:id/decision", item, async (c) => {
@@ -162,8 +164,12 @@ export function inboxRoutes(hw: Deps): Hono {
       );
     }
     const { behavior, message } = decisionBody(await jsonBody(c, 8192));
-    const by = hw.config.token === null ? "local" : "token";
-    const result = await hw.decisions.decide(id, behavior, message, by);
+    const result = await hw.decisions.decide(
+      id,
+      behavior,
+      message,
+      c.get("identity").name,
+    );
     if (result === "not_found") {
       throw new HttpError(404, `no inbox item ${id}`);
     }

@@ -2,12 +2,12 @@
  * The ingest routes (`POST /events`, `/events/batch`, `/hooks/:source_app`), the hot path:
  * parse → validate → classify → submit → answer. They sit in the one middleware chain right
  * after the answer headers and the request log, ahead of the route guards: each handler calls
- * the same token check (`edge/auth.ts`) and body reader (`edge/body.ts`) the other routes use,
+ * the same identity check (`edge/auth.ts`) and body reader (`edge/body.ts`) the other routes use,
  * as plain functions, which costs less per event than a middleware frame for each.
  *
  * @module
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { Deps } from "../lib/hookwatch.ts";
 import {
   eventFromHookInput,
@@ -16,7 +16,7 @@ import {
   validateEvent,
 } from "../common/events.ts";
 import { parseJson, readText } from "./edge/body.ts";
-import { authenticate, unauthorized } from "./edge/auth.ts";
+import { authorize, identify } from "./edge/auth.ts";
 import { badParam } from "./edge/params.ts";
 
 function parseBatch(
@@ -62,7 +62,7 @@ const JSON_TYPE = { "content-type": "application/json" };
 
 /**
  * `POST /events`, `/events/batch` and `/hooks/:source_app`; mount them after the answer headers
- * and the request log, before `requireToken` (they check the token themselves).
+ * and the request log, before the guard (they identify and authorize themselves).
  */
 export function ingestRoutes(hw: Deps): Hono {
   const app = new Hono();
@@ -70,10 +70,17 @@ export function ingestRoutes(hw: Deps): Hono {
     hw.config;
   const one = { maxBytes: maxBodyBytes, timeoutMs: bodyTimeoutMs };
   const batch = { maxBytes: maxBatchBytes, timeoutMs: bodyTimeoutMs };
-  const authenticated = authenticate(hw.config.token);
+  // The guard's functions, called directly: a token answers without a promise.
+  const admit = (c: Context) => {
+    const found = identify(hw.access, c);
+    return found instanceof Promise
+      ? found.then((identity) => authorize(identity, "ingest"))
+      : authorize(found, "ingest");
+  };
 
   app.post("/events", async (c) => {
-    if (!authenticated(c)) throw unauthorized();
+    const admitted = admit(c);
+    if (admitted instanceof Promise) await admitted;
     const text = await readText(c.req.raw, one);
     const event = validateEvent(parseJson(text), Date.now());
     const [{ event: stored, duplicate }] = await hw.ingest([event]);
@@ -86,7 +93,8 @@ export function ingestRoutes(hw: Deps): Hono {
   });
 
   app.post("/events/batch", async (c) => {
-    if (!authenticated(c)) throw unauthorized();
+    const admitted = admit(c);
+    if (admitted instanceof Promise) await admitted;
     const events = parseBatch(
       await readText(c.req.raw, batch),
       c.req.header("content-type"),
@@ -105,7 +113,8 @@ export function ingestRoutes(hw: Deps): Hono {
   });
 
   app.post("/hooks/:source_app", async (c) => {
-    if (!authenticated(c)) throw unauthorized();
+    const admitted = admit(c);
+    if (admitted instanceof Promise) await admitted;
     const text = await readText(c.req.raw, one);
     await hw.ingest([
       eventFromHookInput(

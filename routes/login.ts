@@ -1,11 +1,10 @@
 import { Hono } from "hono";
-import { deleteCookie, setCookie } from "hono/cookie";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { html } from "hono/html";
-import { TOKEN_COOKIE, tokenMatcher } from "./edge/auth.ts";
+import { SESSION_COOKIE } from "./edge/auth.ts";
+import type { Access } from "../lib/access/access.ts";
 import { type BodyLimits, readBody } from "./edge/body.ts";
-
-const MAX_AGE_SECONDS = 30 * 24 * 3600;
 
 function page(message: string | null) {
   // No script and no inline style: the page works under the default CSP.
@@ -50,31 +49,36 @@ async function formToken(
 }
 
 /**
- * `GET /login` (a form, no script) and `POST /login`: a correct token sets an HttpOnly,
- * SameSite=Strict cookie and redirects to the dashboard. `POST /logout` clears it.
- * Mounted only when `HOOKWATCH_TOKEN` is set; `bodyTimeoutMs` is the body deadline.
+ * `GET /login` (a form, no script) and `POST /login`: a correct token starts a sign-in session
+ * (`Access.signIn`: an opaque id bound to the token's name and role, not the token) in an
+ * HttpOnly, SameSite=Strict cookie and redirects to the dashboard. `POST /logout` ends the
+ * session. Mounted when some token is configured; `bodyTimeoutMs` is the body deadline.
  */
-export function loginRoutes(token: string, bodyTimeoutMs: number): Hono {
+export function loginRoutes(access: Access, bodyTimeoutMs: number): Hono {
   const app = new Hono();
-  const matches = tokenMatcher(token);
   const limits = { maxBytes: 8 * 1024, timeoutMs: bodyTimeoutMs };
   app.get("/login", (c) => c.html(page(null)));
   app.post("/login", csrf(), async (c) => {
     const presented = await formToken(c.req.raw, limits);
-    if (!matches(presented)) {
+    const session = presented === undefined
+      ? null
+      : await access.signIn(presented);
+    if (session === null) {
       return c.html(page("That token is not right."), 401);
     }
-    setCookie(c, TOKEN_COOKIE, token, {
+    setCookie(c, SESSION_COOKIE, session.cookie, {
       httpOnly: true,
       sameSite: "Strict",
       path: "/",
       secure: new URL(c.req.url).protocol === "https:",
-      maxAge: MAX_AGE_SECONDS,
+      expires: new Date(session.expiresAt),
     });
     return c.redirect("/", 303);
   });
-  app.post("/logout", csrf(), (c) => {
-    deleteCookie(c, TOKEN_COOKIE, { path: "/" });
+  app.post("/logout", csrf(), async (c) => {
+    const cookie = getCookie(c, SESSION_COOKIE);
+    if (cookie !== undefined) await access.signOut(cookie);
+    deleteCookie(c, SESSION_COOKIE, { path: "/" });
     return c.redirect("/login", 303);
   });
   return app;

@@ -33,7 +33,7 @@ export function isolate(c: Context): void {
  */
 export function staticRoutes(): Hono {
   const app = new Hono();
-  app.use(
+  app.get(
     "/static/*",
     serveStatic({
       root: ROOT,

@@ -32,6 +32,7 @@ export function streamRoutes(hw: Deps): Hono {
       replayLimit: hw.config.streamReplayLimit,
       snapshot: () => hw.snapshots.take(),
       onClose: c.get("streamRelease"),
+      signal: hw.access.signalFor(c.get("identity")),
     });
     return new Response(body, {
       headers: {

@@ -119,7 +119,8 @@ Deno.test("access - the sign-in form sets an HttpOnly SameSite=Strict cookie tha
     assert.equal(signedIn.headers.get("location"), "/");
     const cookie = signedIn.headers.get("set-cookie") ?? "";
     await signedIn.body?.cancel();
-    assert.match(cookie, /^hookwatch_token=/);
+    assert.match(cookie, /^hookwatch_session=/);
+    assert.ok(!cookie.includes(TOKEN), "the cookie is not the token");
     assert.match(cookie, /HttpOnly/);
     assert.match(cookie, /SameSite=Strict/);
     assert.match(cookie, /Path=\//);
@@ -156,7 +157,7 @@ Deno.test("access - the sign-in form sets an HttpOnly SameSite=Strict cookie tha
   }
 });
 
-Deno.test("access - /metrics can have its own token, which opens nothing else", async () => {
+Deno.test("access - /metrics can have its own token, which opens nothing else; the admin token opens it too", async () => {
   const server = await startApp({
     HOOKWATCH_TOKEN: TOKEN,
     HOOKWATCH_METRICS_TOKEN: METRICS_TOKEN,
@@ -167,8 +168,11 @@ Deno.test("access - /metrics can have its own token, which opens nothing else", 
         headers: { authorization: `Bearer ${token}` },
       });
     const byMain = await metrics(TOKEN);
-    assert.equal(byMain.status, 401);
+    assert.equal(byMain.status, 200, "HOOKWATCH_TOKEN is the admin");
     await byMain.body?.cancel();
+    const nobody = await metrics("not-a-token-at-all");
+    assert.equal(nobody.status, 401);
+    await nobody.body?.cancel();
     const own = await metrics(METRICS_TOKEN);
     assert.equal(own.status, 200);
     assert.match(await own.text(), /# TYPE/);

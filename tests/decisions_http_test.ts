@@ -329,7 +329,7 @@ Deno.test("decisions - with a token the decision needs it and records who", asyn
       behavior: "allow",
     }, auth);
     assert.equal(ok.status, 200);
-    assert.equal(ok.body.decision.by, "token");
+    assert.equal(ok.body.decision.by, "admin", "HOOKWATCH_TOKEN's name");
     assert.equal((await held).status, 200);
   } finally {
     await server.close();

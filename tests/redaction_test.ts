@@ -4,12 +4,7 @@
  * dashboard) or logged (the process's stdout and stderr).
  */
 import assert from "node:assert/strict";
-import {
-  postJson,
-  sampleEvent,
-  startServer,
-  type TestServer,
-} from "./helpers/server.ts";
+import { sampleEvent, startServer, type TestServer } from "./helpers/server.ts";
 import { openSse } from "./helpers/sse.ts";
 import { startApp, type TestApp } from "./helpers/app.ts";
 import { parseExposition, sampleValue } from "./helpers/exposition.ts";

@@ -21,6 +21,7 @@ import { cidrContains } from "../base/cidr.ts";
 import { ConfigError } from "../base/config_values.ts";
 import { errorFields, log } from "../base/log.ts";
 import { type Db, q, type Row, type Tx } from "../store/db.ts";
+import { whileUnavailable } from "../store/store_errors.ts";
 
 /** The sign-in sessions' table, for each database. */
 const MIGRATIONS = {
@@ -79,14 +80,23 @@ export class Access {
   #bySha = new Map<string, TokenEntry>();
   #byName = new Map<string, TokenEntry>();
   readonly #revoked: ((names: ReadonlySet<string>) => void)[] = [];
-  /** Resolves once the sessions table exists. */
+  /** One controller per name that something holds open (a stream), aborted at its revocation. */
+  readonly #holds = new Map<string, AbortController>();
+  #closed = false;
+  /** Resolves once the sessions table exists (retrying while the database is away). */
   readonly ready: Promise<void>;
 
   constructor(config: AccessConfig, db: Db) {
     this.#config = config;
     this.#db = db;
     this.#use(withAdmin(config.fileTokens, config.admin, config.tokensFile));
-    this.ready = db.migrate("access", MIGRATIONS);
+    this.ready = whileUnavailable(() => db.migrate("access", MIGRATIONS), {
+      message: "sign-in table not created yet, the database is away; retrying",
+      stopped: () => this.#closed,
+    });
+    this.ready.catch((error) =>
+      log.error("sign-in table not created", errorFields(error))
+    );
   }
 
   /** True when nothing is configured: everyone is the admin `local` (hookwatch on loopback). */
@@ -200,6 +210,22 @@ export class Access {
     });
   }
 
+  /**
+   * A signal aborted when `identity` loses access (its token leaves the file or changes): what a
+   * long-lived answer (a stream) is tied to. Never aborted for the proxy's users and `local`.
+   */
+  signalFor(identity: Identity): AbortSignal {
+    if (identity.via === "proxy" || identity.via === "open") {
+      return new AbortController().signal;
+    }
+    let controller = this.#holds.get(identity.name);
+    if (!controller) {
+      controller = new AbortController();
+      this.#holds.set(identity.name, controller);
+    }
+    return controller.signal;
+  }
+
   /** Calls `listener` with the names that lost access at each reload. */
   onRevoke(listener: (names: ReadonlySet<string>) => void): void {
     this.#revoked.push(listener);
@@ -238,9 +264,18 @@ export class Access {
       revoked: lost.size,
     });
     if (lost.size > 0) {
+      for (const name of lost) {
+        this.#holds.get(name)?.abort();
+        this.#holds.delete(name);
+      }
       for (const listener of this.#revoked) listener(lost);
     }
     return lost;
+  }
+
+  /** Stops retrying the migration (the store is closing). */
+  close(): void {
+    this.#closed = true;
   }
 
   /**

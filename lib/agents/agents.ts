@@ -395,14 +395,18 @@ export class Agents {
     return await this.#db.read(() => itemsOfEventTx(eventId, this.#now()));
   }
 
-  /** Acknowledges an item: it leaves the default inbox until it is resolved. */
-  ack(id: number): Promise<InboxItem | ActionRefusal> {
-    return this.#act(id, "ack", null);
+  /** Acknowledges an item (`by`: who): it leaves the default inbox until it is resolved. */
+  ack(id: number, by: string): Promise<InboxItem | ActionRefusal> {
+    return this.#act(id, "ack", null, by);
   }
 
-  /** Snoozes an item until `until` (ms): it is back in the default inbox then. */
-  snooze(id: number, until: number): Promise<InboxItem | ActionRefusal> {
-    return this.#act(id, "snooze", until);
+  /** Snoozes an item until `until` (ms), by `by`: it is back in the default inbox then. */
+  snooze(
+    id: number,
+    until: number,
+    by: string,
+  ): Promise<InboxItem | ActionRefusal> {
+    return this.#act(id, "snooze", until, by);
   }
 
   /**
@@ -424,10 +428,11 @@ export class Agents {
     id: number,
     action: "ack" | "snooze",
     until: number | null,
+    by: string,
   ): Promise<InboxItem | ActionRefusal> {
     await this.flush();
     const result = await this.#db.write(() =>
-      actTx(id, action, until, this.#now())
+      actTx(id, action, until, by, this.#now())
     );
     if (typeof result !== "string") await this.#pullNow();
     return result;

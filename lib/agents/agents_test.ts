@@ -212,13 +212,16 @@ for (const backend of BACKENDS) {
         const raisedBy = await hw.agents.itemsOfEvent(permission.event_id!);
         assert.deepEqual(raisedBy.map((i) => i.id), [permission.id]);
         const idle = items[0];
-        const acked = await hw.agents.ack(idle.id);
+        const acked = await hw.agents.ack(idle.id, "ann");
         assert.equal(typeof acked === "object" && acked.status, "acked");
+        assert.equal(typeof acked === "object" && acked.acted_by, "ann");
         const snoozed = await hw.agents.snooze(
           permission.id,
           Date.now() + 60_000,
+          "bob",
         );
         assert.equal(typeof snoozed === "object" && snoozed.status, "snoozed");
+        assert.equal(typeof snoozed === "object" && snoozed.acted_by, "bob");
         await hw.close();
         hw = await start(await db.open());
         assert.deepEqual(
@@ -243,8 +246,8 @@ for (const backend of BACKENDS) {
           "resolved",
         );
         assert.equal(after.find((i) => i.kind === "idle")?.status, "acked");
-        assert.equal(await hw.agents.ack(permission.id), "resolved");
-        assert.equal(await hw.agents.ack(999_999), "not_found");
+        assert.equal(await hw.agents.ack(permission.id, "ann"), "resolved");
+        assert.equal(await hw.agents.ack(999_999, "ann"), "not_found");
       } finally {
         await hw.close();
         await db.cleanup();

@@ -13,21 +13,24 @@ import { READ_CURSOR } from "./writes.ts";
 export type ActionRefusal = "not_found" | "resolved";
 
 /**
- * Acknowledges (`until` null) or snoozes an unresolved item; returns the item after it, or
- * why not.
+ * Acknowledges (`until` null) or snoozes an unresolved item, recording who (`by`); returns the
+ * item after it, or why not.
  */
 export function* actTx(
   id: number,
   action: "ack" | "snooze",
   until: number | null,
+  by: string,
   now: number,
 ): Tx<InboxItem | ActionRefusal> {
   return yield* changeItem(id, now, "resolved", (version) =>
     q(
-      `UPDATE inbox_items SET status = ?, snoozed_until = ?, updated_at = ?, version = ?
+      `UPDATE inbox_items SET status = ?, snoozed_until = ?, acted_by = ?, updated_at = ?,
+         version = ?
        WHERE id = ? AND status <> 'resolved' RETURNING *`,
       action === "ack" ? "acked" : "snoozed",
       action === "ack" ? null : until,
+      by,
       now,
       version,
       id,

@@ -97,6 +97,9 @@ const DECISION_COLUMNS = (int: string) => `
   ALTER TABLE inbox_items ADD COLUMN decided_by TEXT;
   ALTER TABLE inbox_items ADD COLUMN decided_at ${int};`;
 
+/** Who acknowledged or snoozed an item (a token's name, a proxy's user, or `local`). */
+const ACTED_BY = "ALTER TABLE inbox_items ADD COLUMN acted_by TEXT;";
+
 /** The agent tables' schema. */
 export const AGENT_MIGRATIONS: Migrations = {
   sqlite: [
@@ -106,6 +109,7 @@ export const AGENT_MIGRATIONS: Migrations = {
       id: "INTEGER PRIMARY KEY AUTOINCREMENT",
     }),
     DECISION_COLUMNS("INTEGER"),
+    ACTED_BY,
   ],
   postgres: [
     TABLES({
@@ -114,6 +118,7 @@ export const AGENT_MIGRATIONS: Migrations = {
       id: "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
     }),
     DECISION_COLUMNS("bigint"),
+    ACTED_BY,
   ],
 };
 
@@ -192,6 +197,7 @@ export function inboxItemOf(r: Row, now: number): InboxItem {
     status,
     snoozed_until: status === "snoozed" ? snoozedUntil : null,
     updated_at: Number(r.updated_at),
+    acted_by: text(r.acted_by),
     ...decisionOf(r),
   };
 }

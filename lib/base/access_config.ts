@@ -224,6 +224,12 @@ export function loadAccessConfig(
   if (admin !== null && admin.length < 8) {
     throw new ConfigError("HOOKWATCH_TOKEN", "must be at least 8 characters");
   }
+  if (env.HOOKWATCH_METRICS_TOKEN && env.HOOKWATCH_METRICS_TOKEN.length < 8) {
+    throw new ConfigError(
+      "HOOKWATCH_METRICS_TOKEN",
+      "must be at least 8 characters",
+    );
+  }
   const metrics = env.HOOKWATCH_METRICS_TOKEN || null;
   const adminEntry: TokenEntry | null = admin === null
     ? null

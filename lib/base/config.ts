@@ -13,6 +13,7 @@ import {
   type LogLevel,
 } from "./log.ts";
 import { type AgentConfig, loadAgentConfig } from "./agent_config.ts";
+import { type AccessConfig, loadAccessConfig } from "./access_config.ts";
 import { ConfigError, parseDuration } from "./config_values.ts";
 
 export { ConfigError, parseDuration } from "./config_values.ts";
@@ -29,9 +30,12 @@ export interface Config {
   host: string;
   /** `sqlite:<path>` / a plain path for SQLite, or `postgres://…`. */
   databaseUrl: string;
+  /** `HOOKWATCH_TOKEN` (the admin token), for the log to mask; who may do what is `access`. */
   token: string | null;
-  /** Separate token for `/metrics`; falls back to `token`. */
+  /** `HOOKWATCH_METRICS_TOKEN`, for the log to mask. */
   metricsToken: string | null;
+  /** Named tokens, roles, the SSO proxy, sign-in sessions (`lib/base/access_config.ts`). */
+  access: AccessConfig;
   priorityEventTypes: string[];
   retentionPriorityMs: number;
   retentionRegularMs: number;
@@ -177,10 +181,13 @@ export function loadConfig(
     );
   }
   const decisions = ["on", "true", "1"].includes(decisionsFlag);
-  if (decisions && token === null && !isLoopback(host)) {
+  const access = loadAccessConfig(env);
+  const guarded = access.admin !== null || access.fileTokens.length > 0 ||
+    access.proxy !== null;
+  if (decisions && !guarded && !isLoopback(host)) {
     throw new ConfigError(
       "HOOKWATCH_DECISIONS",
-      `is on while HOST ${host} is beyond loopback and no HOOKWATCH_TOKEN is set: anyone reaching the port could allow an agent's tool calls`,
+      `is on while HOST ${host} is beyond loopback and no HOOKWATCH_TOKEN, HOOKWATCH_TOKENS_FILE or auth proxy is set: anyone reaching the port could allow an agent's tool calls`,
     );
   }
   const decisionWaitMs = parseDuration(
@@ -225,7 +232,8 @@ export function loadConfig(
     host,
     databaseUrl,
     token,
-    metricsToken: env.HOOKWATCH_METRICS_TOKEN || token,
+    metricsToken: env.HOOKWATCH_METRICS_TOKEN || null,
+    access,
     priorityEventTypes,
     retentionPriorityMs: env.RETENTION_PRIORITY === undefined
       ? DEFAULT_RETENTION.priority

@@ -48,6 +48,8 @@ export interface OpenStreamOptions {
   snapshot: () => Promise<TakenSnapshot>;
   /** Called once when the stream ends, fails or is cancelled. */
   onClose?: () => void;
+  /** Ends the stream when aborted (its client lost access). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -65,7 +67,14 @@ export async function openEventStream(
   broadcaster: Broadcaster,
   options: OpenStreamOptions,
 ): Promise<ReadableStream<Uint8Array>> {
-  const client = broadcaster.open(options.filter, options.onClose);
+  const { signal } = options;
+  const revoked = () => client.close();
+  const client = broadcaster.open(options.filter, () => {
+    signal?.removeEventListener("abort", revoked);
+    options.onClose?.();
+  });
+  if (signal?.aborted) client.close();
+  else signal?.addEventListener("abort", revoked, { once: true });
   const wanted = (e: StoredEvent) => matches(options.filter, e);
   try {
     client.write(RETRY_FRAME);

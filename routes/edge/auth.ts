@@ -1,49 +1,81 @@
 /**
- * The one token check: `Authorization: Bearer <token>` or the sign-in cookie, compared in
- * constant time. {@linkcode authenticate} is a plain function, so ingest's hot path calls it
- * directly; `require_token.ts` is the middleware around the same function.
+ * The one authentication function: who a request is (a bearer token, the SSO proxy's user
+ * header from the proxy's own addresses, or a sign-in session cookie), and whether their role
+ * may do what the request does. {@linkcode identify} answers synchronously for a token (the
+ * ingest hot path calls it directly); `guard.ts` is the middleware around the same functions.
  *
  * @module
  */
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
-import { createHash, timingSafeEqual } from "node:crypto";
+import { getConnInfo } from "hono/deno";
 import { HttpError } from "../../common/errors.ts";
+import { type Action, allows, type Identity } from "../../common/access.ts";
+import { Access, NO_ROLE } from "../../lib/access/access.ts";
 
-/** Name of the cookie that carries the token for browsers. */
-export const TOKEN_COOKIE = "hookwatch_token";
+/** Name of the cookie that carries a sign-in session (an opaque id, never the token). */
+export const SESSION_COOKIE = "hookwatch_session";
 
-function digest(value: string): Uint8Array {
-  return createHash("sha256").update(value).digest();
-}
-
-/** A constant-time comparison of a presented token with `token`. */
-export function tokenMatcher(
-  token: string,
-): (presented: string | undefined) => boolean {
-  const expected = digest(token);
-  return (presented) =>
-    presented !== undefined && timingSafeEqual(digest(presented), expected);
+/** The request's peer address ("" when not served by `Deno.serve`, as with `app.request`). */
+export function remoteAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? "";
+  } catch {
+    return "";
+  }
 }
 
 /**
- * Whether a request presents `token` (the bearer header, else the cookie); with no token
- * configured every request does.
+ * Who the request is: null when it presents nothing valid. A bearer token or the proxy's
+ * header answers at once; a session cookie takes a database read.
+ *
+ * @throws {HttpError} 403 for a proxy user without a role.
  */
-export function authenticate(token: string | null): (c: Context) => boolean {
-  if (token === null) return () => true;
-  const matches = tokenMatcher(token);
-  return (c) => {
-    const header = c.req.raw.headers.get("authorization");
-    return matches(
-      header?.startsWith("Bearer ")
-        ? header.slice(7)
-        : getCookie(c, TOKEN_COOKIE),
-    );
-  };
+export function identify(
+  access: Access,
+  c: Context,
+): Identity | null | Promise<Identity | null> {
+  if (access.open) return Access.LOCAL;
+  const header = c.req.raw.headers.get("authorization");
+  if (header !== null && header.startsWith("Bearer ")) {
+    return access.identifyToken(header.slice(7));
+  }
+  const proxied = access.identifyProxy(remoteAddress(c), c.req.raw.headers);
+  if (proxied === NO_ROLE) {
+    throw new HttpError(403, "the proxy's user has no role in hookwatch");
+  }
+  if (proxied !== null) return proxied;
+  const cookie = getCookie(c, SESSION_COOKIE);
+  return cookie === undefined ? null : access.identifySession(cookie);
 }
 
-/** The 401 a request without the token gets. */
+const WHAT: Record<Action, string> = {
+  ingest: "send events",
+  read: "read events",
+  act: "acknowledge, snooze or decide",
+  metrics: "read /metrics",
+  report: "report client metrics",
+};
+
+/**
+ * Refuses a request whose identity may not do `action`: 401 without one, 403 when the role
+ * does not allow it.
+ */
+export function authorize(
+  identity: Identity | null,
+  action: Action,
+): Identity {
+  if (identity === null) throw unauthorized();
+  if (!allows(identity.role, action)) {
+    throw new HttpError(
+      403,
+      `${identity.name} (${identity.role}) may not ${WHAT[action]}`,
+    );
+  }
+  return identity;
+}
+
+/** The 401 a request without a valid token or session gets. */
 export function unauthorized(): HttpError {
   return new HttpError(
     401,
