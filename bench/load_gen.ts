@@ -4,7 +4,8 @@
  * fixed time. Prints one JSON line: sent, ok, failed, achieved rate.
  *
  * `deno run -A bench/load_gen.ts --url http://127.0.0.1:4000 --rate 1000 --seconds 5
- *   [--connections 8]`
+ *   [--connections 8] [--trace 1]` (`--trace`: each event gets `event_id` `trace-<n>` and its
+ * send time, epoch ms with sub-millisecond resolution, in `payload.sent_at`)
  *
  * With `--batch N --total M [--rate R]`, it POSTs `/events/batch` bodies of N events (at most
  * R events/s; as fast as the server takes them without `--rate`) until M events are sent.
@@ -30,6 +31,7 @@ export async function generate(
   rate: number,
   seconds: number,
   connections: number,
+  trace = false,
 ): Promise<LoadResult> {
   const events = sampleEvents(256);
   const total = Math.round(rate * seconds);
@@ -51,10 +53,20 @@ export async function generate(
       const wait = due - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
       else result.max_lag_ms = Math.max(result.max_lag_ms, -wait);
-      const body = JSON.stringify({
-        ...events[k & 255],
-        timestamp: Date.now(),
-      });
+      const event = events[k & 255];
+      const body = JSON.stringify(
+        trace
+          ? {
+            ...event,
+            timestamp: Date.now(),
+            event_id: `trace-${k}`,
+            payload: {
+              ...event.payload,
+              sent_at: performance.timeOrigin + performance.now(),
+            },
+          }
+          : { ...event, timestamp: Date.now() },
+      );
       result.sent++;
       try {
         const res = await fetch(`${url}/events`, {
@@ -149,6 +161,7 @@ if (import.meta.main) {
     Number(args.get("rate") ?? 1000),
     Number(args.get("seconds") ?? 5),
     Number(args.get("connections") ?? 8),
+    args.has("trace"),
   );
   console.log(JSON.stringify(result));
 }

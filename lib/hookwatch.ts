@@ -26,6 +26,7 @@ import { instruments } from "./base/instruments.ts";
 import { recordCommitted } from "./ingest/record.ts";
 import { createRedactor } from "./ingest/redact.ts";
 import { log } from "./base/log.ts";
+import { stages } from "./base/stages.ts";
 import { archivingStore } from "./store/archive.ts";
 import { Agents } from "./agents/agents.ts";
 import { LiveSnapshot } from "./stream/live_snapshot.ts";
@@ -182,6 +183,9 @@ export function createHookwatch(
     ingest(incoming) {
       // Before anything stores, streams or logs them: secrets never leave this line.
       const events = redact(incoming);
+      if (stages.on) {
+        for (const e of events) stages.mark(e.event_id, "redacted");
+      }
       const start = performance.now();
       const classified = deriveFields(events, classify, Date.now(), models);
       instruments.classificationDuration.record(

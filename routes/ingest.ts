@@ -17,6 +17,7 @@ import {
 } from "../common/events.ts";
 import { parseJson, readText } from "./edge/body.ts";
 import { authorize, identify } from "./edge/auth.ts";
+import { epochNow, stages } from "../lib/base/stages.ts";
 import { badParam } from "./edge/params.ts";
 
 function parseBatch(
@@ -81,8 +82,16 @@ export function ingestRoutes(hw: Deps): Hono {
   app.post("/events", async (c) => {
     const admitted = admit(c);
     if (admitted instanceof Promise) await admitted;
+    const start = stages.on ? epochNow() : 0;
     const text = await readText(c.req.raw, one);
-    const event = validateEvent(parseJson(text), Date.now());
+    const body = parseJson(text);
+    const parsed = stages.on ? epochNow() : 0;
+    const event = validateEvent(body, Date.now());
+    if (stages.on) {
+      stages.mark(event.event_id, "received", start);
+      stages.mark(event.event_id, "parsed", parsed);
+      stages.mark(event.event_id, "validated");
+    }
     const [{ event: stored, duplicate }] = await hw.ingest([event]);
     // What the batch answers per event: echoing the stored event (payload and all) back made
     // every answer as large as its request.

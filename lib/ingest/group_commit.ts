@@ -14,6 +14,7 @@ import {
 } from "../store/store.ts";
 import { StoreUnavailableError } from "../store/store_errors.ts";
 import { instruments } from "../base/instruments.ts";
+import { stages } from "../base/stages.ts";
 
 interface Pending {
   events: ClassifiedEvent[];
@@ -106,6 +107,9 @@ export class GroupCommitter {
         continue;
       }
       instruments.insertBatchSize.record(all.length);
+      if (stages.on) {
+        for (const r of results) stages.mark(r.event.event_id, "answered");
+      }
       let offset = 0;
       for (const p of batch) {
         p.resolve(results.slice(offset, offset + p.events.length));

@@ -9,6 +9,7 @@
 import type { StoredEvent } from "../../common/events.ts";
 import type { EventStore } from "./store.ts";
 import { errorFields, log } from "../base/log.ts";
+import { stages } from "../base/stages.ts";
 
 /** Receives each batch of committed events. */
 export type CommitObserver = (events: readonly StoredEvent[]) => void;
@@ -40,6 +41,7 @@ export class CommitFeed {
   }
 
   #deliver(events: readonly StoredEvent[]): void {
+    if (stages.on) { for (const e of events) stages.mark(e.event_id, "fed"); }
     for (const observer of this.#observers) {
       try {
         observer(events);

@@ -42,6 +42,7 @@ import type {
   SnapshotQuery,
 } from "./store.ts";
 import { instruments } from "../base/instruments.ts";
+import { stages } from "../base/stages.ts";
 import { errorFields, log } from "../base/log.ts";
 import { whileUnavailable } from "./store_errors.ts";
 
@@ -187,10 +188,14 @@ export class PostgresStore implements EventStore {
 
   async insertBatch(events: ClassifiedEvent[]): Promise<InsertResult[]> {
     if (events.length === 0) return [];
-    return await this.#timed(
+    const results = await this.#timed(
       "insert_batch",
       () => this.db.read(() => insertTx("postgres", events)),
     );
+    if (stages.on) {
+      for (const r of results) stages.mark(r.event.event_id, "committed");
+    }
+    return results;
   }
 
   recent(query: RecentQuery): Promise<StoredEvent[]> {

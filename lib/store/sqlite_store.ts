@@ -40,6 +40,7 @@ import {
   type SnapshotQuery,
 } from "./store.ts";
 import { instruments } from "../base/instruments.ts";
+import { stages } from "../base/stages.ts";
 
 /** How long a write waits for another process's lock on the file before failing (busy). */
 export const SQLITE_BUSY_TIMEOUT_MS = 250;
@@ -139,6 +140,9 @@ export class SqliteStore implements EventStore {
       () =>
         events.length > ROWS_PER_INSERT ? this.db.write(tx) : this.db.read(tx),
     ).then((results) => {
+      if (stages.on) {
+        for (const r of results) stages.mark(r.event.event_id, "committed");
+      }
       if (this.#onCommitted) {
         const fresh = newlyStored(results);
         if (fresh.length > 0) this.#onCommitted(fresh);

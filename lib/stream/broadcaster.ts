@@ -18,6 +18,7 @@ import {
 } from "./sse.ts";
 import { instruments } from "../base/instruments.ts";
 import { log } from "../base/log.ts";
+import { stages } from "../base/stages.ts";
 
 /** Client writes per second the broadcaster allows itself before it coalesces flushes. */
 export const WRITES_PER_SECOND = 50_000;
@@ -287,6 +288,7 @@ export class Broadcaster {
     if (this.#pending.length === 0) this.#pendingSince = now;
     for (const event of events) {
       const bytes = encodeEventFrame(event);
+      if (stages.on) stages.mark(event.event_id, "encoded");
       this.#pending.push({ event, bytes });
       this.#frameBytes += bytes.byteLength;
       this.#frames++;
@@ -365,6 +367,9 @@ export class Broadcaster {
         }
       }
       if (chunk) client.write(chunk);
+    }
+    if (stages.on) {
+      for (const f of frames) stages.mark(f.event.event_id, "written");
     }
     instruments.sseBroadcastLatency.record(
       (performance.now() - this.#pendingSince) / 1000,
