@@ -61,7 +61,7 @@ export async function generate(
             timestamp: Date.now(),
             event_id: `trace-${k}`,
             payload: {
-              ...event.payload,
+              ...(event.payload as Record<string, unknown>),
               sent_at: performance.timeOrigin + performance.now(),
             },
           }
