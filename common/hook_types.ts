@@ -142,3 +142,42 @@ export function stateAfter(
   }
   return HOOK_TYPES[hookEventType].state;
 }
+
+/** What the session state machine keeps: the state, since when, and which event set it. */
+export interface SessionStateRec {
+  state: AgentState;
+  /** When it entered `state` (ms). */
+  state_at: number;
+  /** Timestamp of the event that last set the state (newer events win). */
+  state_event_at: number;
+}
+
+/**
+ * Moves a session to the state `e` puts it in, unless a newer event said otherwise; any hook
+ * event (not telemetry) wakes a `stale` session. The server's fold (`lib/agents/`) and the
+ * dashboard's sessions board both move states with it.
+ */
+export function moveState(
+  s: SessionStateRec,
+  e: {
+    hook_event_type: string;
+    payload: Record<string, unknown> | null | undefined;
+    timestamp: number;
+  },
+): void {
+  const next = stateAfter(e.hook_event_type, e.payload);
+  if (next === null) {
+    // A hook event that says nothing of the state still wakes a stale session; telemetry not.
+    if (s.state === "stale" && !isTelemetryType(e.hook_event_type)) {
+      s.state = "working";
+      s.state_at = e.timestamp;
+    }
+    return;
+  }
+  if (e.timestamp < s.state_event_at) return;
+  s.state_event_at = e.timestamp;
+  if (next !== s.state) {
+    s.state = next;
+    s.state_at = e.timestamp;
+  }
+}

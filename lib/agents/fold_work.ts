@@ -6,7 +6,7 @@
  * @module
  */
 import type { StoredEvent } from "../../common/events.ts";
-import { isTelemetryType, stateAfter } from "../../common/hook_types.ts";
+import { isTelemetryType } from "../../common/hook_types.ts";
 import {
   type AgentState,
   INBOX_KINDS,
@@ -17,6 +17,9 @@ import {
 } from "../../common/agents.ts";
 import type { AgentConfig } from "../base/agent_config.ts";
 import { callSignature, inputSummary, oneLine } from "./patterns.ts";
+
+// The one session state machine, shared with the dashboard's sessions board.
+export { moveState as setState } from "../../common/hook_types.ts";
 
 /** Pattern state kept per session. */
 export interface PatternState {
@@ -230,25 +233,6 @@ export function touchSession(work: SessionWork, e: StoredEvent): SessionRec {
   }
   s.last_event_at = Math.max(s.last_event_at, e.timestamp);
   return s;
-}
-
-/** Moves the session to the state `e` puts it in, unless a newer event said otherwise. */
-export function setState(s: SessionRec, e: StoredEvent): void {
-  const next = stateAfter(e.hook_event_type, e.payload);
-  if (next === null) {
-    // Telemetry (or an event that says nothing) still wakes a stale session.
-    if (s.state === "stale" && !isTelemetryType(e.hook_event_type)) {
-      s.state = "working";
-      s.state_at = e.timestamp;
-    }
-    return;
-  }
-  if (e.timestamp < s.state_event_at) return;
-  s.state_event_at = e.timestamp;
-  if (next !== s.state) {
-    s.state = next;
-    s.state_at = e.timestamp;
-  }
 }
 
 /** A new call; `signed`: with the signature loops and permissions are matched by. */
