@@ -30,6 +30,8 @@ export interface SessionSummary {
   state: AgentState | null;
   /** When it entered `state` (ms). */
   state_at: number | null;
+  /** Timestamp of its newest event as the agent sessions folded it (ms); null like `state`. */
+  last_event_at: number | null;
   cost_usd: number;
   tokens: Tokens;
   requests: number;
@@ -59,7 +61,13 @@ export interface SessionDetail extends SessionSummary {
 }
 
 /** What the session aggregates hold of a summary: all but the state. */
-export type SessionAggregates = Omit<SessionSummary, "state" | "state_at">;
+export type SessionAggregates = Omit<
+  SessionSummary,
+  "state" | "state_at" | "last_event_at"
+>;
 
 /** What the session aggregates hold of a detail: all but the state. */
-export type SessionDetailAggregates = Omit<SessionDetail, "state" | "state_at">;
+export type SessionDetailAggregates = Omit<
+  SessionDetail,
+  "state" | "state_at" | "last_event_at"
+>;

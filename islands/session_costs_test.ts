@@ -17,6 +17,7 @@ function summary(id: string, last_seen: number, cost_usd = 0): SessionSummary {
     events: { priority: 0, regular: 0, otel: 1 },
     state: null,
     state_at: null,
+    last_event_at: null,
     cost_usd,
     tokens: { input: 0, output: 0, cache_read: 0, cache_creation: 0 },
     requests: 1,

@@ -28,11 +28,12 @@ export interface SessionListQuery extends Omit<SessionQuery, "session_ids"> {
 function withState<T extends SessionAggregates>(
   aggregates: T,
   activity: SessionActivity | undefined,
-): T & Pick<SessionSummary, "state" | "state_at"> {
+): T & Pick<SessionSummary, "state" | "state_at" | "last_event_at"> {
   return {
     ...aggregates,
     state: activity?.state ?? null,
     state_at: activity?.state_at ?? null,
+    last_event_at: activity?.last_event_at ?? null,
   };
 }
 
