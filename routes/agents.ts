@@ -12,11 +12,13 @@ const toolsQuery = query({
   outcome: param.oneOf(TOOL_OUTCOMES),
   tool: param.text(LIMITS.toolLength),
   limit: param.limit(LIMITS.pages.tools),
+  /** The newest N calls (still served oldest first), instead of `limit` from the oldest. */
+  last: param.integer(1, LIMITS.pages.tools.max, "must be a positive integer"),
 }, { only: true });
 
 /**
  * `GET /sessions/:id/tools` (paired tool calls, oldest first; filters `agent_id` — `main` for
- * the main agent —, `outcome`, `tool`, `limit`) and `GET /sessions/:id/activity` (state and
+ * the main agent —, `outcome`, `tool`, `limit`, or `last` for the newest N) and `GET /sessions/:id/activity` (state and
  * since when).
  */
 export function agentRoutes(hw: Deps): Hono {
@@ -24,9 +26,10 @@ export function agentRoutes(hw: Deps): Hono {
 
   app.get("/sessions/:id/tools", session, toolsQuery, async (c) => {
     const id = c.req.valid("param").id;
-    const { agent_id, ...filters } = c.req.valid("query");
+    const { agent_id, last, ...filters } = c.req.valid("query");
     const tools = await hw.agents.tools(id, {
       ...filters,
+      ...(last === undefined ? {} : { limit: last, newest: true }),
       agent_id: agent_id === "main" ? null : agent_id,
     });
     if (tools.length === 0 && !(await hw.agents.activity(id))) {

@@ -22,6 +22,8 @@ export interface ToolQuery {
   outcome?: ToolOutcome;
   tool?: string;
   limit: number;
+  /** The newest `limit` calls rather than the oldest (still served oldest first). */
+  newest?: boolean;
 }
 
 /** A session's tool calls, oldest first. */
@@ -40,13 +42,16 @@ export function* toolsTx(sessionId: string, query: ToolQuery): Tx<ToolCall[]> {
     where.push("tool_name = ?");
     params.push(query.tool);
   }
+  const order = query.newest ? "DESC" : "ASC";
   const rows = yield q(
     `SELECT * FROM tool_calls WHERE ${where.join(" AND ")}
-     ORDER BY COALESCE(started_at, ended_at), tool_use_id LIMIT ?`,
+     ORDER BY COALESCE(started_at, ended_at) ${order}, tool_use_id ${order}
+     LIMIT ?`,
     ...params,
     query.limit,
   );
-  return rows.map(toolCallOf);
+  const calls = rows.map(toolCallOf);
+  return query.newest ? calls.reverse() : calls;
 }
 
 /** One session's activity, or null. */
