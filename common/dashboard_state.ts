@@ -1,7 +1,7 @@
 /**
  * The dashboard's live state as a plain value: both buckets of events (classified with the
- * server's own function), the per-second pulse, the filter choices, the lanes, session and
- * inbox frames, and what the main thread already holds. The bucket worker wraps it in an
+ * server's own function), the per-second pulse, the filter choices, the sessions board, session
+ * and inbox frames, and what the main thread already holds. The bucket worker wraps it in an
  * EventSource and flow control; the server's first paint builds its view from the same class,
  * so both draw the same thing. No timers and no I/O: every time is passed in.
  *
@@ -12,22 +12,20 @@ import {
   type BucketRetention,
   displayRegularCount,
   DualBuckets,
-  mergeNewestFirst,
   newestFirst,
 } from "./buckets.ts";
 import {
-  buildLanes,
   eventFilter,
   type FeedRow,
   type Filters,
   foldedText,
   foldKey,
   foldRow,
-  type Lane,
   NO_FILTERS,
   searchText,
   toRow,
 } from "./rows.ts";
+import { type BoardView, SessionBoard } from "./board.ts";
 import type { SessionSummary } from "./sessions.ts";
 import type { InboxItem } from "./agents.ts";
 import type {
@@ -41,7 +39,7 @@ import type { StreamEvent } from "./events.ts";
 export const PULSE_SECONDS = 600;
 /** Distinct values kept per filter menu. */
 export const CHOICES_KEPT = 500;
-/** Lanes change slower than the feed: sent at most this often, ms. */
+/** The sessions board changes slower than the feed: sent at most this often, ms. */
 export const PANELS_EVERY_MS = 250;
 /** Pulse series sent at most this often, ms. */
 export const PULSE_EVERY_MS = 500;
@@ -56,7 +54,8 @@ export interface DashboardView {
   shownRegular: number;
   /** Bucket sizes before filters. */
   counts: { priority: number; regular: number; display: number };
-  lanes: Lane[];
+  /** The sessions board (all sessions, whatever the feed's filters). */
+  board: BoardView;
 }
 
 /** Options for {@linkcode DashboardState}. */
@@ -65,10 +64,12 @@ export interface DashboardStateOptions {
   priorityTypes?: Iterable<string>;
   retention?: Partial<BucketRetention>;
   filters?: Filters;
+  /** A session silent this long is `stale` (`HOOKWATCH_STALE_AFTER`); never when absent. */
+  staleAfterMs?: number;
 }
 
 /**
- * The dashboard's buckets, pulse, filters, lanes and diffing.
+ * The dashboard's buckets, pulse, filters, sessions board and diffing.
  *
  * @example
  * ```ts
@@ -103,8 +104,9 @@ export class DashboardState {
   #pulseDirty = true;
   #pulseSentAt = -Infinity;
   #panelsSentAt = 0;
-  /** Set when filters or a snapshot change the lanes at once. */
+  /** Set when a snapshot changes the board at once. */
   #panelsForce = true;
+  readonly #board: SessionBoard;
   #classifyTotalMs = 0;
   #classifyCount = 0;
   /** Row ids the main thread holds (what the last update listed). */
@@ -129,6 +131,7 @@ export class DashboardState {
       },
     });
     this.#filters = options.filters ?? { ...NO_FILTERS };
+    this.#board = new SessionBoard({ staleAfterMs: options.staleAfterMs });
     this.#pulseEnd = Math.floor(now / 1000);
   }
 
@@ -158,6 +161,7 @@ export class DashboardState {
     this.#lastId = event.id;
     const held = this.#classified(event);
     this.#buckets.add(held, now);
+    this.#board.apply(held);
     this.#remember(held);
     this.#countPulse(held);
     return true;
@@ -176,6 +180,7 @@ export class DashboardState {
     this.#pulseP.fill(0);
     this.#pulseR.fill(0);
     for (const held of all.sort((a, b) => a.id - b.id)) {
+      this.#board.apply(held);
       this.#remember(held);
       this.#countPulse(held);
     }
@@ -183,20 +188,25 @@ export class DashboardState {
     this.#panelsForce = true;
   }
 
-  /** New filters: the next update carries the panels at once. */
+  /** New filters (the feed's; the board shows every session). */
   setFilters(filters: Filters): void {
     this.#filters = filters;
-    this.#panelsForce = true;
   }
 
-  /** A `session` frame: sent with the next update. */
   /** An `inbox` frame: one changed attention item, passed on with the next update. */
   inboxChanged(item: InboxItem): void {
     this.#inbox.push(item);
   }
 
+  /** A `session` frame: sent with the next update, and what the store knows of it. */
   sessionChanged(summary: SessionSummary): void {
     this.#sessions.set(summary.session_id, summary);
+    this.#board.seed([summary]);
+  }
+
+  /** The server's session list (`GET /sessions`): each session's state as the store has it. */
+  seedSessions(list: readonly SessionSummary[]): void {
+    this.#board.seed(list);
   }
 
   /** Sets the stream's state; true when it changed. */
@@ -206,23 +216,25 @@ export class DashboardState {
     return true;
   }
 
-  /** Drops events past retention and moves the pulse on; true when an update is due. */
+  /**
+   * Drops events past retention, moves the pulse on and lets silent sessions turn stale; true
+   * when an update is due.
+   */
   expire(now: number): boolean {
     const expired = this.#buckets.expire(now) > 0;
     this.#advancePulse(Math.floor(now / 1000));
-    return expired || this.#pulseDirty;
+    return expired || this.#pulseDirty || this.#board.changed(now);
   }
 
-  /** The filtered buckets, counts and lanes. */
-  view(): DashboardView {
+  /** The filtered buckets, counts and the board at `now`. */
+  view(now: number): DashboardView {
     const { p, r } = this.#filtered();
-    const core = this.#core(p, r);
-    return { ...core, ...this.#panels(core.priority, core.regular) };
+    return { ...this.#core(p, r), board: this.#board.view(now) };
   }
 
   /**
    * The next worker → main thread update: rows the main thread does not hold yet, ids, and
-   * lanes, pulse, choices, sessions and inbox items when they are due. `mono` is a monotonic clock
+   * the board, pulse, choices, sessions and inbox items when they are due. `mono` is a monotonic clock
    * (ms) for the panel and pulse rates; `panelsDueInMs` says when skipped panels fall due.
    */
   update(
@@ -248,12 +260,14 @@ export class DashboardState {
         : 0,
     };
     let panelsDueInMs: number | null = null;
-    if (mono - this.#panelsSentAt >= PANELS_EVERY_MS || this.#panelsForce) {
-      Object.assign(update, this.#panels(priority, regular));
-      this.#panelsSentAt = mono;
-      this.#panelsForce = false;
-    } else {
-      panelsDueInMs = PANELS_EVERY_MS - (mono - this.#panelsSentAt);
+    if (this.#panelsForce || this.#board.changed(now)) {
+      if (mono - this.#panelsSentAt >= PANELS_EVERY_MS || this.#panelsForce) {
+        update.board = this.#board.view(now);
+        this.#panelsSentAt = mono;
+        this.#panelsForce = false;
+      } else {
+        panelsDueInMs = PANELS_EVERY_MS - (mono - this.#panelsSentAt);
+      }
     }
     if (this.#pulseDirty && mono - this.#pulseSentAt > PULSE_EVERY_MS) {
       update.pulse = {
@@ -371,10 +385,6 @@ export class DashboardState {
         ),
       },
     };
-  }
-
-  #panels(p: FeedRow[], r: FeedRow[]): { lanes: Lane[] } {
-    return { lanes: buildLanes(mergeNewestFirst(p, r)) };
   }
 
   #unsent(p: FeedRow[], r: FeedRow[]): FeedRow[] {

@@ -80,32 +80,49 @@ Deno.test("dashboard state - updates carry only rows the main thread lacks", () 
   );
 });
 
-Deno.test("dashboard state - filters narrow the buckets and bring the panels at once", () => {
+Deno.test("dashboard state - filters narrow the buckets, not the board", () => {
   const state = new DashboardState({}, NOW);
   state.receive(ev({ source_app: "a" }), NOW);
-  const b = ev({ source_app: "b", hook_event_type: "PermissionRequest" });
+  const b = ev({
+    source_app: "b",
+    session_id: "s2",
+    hook_event_type: "PermissionRequest",
+  });
   state.receive(b, NOW);
-  assert.ok(state.update(NOW, 0).update.lanes, "first update has panels");
-  assert.equal(state.update(NOW, 1).update.lanes, undefined, "then throttled");
+  assert.ok(state.update(NOW, 0).update.board, "first update has the board");
+  assert.equal(state.update(NOW, 1).update.board, undefined, "unchanged");
   state.setFilters({ app: "b", session: "", type: "", q: "" });
   const { update } = state.update(NOW, 2);
   assert.deepEqual(ids(update.priority), [b.id]);
   assert.deepEqual(ids(update.regular), []);
-  assert.deepEqual(update.lanes?.map((l) => l.app), ["b"]);
   assert.deepEqual(update.counts, { priority: 1, regular: 1, display: 2 });
+  assert.deepEqual(
+    state.view(NOW).board.sessions.map((s) => [s.source_app, s.state]),
+    [["b", "waiting"], ["a", "working"]],
+    "every session, the waiting one first",
+  );
 });
 
-Deno.test("dashboard state - panels are throttled and say when they fall due", () => {
-  const state = new DashboardState({}, NOW);
+Deno.test("dashboard state - the board is throttled, says when it falls due, and notices a session going stale", () => {
+  const state = new DashboardState({ staleAfterMs: 60_000 }, NOW);
   state.receive(ev(), NOW);
   state.update(NOW, 1000);
   state.receive(ev(), NOW);
   const skipped = state.update(NOW, 1100);
-  assert.equal(skipped.update.lanes, undefined);
+  assert.equal(skipped.update.board, undefined);
   assert.equal(skipped.panelsDueInMs, PANELS_EVERY_MS - 100);
   const due = state.update(NOW, 1000 + PANELS_EVERY_MS);
-  assert.equal(due.update.lanes?.[0].tracks[0].marks.length, 2);
+  assert.equal(due.update.board?.sessions[0].state, "working");
   assert.equal(due.panelsDueInMs, null);
+  assert.equal(
+    state.update(NOW + 30_000, 4000).update.board,
+    undefined,
+    "nothing changed",
+  );
+  assert.equal(state.expire(NOW + 61_000), true, "the session went stale");
+  const stale = state.update(NOW + 61_000, 5000).update.board;
+  assert.equal(stale?.sessions[0].state, "stale");
+  assert.equal(stale?.sessions[0].state_at, NOW + 60_000);
 });
 
 Deno.test("dashboard state - the pulse counts per second by bucket and moves on with time", () => {
@@ -145,7 +162,7 @@ Deno.test("dashboard state - the first paint's view is the worker's update", () 
   ];
   const server = new DashboardState({}, NOW);
   server.receiveSnapshot({ priority: events, regular: [] }, 0, NOW);
-  const paint = server.view();
+  const paint = server.view(NOW);
   const worker = new DashboardState({}, NOW);
   worker.receiveSnapshot({ priority: [], regular: events }, 3, NOW);
   const { update } = worker.update(NOW, 0);
@@ -153,7 +170,11 @@ Deno.test("dashboard state - the first paint's view is the worker's update", () 
   assert.deepEqual(paint.regular.map((r) => r.id), ids(update.regular));
   assert.equal(paint.shownRegular, update.shownRegular);
   assert.deepEqual(paint.counts, update.counts);
-  assert.deepEqual(paint.lanes, update.lanes);
+  assert.deepEqual(paint.board, update.board);
+  assert.deepEqual(
+    paint.board.sessions.map((s) => [s.session_id, s.state]),
+    [["s3", "waiting"], ["s2", "working"], ["s1", "stopped"]],
+  );
 });
 
 Deno.test("dashboard state - a message's MessageDisplay deltas are one feed row with the text so far", () => {

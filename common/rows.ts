@@ -1,11 +1,12 @@
 /**
- * The dashboard's compact view of an event: one feed row, its one-line description, the
- * filters and per-session lanes. Shared by the server's first paint and the browser worker so
- * both show the same thing.
+ * The dashboard's compact view of an event: one feed row, its one-line description and the
+ * filters. Shared by the server's first paint and the browser worker so both show the same
+ * thing.
  *
  * @module
  */
 import type { StreamEvent } from "./events.ts";
+import { inputSummary } from "./text.ts";
 
 /** One feed row: what the main thread needs to draw an event, under the event's own names. */
 export type FeedRow =
@@ -59,6 +60,10 @@ function oneLine(text: string): string {
   return flat.length > TEXT_LIMIT ? `${flat.slice(0, TEXT_LIMIT - 1)}…` : flat;
 }
 
+function withReason(what: string, reason: string | null): string {
+  return reason ? `${what} (${reason})` : what;
+}
+
 /** The most telling field of a hook payload, as one line of plain text. */
 export function describeEvent(event: StreamEvent): string {
   if (event.summary) return oneLine(event.summary);
@@ -80,14 +85,19 @@ export function describeEvent(event: StreamEvent): string {
   if (message) return oneLine(message);
   const tool = str(p.tool_name);
   if (tool) {
-    const input = (p.tool_input ?? {}) as Record<string, unknown>;
-    const detail = str(input.command) ?? str(input.file_path) ??
-      str(input.pattern) ?? str(input.url) ?? str(input.description) ??
-      str(input.prompt) ?? str(input.query);
     const error = str(p.error);
     return oneLine(
-      [tool, detail, error ? `— ${error}` : null].filter(Boolean).join(" "),
+      [tool, inputSummary(p.tool_input), error ? `— ${error}` : null].filter(
+        Boolean,
+      ).join(" "),
     );
+  }
+  // What happened, not a bare field value ("other" said nothing).
+  if (event.hook_event_type === "SessionEnd") {
+    return oneLine(withReason("session ended", str(p.reason)));
+  }
+  if (event.hook_event_type === "SessionStart") {
+    return oneLine(withReason("session started", str(p.source)));
   }
   const text = str(p.prompt) ??
     str(p.last_assistant_message) ?? str(p.error) ?? str(p.reason) ??
@@ -174,81 +184,4 @@ export function searchText(e: StreamEvent): string {
     e.model_name ?? "",
     payload,
   ].join("\n").toLowerCase();
-}
-
-function sessionKeyOf(app: string, session: string): string {
-  return `${app}\u0000${session}`;
-}
-
-/** One agent's recent events inside a session lane: newest first, `[id, type, priority]`. */
-export interface LaneTrack {
-  /** The subagent's `agent_id`; null for the session's main agent. */
-  agent: string | null;
-  marks: [number, string, 0 | 1][];
-}
-
-/** A session's recent activity, for the lanes: one track per agent. */
-export interface Lane {
-  key: string;
-  app: string;
-  session: string;
-  /** Distinct subagents seen in the window. */
-  agents: number;
-  lastType: string;
-  lastAt: number;
-  /** The main agent first, then the most recently active subagents. */
-  tracks: LaneTrack[];
-}
-
-/** Most lanes shown, tracks per lane and marks per track. */
-export const LANE_LIMITS = Object.freeze({ lanes: 12, tracks: 3, marks: 24 });
-
-/** Groups newest-first rows into per-session lanes, most recently active first. */
-export function buildLanes(rowsNewestFirst: readonly FeedRow[]): Lane[] {
-  const lanes = new Map<
-    string,
-    Lane & { agentSet: Set<string>; byAgent: Map<string | null, LaneTrack> }
-  >();
-  for (const r of rowsNewestFirst) {
-    const key = sessionKeyOf(r.source_app, r.session_id);
-    let lane = lanes.get(key);
-    if (!lane) {
-      if (lanes.size >= LANE_LIMITS.lanes) continue;
-      lane = {
-        key,
-        app: r.source_app,
-        session: r.session_id,
-        agents: 0,
-        lastType: r.hook_event_type,
-        lastAt: r.timestamp,
-        tracks: [],
-        agentSet: new Set(),
-        byAgent: new Map(),
-      };
-      lanes.set(key, lane);
-    }
-    const agent = r.agent_id;
-    if (agent) lane.agentSet.add(agent);
-    let track = lane.byAgent.get(agent);
-    if (!track) {
-      // The main agent always gets a track; subagents while there is room.
-      if (agent !== null && lane.byAgent.size >= LANE_LIMITS.tracks) continue;
-      track = { agent, marks: [] };
-      lane.byAgent.set(agent, track);
-      lane.tracks.push(track);
-    }
-    if (track.marks.length < LANE_LIMITS.marks) {
-      track.marks.push([r.id, r.hook_event_type, r.priority]);
-    }
-  }
-  return [...lanes.values()].map((
-    { agentSet, byAgent: _, tracks, ...lane },
-  ) => ({
-    ...lane,
-    agents: agentSet.size,
-    tracks: [
-      ...tracks.filter((t) => t.agent === null),
-      ...tracks.filter((t) => t.agent !== null),
-    ],
-  }));
 }

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import {
-  buildLanes,
   describeEvent,
   eventFilter,
   filtersFromParams,
@@ -63,24 +62,23 @@ Deno.test("rows - filters match app, session, type and free text in the payload"
   );
 });
 
-Deno.test("rows - lanes group by session, newest activity first, counting subagents", () => {
-  const rows = [
-    toRow(ev({ id: 4, session_id: "b", agent_id: "a1" })),
-    toRow(ev({ id: 3, session_id: "a", hook_event_type: "Stop", priority: 1 })),
-    toRow(ev({ id: 2, session_id: "b", agent_id: "a2" })),
-    toRow(ev({ id: 1, session_id: "b", agent_id: "a1" })),
-  ];
-  const lanes = buildLanes(rows);
-  assert.deepEqual(
-    lanes.map((
-      l,
-    ) => [l.session, l.agents, l.tracks.map((t) => [t.agent, t.marks.length])]),
-    [
-      ["b", 2, [["a1", 2], ["a2", 1]]],
-      ["a", 0, [[null, 1]]],
-    ],
+Deno.test("rows - a session's start and end say what happened, with the reason", () => {
+  assert.equal(
+    describeEvent(
+      ev({ hook_event_type: "SessionEnd", payload: { reason: "other" } }),
+    ),
+    "session ended (other)",
   );
-  assert.deepEqual(lanes[1].tracks[0].marks[0], [3, "Stop", 1]);
+  assert.equal(
+    describeEvent(ev({ hook_event_type: "SessionEnd", payload: {} })),
+    "session ended",
+  );
+  assert.equal(
+    describeEvent(
+      ev({ hook_event_type: "SessionStart", payload: { source: "resume" } }),
+    ),
+    "session started (resume)",
+  );
 });
 
 Deno.test("rows - PostToolBatch names its calls; MessageDisplay parts fold by message", () => {

@@ -7,7 +7,8 @@
  *
  * @module
  */
-import type { FeedRow, Filters, Lane } from "./rows.ts";
+import type { FeedRow, Filters } from "./rows.ts";
+import type { BoardView } from "./board.ts";
 import type { SessionSummary } from "./sessions.ts";
 import type { InboxItem } from "./agents.ts";
 
@@ -20,6 +21,10 @@ export interface InitMessage {
   priorityTypes: string[];
   retention: { priority: number; regular: number };
   filters: Filters;
+  /** A session silent this long is `stale` (the server's `HOOKWATCH_STALE_AFTER`), ms. */
+  staleAfterMs?: number;
+  /** Absolute URL of `GET /sessions`, read on each (re)connect to seed the board. */
+  sessionsUrl?: string;
   /** How often retention runs, ms. */
   expireEveryMs?: number;
 }
@@ -73,8 +78,8 @@ export interface LiveUpdate {
   shownRegular: number;
   /** Bucket sizes before filters. */
   counts: { priority: number; regular: number; display: number };
-  /** Present at most every 250 ms (they change slower than the feed). */
-  lanes?: Lane[];
+  /** The sessions board: when it changed, at most every 250 ms. */
+  board?: BoardView;
   conn: Connection;
   /** Highest event id seen. */
   lastId: number;

@@ -3,7 +3,7 @@ import type { StoredEvent } from "../common/events.ts";
 import type { PromptSummary } from "../common/sessions.ts";
 import { sessionCosts, tokenCount, totalTokens, usd } from "./session_costs.ts";
 
-/** A session lane's cost and tokens, once Claude Code telemetry reported any. */
+/** A session's cost and tokens on the board, once Claude Code telemetry reported any. */
 export function LaneCost(props: { session: string }) {
   const s = sessionCosts.value[props.session];
   if (!s || (s.cost_usd === 0 && s.requests === 0)) return null;
@@ -41,7 +41,11 @@ export function PromptCost(props: { event: StoredEvent }) {
       .catch(() => {});
     return () => abort.abort();
   }, [session, promptId, version]);
-  if (typeof promptId !== "string" || !prompt) return null;
+  // Without telemetry a prompt has no cost to tell: say nothing rather than $0.0000.
+  if (
+    typeof promptId !== "string" || !prompt ||
+    (prompt.requests === 0 && prompt.cost_usd === 0)
+  ) return null;
   return (
     <>
       <dt>Prompt cost</dt>

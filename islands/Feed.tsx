@@ -40,8 +40,12 @@ class Row extends Component<RowProps> {
           <time>{clock(row.timestamp)}</time>
           <span class="type">{row.hook_event_type}</span>
           <span class="who">
-            {row.source_app} · {shortId(row.session_id)}
-            {row.agent_id ? ` · ${shortId(row.agent_id)}` : ""}
+            <span class="app">{row.source_app}</span>
+            <span class="sid">
+              {" · "}
+              {shortId(row.session_id)}
+              {row.agent_id ? ` · ${shortId(row.agent_id)}` : ""}
+            </span>
           </span>
           <span class="text">{row.text}</span>
         </a>
@@ -68,15 +72,20 @@ export function viewRows(data: FeedData, view: View): FeedRow[] {
   );
 }
 
-/** Row height in px; matches `--row` in the CSS. */
+/** Row height in px; matches `--row` in the CSS (where the feed scrolls itself). */
 const ROW_PX = 30;
+/** Rows drawn at first where the page scrolls as one (a phone), and how many more per ask. */
+const PAGE_ROWS = 25;
 
 /** Highest event id drawn so far; null before the first live update. */
 let drawnUpTo: number | null = null;
 
 /**
  * The live feed: merged or one bucket, newest first, priority rows marked. Scrolling away from
- * the top pauses it; a button tells how many arrived meanwhile and goes back.
+ * the top pauses it; a button tells how many arrived meanwhile and goes back. Where the feed
+ * scrolls itself (a wide screen) only the rows that fit are drawn; where the page scrolls as one
+ * (a phone: the feed's own overflow is `visible`), the newest rows are drawn in full, more on
+ * request, and the feed pauses once its top has scrolled out of view.
  */
 export default function Feed(
   props: {
@@ -93,19 +102,48 @@ export default function Feed(
   // The first paint holds every row; once live, only the rows that fit are drawn while at the
   // top (a spacer keeps the scrollbar honest), and a paused feed draws all of its rows.
   const [capacity, setCapacity] = useState<number | null>(null);
+  const [pageMode, setPageMode] = useState(false);
+  const [pageRows, setPageRows] = useState(PAGE_ROWS);
   const scroller = useRef<HTMLDivElement>(null);
+  const section = useRef<HTMLElement>(null);
+  // The latest render's values, for the window's scroll listener.
+  const current = useRef({ rows, frozen });
+  current.current = { rows, frozen };
 
   useEffect(() => {
     const el = scroller.current!;
-    const measure = () => setCapacity(Math.ceil(el.clientHeight / ROW_PX) + 4);
+    const measure = () => {
+      const page = getComputedStyle(el).overflowY === "visible";
+      setPageMode(page);
+      setCapacity(page ? null : Math.ceil(el.clientHeight / ROW_PX) + 4);
+    };
     measure();
     const observer = new ResizeObserver(measure);
     observer.observe(el);
     return () => observer.disconnect();
   }, []);
+
+  const pause = (paused: boolean) => {
+    const { rows, frozen } = current.current;
+    if (paused && !frozen) setFrozen(rows);
+    else if (!paused && frozen) setFrozen(null);
+  };
+  useEffect(() => {
+    if (!pageMode) return;
+    const onScroll = () =>
+      pause((section.current?.getBoundingClientRect().top ?? 0) < -8);
+    addEventListener("scroll", onScroll, { passive: true });
+    return () => removeEventListener("scroll", onScroll);
+  }, [pageMode]);
+
   const shown = frozen ?? rows;
-  const drawn = frozen || capacity === null ? shown : shown.slice(0, capacity);
-  const rest = shown.length - drawn.length;
+  const drawn = pageMode
+    ? shown.slice(0, pageRows)
+    : frozen || capacity === null
+    ? shown
+    : shown.slice(0, capacity);
+  const rest = pageMode ? 0 : shown.length - drawn.length;
+  const hidden = pageMode ? shown.length - drawn.length : 0;
   const newer = frozen
     ? rows.filter((r) => r.id > (frozen[0]?.id ?? 0)).length
     : 0;
@@ -131,12 +169,11 @@ export default function Feed(
   });
 
   const onScroll = () => {
-    const top = scroller.current?.scrollTop ?? 0;
-    if (top > 8 && !frozen) setFrozen(rows);
-    else if (top <= 8 && frozen) setFrozen(null);
+    if (!pageMode) pause((scroller.current?.scrollTop ?? 0) > 8);
   };
   const backToTop = () => {
-    scroller.current?.scrollTo({ top: 0 });
+    if (pageMode) section.current?.scrollIntoView();
+    else scroller.current?.scrollTo({ top: 0 });
     setFrozen(null);
   };
   const onClick = (e: MouseEvent) => {
@@ -149,6 +186,7 @@ export default function Feed(
   return (
     <section
       class="feed"
+      ref={section}
       aria-label="Live events"
       data-total={shown.length}
       data-priority={priorityCount(shown)}
@@ -186,6 +224,17 @@ export default function Feed(
               aria-hidden="true"
               style={{ height: `${rest * ROW_PX}px` }}
             />
+          )
+          : null}
+        {hidden > 0
+          ? (
+            <button
+              type="button"
+              class="more-rows"
+              onClick={() => setPageRows(pageRows + 100)}
+            >
+              Show {Math.min(100, hidden)} more of {hidden}
+            </button>
           )
           : null}
         {shown.length === 0 ? <p class="empty">No events yet.</p> : null}

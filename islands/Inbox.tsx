@@ -158,7 +158,8 @@ export default function Inbox(props: { initial: InboxItem[] }) {
     <section class="needs inbox" aria-label="Needs you">
       <div class="panel-head">
         <h2>
-          Needs you <span class="count">{items.length}</span>
+          Needs you{" "}
+          {items.length > 0 ? <span class="count">{items.length}</span> : null}
         </h2>
         <button
           type="button"

@@ -51,9 +51,13 @@ export default function SessionCosts(
     <section class="session-costs" aria-label="Session costs">
       <div class="panel-head">
         <h2>Cost</h2>
-        <span class="total" data-total-usd={total}>
-          {usd(total)} <span class="muted">in {hours} h</span>
-        </span>
+        {rows.length > 0
+          ? (
+            <span class="total" data-total-usd={total}>
+              {usd(total)} <span class="muted">in {hours} h</span>
+            </span>
+          )
+          : null}
       </div>
       {rows.length === 0
         ? (

@@ -10,7 +10,10 @@ const LABEL: Record<Connection | "static", string> = {
   reconnecting: "reconnecting",
 };
 
-/** Connection state, events per second, bucket sizes, client memory and fps. */
+/**
+ * Connection state, events per second and bucket sizes; the client's own memory and fps small
+ * and apart, since they matter less.
+ */
 export default function StatusBar(
   props: { counts: { priority: number; regular: number; display: number } },
 ) {
@@ -32,10 +35,9 @@ export default function StatusBar(
       <span title="regular bucket">
         {counts.regular}/{DEFAULT_CAPS.regular} regular
       </span>
-      <span title="client memory (page and worker)">
-        {megabytes(memory.value)}
+      <span class="perf" title="this page's memory (page and worker) and fps">
+        {megabytes(memory.value)} · {fps.value ?? "–"} fps
       </span>
-      <span title="frames per second">{fps.value ?? "–"} fps</span>
     </div>
   );
 }

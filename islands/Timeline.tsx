@@ -1,9 +1,20 @@
 import { useEffect, useState } from "preact/hooks";
 import type { SessionActivity, ToolCall } from "../common/agents.ts";
+import { urgentSession } from "../common/board.ts";
+import {
+  axisTicks,
+  type CallBar,
+  callBar,
+  lanesOf,
+  type Span,
+  TIMELINE_CALLS,
+  timelineRange,
+} from "../common/timeline.ts";
 import { timelineSession } from "./inbox_state.ts";
-import { shortId } from "./format.ts";
+import { board as liveBoard, clockNow } from "./live.ts";
+import { age, clock, shortId } from "./format.ts";
 
-/** What the timeline draws: one session's tool calls and state. */
+/** What the timeline draws: one session's newest tool calls and state. */
 export interface TimelineData {
   session_id: string;
   activity: SessionActivity | null;
@@ -12,30 +23,16 @@ export interface TimelineData {
 
 /** How often an open timeline re-reads its session, ms. */
 const REFRESH_MS = 2000;
-const WIDTH = 1000;
 
 function duration(ms: number | null): string {
   if (ms === null) return "?";
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** One lane per agent (main first, then subagents by first call). */
-export function lanesOf(tools: readonly ToolCall[]): [string, ToolCall[]][] {
-  const lanes = new Map<string, ToolCall[]>([["main", []]]);
-  for (const t of tools) {
-    const key = t.agent_id ?? "main";
-    const lane = lanes.get(key);
-    if (lane) lane.push(t);
-    else lanes.set(key, [t]);
-  }
-  if (lanes.get("main")!.length === 0 && lanes.size > 1) lanes.delete("main");
-  return [...lanes];
-}
-
 async function load(sessionId: string): Promise<TimelineData | null> {
   const id = encodeURIComponent(sessionId);
   const [tools, activity] = await Promise.all([
-    fetch(`/sessions/${id}/tools`),
+    fetch(`/sessions/${id}/tools?last=${TIMELINE_CALLS}`),
     fetch(`/sessions/${id}/activity`),
   ]);
   if (!tools.ok) return null;
@@ -46,17 +43,134 @@ async function load(sessionId: string): Promise<TimelineData | null> {
   };
 }
 
+function label(t: ToolCall): string {
+  return `${t.tool_name} · ${t.outcome} · tool ${duration(t.tool_ms)} · wait ${
+    duration(t.wait_ms)
+  }${t.input_summary ? ` · ${t.input_summary}` : ""}${
+    t.error ? ` · ${t.error}` : ""
+  }`;
+}
+
+/** Percent coordinates: the SVGs stretch to their lane without distorting anything. */
+function scale(range: Span) {
+  const span = range.to - range.from;
+  const x = (ms: number) => `${((ms - range.from) / span * 100).toFixed(3)}%`;
+  const w = (s: Span) =>
+    `${Math.max(0.4, (s.to - s.from) / span * 100).toFixed(3)}%`;
+  return { x, w };
+}
+
+function Lane(
+  props: {
+    agent: string;
+    bars: CallBar[];
+    range: Span;
+    ticks: number[];
+  },
+) {
+  const { x, w } = scale(props.range);
+  return (
+    <div class="tl-lane" data-agent={props.agent}>
+      <span class="tl-agent" title={props.agent}>
+        {props.agent === "main" ? "main" : `↳ ${shortId(props.agent, 8)}`}
+      </span>
+      <svg
+        class="tl-track"
+        role="img"
+        aria-label={`${props.agent} tool calls`}
+      >
+        {props.ticks.map((t) => (
+          <line key={t} class="tl-grid" x1={x(t)} x2={x(t)} y1="0" y2="100%" />
+        ))}
+        {props.bars.map((b) => (
+          <g
+            key={b.call.tool_use_id}
+            class={`tl-call outcome-${b.call.outcome}`}
+            data-tool-use-id={b.call.tool_use_id}
+          >
+            <title>{label(b.call)}</title>
+            <rect
+              class="tl-span"
+              x={x(b.span.from)}
+              width={w(b.span)}
+              y="7"
+              height="2"
+            />
+            {b.wait
+              ? (
+                <rect
+                  class="tl-wait"
+                  x={x(b.wait.from)}
+                  width={w(b.wait)}
+                  y="2"
+                  height="12"
+                />
+              )
+              : null}
+            {b.tool
+              ? (
+                <rect
+                  class="tl-work"
+                  x={x(b.tool.from)}
+                  width={w(b.tool)}
+                  y="3"
+                  height="10"
+                />
+              )
+              : null}
+          </g>
+        ))}
+      </svg>
+    </div>
+  );
+}
+
+function Axis(props: { range: Span; step: number; ticks: number[] }) {
+  const { x } = scale(props.range);
+  const span = props.range.to - props.range.from;
+  const text = (t: number) => {
+    const full = clock(t);
+    return props.step >= 60_000 ? full.slice(0, 5) : full;
+  };
+  return (
+    <div class="tl-lane tl-axis-row" aria-hidden="true">
+      <span class="tl-agent" />
+      <svg class="tl-axis">
+        {props.ticks.map((t) => {
+          const at = (t - props.range.from) / span;
+          return (
+            <g key={t} class="tl-tick">
+              <line x1={x(t)} x2={x(t)} y1="0" y2="5" />
+              <text
+                x={x(t)}
+                y="16"
+                text-anchor={at < 0.06 ? "start" : at > 0.94 ? "end" : "middle"}
+              >
+                {text(t)}
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+    </div>
+  );
+}
+
 /**
- * A session as a timeline: one lane per agent, each tool call a bar from its start to its end
- * (running calls to now), the permission wait drawn as an outlined segment apart from the
- * filled tool time. Follows the session chosen in the inbox (or the latest active one).
+ * A session as a timeline: one lane per agent, each tool call a thin line from its start to
+ * its end, the permission wait and the tool's own run drawn as separate segments on it, and a
+ * time axis. Follows the session chosen (on the board or in the inbox), else the most urgent.
  */
-export default function Timeline(props: { initial: TimelineData | null }) {
+export default function Timeline(
+  props: { initial: TimelineData | null; now: number },
+) {
   const browser = typeof document !== "undefined";
   const chosen = browser ? timelineSession.value : null;
+  const board = browser ? liveBoard.value : null;
   const [data, setData] = useState<TimelineData | null>(props.initial);
-  const [now, setNow] = useState(() => Date.now());
-  const sessionId = chosen ?? data?.session_id ?? null;
+  const now = browser ? Math.max(clockNow.value, props.now) : props.now;
+  const sessionId = chosen ?? (board ? urgentSession(board) : null) ??
+    data?.session_id ?? null;
 
   useEffect(() => {
     if (sessionId === null) return;
@@ -65,7 +179,6 @@ export default function Timeline(props: { initial: TimelineData | null }) {
       if (document.visibilityState === "hidden") return;
       const next = await load(sessionId).catch(() => null);
       if (!stop && next) setData(next);
-      setNow(Date.now());
     };
     void tick();
     const timer = setInterval(tick, REFRESH_MS);
@@ -75,109 +188,85 @@ export default function Timeline(props: { initial: TimelineData | null }) {
     };
   }, [sessionId]);
 
+  const follow = chosen === null
+    ? <span class="tl-follow">following the most urgent session</span>
+    : (
+      <button
+        type="button"
+        class="tl-follow"
+        onClick={() => (timelineSession.value = null)}
+      >
+        Follow the most urgent
+      </button>
+    );
   if (sessionId === null) {
     return (
       <section class="timeline" aria-label="Session timeline">
-        <h2>Timeline</h2>
+        <div class="panel-head">
+          <h2>Timeline</h2>
+        </div>
         <p class="empty">No tool calls yet.</p>
       </section>
     );
   }
   const shown = data && data.session_id === sessionId ? data : null;
   const tools = shown?.tools ?? [];
-  const start = Math.min(
-    ...tools.map((t) => t.started_at ?? t.ended_at ?? now),
-  );
-  const end = Math.max(
-    start + 1000,
-    ...tools.map((t) =>
-      t.ended_at ?? (t.outcome === "running" ? now : t.started_at ?? now)
-    ),
-  );
-  const x = (ms: number) => ((ms - start) / (end - start)) * WIDTH;
+  const activity = shown?.activity ?? null;
+  const live = activity !== null && activity.state !== "ended";
+  const bars = tools.map((t) => callBar(t, now));
+  const range = timelineRange(bars, now, live);
+  const { step, at: ticks } = axisTicks(range);
+  const byId = new Map(bars.map((b) => [b.call, b]));
 
   return (
-    <section class="timeline" aria-label="Session timeline">
+    <section
+      class="timeline"
+      aria-label="Session timeline"
+      data-session={sessionId}
+    >
       <div class="panel-head">
         <h2>
-          Timeline <span class="sess">{shortId(sessionId)}</span>
+          Timeline {activity?.source_app
+            ? <span class="app">{activity.source_app}</span>
+            : null}{" "}
+          <span class="sess" title={sessionId}>{shortId(sessionId)}</span>
         </h2>
-        {shown?.activity
+        {activity
           ? (
-            <span class={`state state-${shown.activity.state}`}>
-              {shown.activity.state}
+            <span class={`state-label state-${activity.state}`}>
+              {activity.state}{" "}
+              <span class="age">{age(now - activity.state_at)}</span>
             </span>
           )
           : null}
+        {follow}
       </div>
-      {tools.length === 0
+      {!shown
+        ? <p class="empty">Loading…</p>
+        : tools.length === 0
         ? <p class="empty">No tool calls yet.</p>
         : (
           <div class="tl-lanes">
             {lanesOf(tools).map(([agent, calls]) => (
-              <div class="tl-lane" key={agent} data-agent={agent}>
-                <span class="tl-agent">
-                  {agent === "main" ? "main" : shortId(agent, 8)}
-                </span>
-                <svg
-                  viewBox={`0 0 ${WIDTH} 12`}
-                  preserveAspectRatio="none"
-                  role="img"
-                  aria-label={`${agent} tool calls`}
-                >
-                  {calls.map((t) => {
-                    const from = t.started_at ?? t.ended_at ?? now;
-                    const to = t.ended_at ??
-                      (t.outcome === "running" ? now : from);
-                    const waitFrom = t.permission_at;
-                    const waitTo = waitFrom === null
-                      ? null
-                      : t.wait_ms !== null && t.ended_at !== null
-                      ? waitFrom + t.wait_ms
-                      : to;
-                    const label = `${t.tool_name} · ${t.outcome} · tool ${
-                      duration(t.tool_ms)
-                    } · wait ${duration(t.wait_ms)}${
-                      t.input_summary ? ` · ${t.input_summary}` : ""
-                    }`;
-                    return (
-                      <g
-                        key={t.tool_use_id}
-                        class={`tl-call outcome-${t.outcome}`}
-                        data-tool-use-id={t.tool_use_id}
-                      >
-                        <title>{label}</title>
-                        <rect
-                          class="tl-work"
-                          x={x(from)}
-                          y={2}
-                          width={Math.max(2, x(to) - x(from))}
-                          height={8}
-                        />
-                        {waitFrom !== null && waitTo !== null
-                          ? (
-                            <rect
-                              class="tl-wait"
-                              x={x(waitFrom)}
-                              y={1}
-                              width={Math.max(2, x(waitTo) - x(waitFrom))}
-                              height={10}
-                            />
-                          )
-                          : null}
-                      </g>
-                    );
-                  })}
-                </svg>
-              </div>
+              <Lane
+                key={agent}
+                agent={agent}
+                bars={calls.map((c) => byId.get(c)!)}
+                range={range}
+                ticks={ticks}
+              />
             ))}
+            <Axis range={range} step={step} ticks={ticks} />
           </div>
         )}
       <p class="tl-legend">
-        <span class="tl-key work">tool</span>
+        <span class="tl-key work">tool run</span>
         <span class="tl-key wait">waiting for permission</span>
         <span class="tl-key failed">failed</span>
-        <span class="tl-key orphaned">no result</span>
+        <span class="tl-key orphaned">denied / no result</span>
+        {tools.length >= TIMELINE_CALLS
+          ? <span>the newest {TIMELINE_CALLS} calls</span>
+          : null}
       </p>
     </section>
   );

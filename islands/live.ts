@@ -6,7 +6,8 @@
  * @module
  */
 import { batch, signal } from "@preact/signals";
-import type { FeedRow, Filters, Lane } from "../common/rows.ts";
+import type { FeedRow, Filters } from "../common/rows.ts";
+import type { BoardView } from "../common/board.ts";
 import type {
   ArrivalStats,
   FilterChoices,
@@ -24,6 +25,10 @@ export interface ClientConfig {
   retention: { priority: number; regular: number };
   metricsIntervalMs: number;
   filters: Filters;
+  /** A session silent this long is `stale` (`HOOKWATCH_STALE_AFTER`), ms. */
+  staleAfterMs: number;
+  /** `GET /sessions`, read by the worker on each (re)connect to seed the board. */
+  sessionsUrl: string;
 }
 
 /** An update with its buckets as rows again. */
@@ -57,8 +62,10 @@ function resolve(update: LiveUpdate): LiveState {
 }
 /** The latest pulse series (sent at most twice a second). */
 export const pulse = signal<Pulse | null>(null);
-/** Per-session lanes (sent at most four times a second); null until the first. */
-export const lanes = signal<Lane[] | null>(null);
+/** The sessions board (sent at most four times a second); null until the first. */
+export const board = signal<BoardView | null>(null);
+/** The clock ages are shown against, moved on every second once the page is live. */
+export const clockNow = signal<number>(Date.now());
 /** Filter menu choices seen by the worker; null until it sends them. */
 export const choices = signal<FilterChoices | null>(null);
 /** Frames per second over the last second. */
@@ -112,7 +119,7 @@ export function startLive(config: ClientConfig): Worker {
       batch(() => {
         if (update.pulse) pulse.value = update.pulse;
         if (update.choices) choices.value = update.choices;
-        if (update.lanes) lanes.value = update.lanes;
+        if (update.board) board.value = update.board;
         if (update.inbox) mergeInbox(update.inbox, true);
         live.value = resolve(update);
       });
@@ -130,8 +137,11 @@ export function startLive(config: ClientConfig): Worker {
       priorityTypes: config.priorityTypes,
       retention: config.retention,
       filters: config.filters,
+      staleAfterMs: config.staleAfterMs,
+      sessionsUrl: new URL(config.sessionsUrl, location.href).href,
     } satisfies ToWorker,
   );
   requestAnimationFrame(frame);
+  setInterval(() => clockNow.value = Date.now(), 1000);
   return worker;
 }

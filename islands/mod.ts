@@ -5,11 +5,12 @@
  * @module
  */
 import type { IslandRegistry } from "../common/islands.ts";
+import Board from "./Board.tsx";
 import Drawer from "./Drawer.tsx";
 import Feed from "./Feed.tsx";
 import Filters from "./Filters.tsx";
 import Inbox from "./Inbox.tsx";
-import Lanes from "./Lanes.tsx";
+import Onboarding from "./Onboarding.tsx";
 import PulseChart from "./PulseChart.tsx";
 import SessionCosts from "./SessionCosts.tsx";
 import Timeline from "./Timeline.tsx";
@@ -18,11 +19,12 @@ import ViewSwitch from "./ViewSwitch.tsx";
 
 /** Every island by name. */
 export const islands: IslandRegistry = {
+  Board,
   Drawer,
   Feed,
   Filters,
   Inbox,
-  Lanes,
+  Onboarding,
   PulseChart,
   SessionCosts,
   StatusBar,

@@ -1,10 +1,13 @@
 import { Hono } from "hono";
 import { signal } from "@preact/signals";
 import { renderToString } from "preact-render-to-string";
+import { fileURLToPath } from "node:url";
 import type { Deps } from "../lib/hookwatch.ts";
 import { listSessions } from "../lib/sessions/views.ts";
 import { streamEventOf } from "../lib/stream/sse.ts";
 import { DashboardState } from "../common/dashboard_state.ts";
+import { BOARD_LIMITS, urgentSession } from "../common/board.ts";
+import { TIMELINE_CALLS } from "../common/timeline.ts";
 import { renderWithIslands } from "../common/islands.ts";
 import { filtersFromParams, type View } from "../common/rows.ts";
 import type { StoredEvent } from "../common/events.ts";
@@ -14,6 +17,12 @@ import { BUILD_DIR, isolate } from "./static.ts";
 import { DashboardPage } from "../components/Page.tsx";
 import type { ClientConfig } from "../islands/live.ts";
 import type { TimelineData } from "../islands/Timeline.tsx";
+
+/** The hookwatch checkout, where `deno task hooks:install` runs (the onboarding says so). */
+const CHECKOUT = fileURLToPath(new URL("../", import.meta.url)).replace(
+  /\/$/,
+  "",
+);
 
 /** The build's manifest: hashed file names. */
 export interface BuildManifest {
@@ -45,21 +54,17 @@ const pageQuery = query({
 
 const CHOICES_SHOWN = 500;
 
-/** The timeline the page opens on: the filtered session, else the latest active one. */
+/** The timeline the page opens on: the filtered session, else the board's most urgent. */
 async function firstTimeline(
   hw: Deps,
   session: string | null,
 ): Promise<TimelineData | null> {
-  const activity = session === null
-    ? (await hw.agents.activities(1))[0] ?? null
-    : await hw.agents.activity(session);
-  const id = session ?? activity?.session_id ?? null;
-  if (id === null) return null;
-  return {
-    session_id: id,
-    activity,
-    tools: await hw.agents.tools(id, { limit: 1000 }),
-  };
+  if (session === null) return null;
+  const [activity, tools] = await Promise.all([
+    hw.agents.activity(session),
+    hw.agents.tools(session, { limit: TIMELINE_CALLS, newest: true }),
+  ]);
+  return { session_id: session, activity, tools };
 }
 
 /**
@@ -77,16 +82,20 @@ export function dashboardRoutes(hw: Deps): Hono {
     const metricsIntervalMs = page.metricsInterval ?? 60_000;
     const filters = filtersFromParams(params);
 
-    const [{ snapshot }, options, event, manifest, inbox, timeline] =
-      await Promise
-        .all([
-          hw.snapshots.take(),
-          hw.store.filterOptions(),
-          eventId === null ? null : hw.store.get(eventId),
-          readManifest(),
-          hw.agents.inbox({ status: "active", limit: 200 }),
-          firstTimeline(hw, filters.session || null),
-        ]);
+    const [{ snapshot }, options, event, manifest, inbox, known] = await Promise
+      .all([
+        hw.snapshots.take(),
+        hw.store.filterOptions(),
+        eventId === null ? null : hw.store.get(eventId),
+        readManifest(),
+        hw.agents.inbox({ status: "active", limit: 200 }),
+        // The board's seeds: what the worker reads from GET /sessions when it connects.
+        listSessions(hw, {
+          limit: BOARD_LIMITS.kept,
+          sort: "last_seen",
+          order: "desc",
+        }),
+      ]);
     // The worker's own state, fed the snapshot: the first paint is what the worker will draw.
     const now = Date.now();
     const state = new DashboardState({
@@ -96,6 +105,7 @@ export function dashboardRoutes(hw: Deps): Hono {
         regular: hw.config.retentionRegularMs,
       },
       filters,
+      staleAfterMs: hw.config.agents.staleAfterMs,
     }, now);
     state.receiveSnapshot(
       {
@@ -105,7 +115,12 @@ export function dashboardRoutes(hw: Deps): Hono {
       0,
       now,
     );
-    const paint = state.view();
+    state.seedSessions(known);
+    const paint = state.view(now);
+    const timeline = await firstTimeline(
+      hw,
+      filters.session || urgentSession(paint.board),
+    );
     const hrefs = {} as Record<View, string>;
     for (const v of ["all", "priority", "regular"] as const) {
       const next = new URLSearchParams(params);
@@ -125,6 +140,8 @@ export function dashboardRoutes(hw: Deps): Hono {
       },
       metricsIntervalMs,
       filters,
+      staleAfterMs: hw.config.agents.staleAfterMs,
+      sessionsUrl: `/sessions?limit=${BOARD_LIMITS.kept}`,
     };
 
     const sessions = await listSessions(hw, {
@@ -142,15 +159,24 @@ export function dashboardRoutes(hw: Deps): Hono {
               : "/static/dashboard.css",
           }}
           clientConfig={clientConfig ? JSON.stringify(clientConfig) : undefined}
+          now={now}
           feed={{
             priority: paint.priority,
             regular: paint.regular,
             shownRegular: paint.shownRegular,
           }}
           counts={paint.counts}
-          lanes={paint.lanes}
+          board={paint.board}
           inbox={inbox}
           timeline={timeline}
+          onboarding={{
+            serverUrl: new URL(c.req.url).origin,
+            tokenSet: hw.config.token !== null,
+            checkout: CHECKOUT,
+            empty: paint.counts.display === 0 &&
+              paint.board.sessions.length + paint.board.endedCount === 0,
+          }}
+          signOut={hw.config.token !== null}
           choices={{
             source_apps: options.source_apps.slice(0, CHOICES_SHOWN),
             session_ids: options.session_ids.slice(0, CHOICES_SHOWN),

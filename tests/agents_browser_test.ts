@@ -119,7 +119,7 @@ Deno.test({
         await a.page.waitForSelector('.tl-lane[data-agent="sub-agent-7"]');
         assert.deepEqual(
           await a.page.$$eval(
-            ".tl-lane",
+            ".tl-lane[data-agent]",
             (ls) => ls.map((l) => l.getAttribute("data-agent")),
           ),
           ["main", "sub-agent-7"],

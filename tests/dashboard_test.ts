@@ -492,8 +492,9 @@ Deno.test({
           const state = await page.evaluate(() => ({
             xss: (globalThis as unknown as { __xss?: number }).__xss ?? null,
             csp: (globalThis as unknown as { __csp?: string[] }).__csp ?? [],
-            imgs:
-              document.querySelectorAll("img, svg:not([aria-hidden])").length,
+            imgs: document.querySelectorAll(
+              "img, svg:not([aria-hidden]):not(.tl-track):not(.tl-axis)",
+            ).length,
             scripts: document.querySelectorAll("script").length,
             text: document.body.innerText,
           }));
@@ -504,6 +505,69 @@ Deno.test({
           assert.ok(
             state.text.includes(`<img src=x onerror="window.__xss=1">`),
           );
+
+          // The board and the timeline: the prompt, the tool and its input, the subagent's
+          // id and type, a session's end reason, live and in a fresh first paint.
+          const board = (type: string, payload: Record<string, unknown>) =>
+            sampleEvent({
+              source_app: `${XSS}app2`,
+              session_id: type === "SessionEnd"
+                ? `${XSS}ended`
+                : `${XSS}session2`,
+              hook_event_type: type,
+              payload,
+            });
+          await postBatch(s.url, [
+            board("UserPromptSubmit", { prompt: `${XSS}prompt` }),
+            board("PreToolUse", {
+              tool_name: `${XSS}tool`,
+              tool_input: { command: `${XSS}input` },
+              tool_use_id: `${XSS}call`,
+            }),
+            board("SubagentStart", {
+              agent_id: `${XSS}agent`,
+              agent_type: `${XSS}type`,
+            }),
+            board("SessionEnd", { reason: `${XSS}reason` }),
+          ]);
+          const fresh = await open(browser, s.url, { bypassCSP: true });
+          for (const p of [page, fresh.page]) {
+            await p.waitForFunction(
+              () =>
+                document.querySelector(".board")!.textContent!.includes(
+                  "reason",
+                ),
+              undefined,
+              { timeout: 10_000 },
+            );
+            // The session shows in the timeline once chosen on the board.
+            await p.locator(".board-row", { hasText: "input" }).locator(
+              ".board-main",
+            ).click();
+            await p.locator(".tl-call title").waitFor({ state: "attached" });
+            await p.locator(".ended-fold > summary").click();
+            const seen = await p.evaluate(() => ({
+              board: document.querySelector<HTMLElement>(".board")!.innerText,
+              title: document.querySelector(".tl-call title")!.textContent!,
+              markup: document.querySelectorAll(
+                ".board img, .board script, .board svg, .timeline img, .timeline script",
+              ).length,
+              xss: (globalThis as unknown as { __xss?: number }).__xss ?? null,
+            }));
+            for (const field of ["input", "type", "reason"]) {
+              assert.ok(seen.board.includes(`${XSS}${field}`), field);
+            }
+            assert.ok(
+              (await p.locator(".agent .agent-name").evaluateAll((names) =>
+                names.map((n) => n.getAttribute("title"))
+              )).includes(`${XSS}agent`),
+            );
+            assert.ok(seen.title.includes(`${XSS}tool`), seen.title);
+            assert.ok(seen.title.includes(`${XSS}input`), seen.title);
+            assert.equal(seen.markup, 0);
+            assert.equal(seen.xss, null);
+          }
+          await fresh.close();
           await close();
         },
       );
@@ -580,7 +644,7 @@ Deno.test({
       );
 
       await t.step(
-        "pulse windows and session lanes follow the stream",
+        "pulse windows and the board's subagent lanes follow the stream",
         async () => {
           const s = servers[0];
           const { page, close } = await open(browser, s.url);
@@ -592,13 +656,14 @@ Deno.test({
               payload: { agent_id: "sub-1", agent_type: "Explore" },
             }),
           ]);
-          // One lane for the session, with a track for the main agent and one for the subagent.
+          // The session on the board, with its subagent in a lane of its own.
           await page.waitForFunction(() =>
-            [...document.querySelectorAll(".lane")].some((lane) =>
-              lane.textContent!.includes("lane-session") &&
-              lane.querySelectorAll(".track").length === 2 &&
-              lane.textContent!.includes("↳ sub-1") &&
-              lane.textContent!.includes("1 subagent")
+            [...document.querySelectorAll(".board-row")].some((row) =>
+              row.getAttribute("data-session") === "lane-session" &&
+              row.querySelectorAll(".agent").length === 1 &&
+              row.querySelector(".agent")!.textContent!.includes(
+                "↳ Explore sub-1",
+              )
             )
           );
           await page.click('.pulse button:has-text("5m")');

@@ -1,5 +1,5 @@
 /**
- * Claude Code cost in the dashboard, in real Chromium against a real hookwatch process: lanes,
+ * Claude Code cost in the dashboard, in real Chromium against a real hookwatch process: the board,
  * the sessions table and the drawer's prompt cost, whichever of hook events and OTLP telemetry
  * arrives first.
  */
@@ -72,17 +72,17 @@ async function postHooks(
   return promptEventId;
 }
 
-// The hook events' lane (app "cost-app"); telemetry that came first also has a lane of its
-// own under "claude-code" until hooks name the app, and it carries the same session cost.
+// The session's row on the board, once hook events named its app "cost-app" (telemetry that
+// came first shows it under "claude-code"); it carries the session's cost.
 const laneCost = (page: Page, session: string) =>
-  page.locator(".lane")
+  page.locator(".board-row")
     .filter({ has: page.locator(`.sess:text-is("${session}")`) })
     .filter({ has: page.locator('.app:text-is("cost-app")') })
     .locator(".lane-cost");
 
 Deno.test({
   name:
-    "session costs - a lane shows its cost whether hooks or telemetry came first",
+    "session costs - a board row shows its cost whether hooks or telemetry came first",
   ignore: browserMissing,
   async fn() {
     await ensureBuilt();
@@ -111,7 +111,7 @@ Deno.test({
 
       // hook events first, telemetry after: the open page updates live
       const promptEvent = await postHooks(server.url, "hooks-first", "p-2");
-      await page.locator(".lane .sess:text-is('hooks-first')").waitFor();
+      await page.locator(".board-row .sess:text-is('hooks-first')").waitFor();
       assert.equal(await laneCost(page, "hooks-first").count(), 0);
       await postOtlp(server.url, "hooks-first", "p-2", 0.25, 1);
       await laneCost(page, "hooks-first").waitFor({ timeout: 10_000 });

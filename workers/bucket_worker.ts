@@ -3,7 +3,8 @@
  * The dashboard's dedicated Web Worker: owns the `EventSource` (reconnecting with backoff from
  * the last id) and the flow control that posts the main thread one update per animation frame
  * at most. Everything it keeps (buckets classified with the server's function, pulse, filters,
- * lanes, needs-you, diffing) is a {@linkcode DashboardState}.
+ * the sessions board, needs-you, diffing) is a {@linkcode DashboardState}. Each time the stream
+ * opens it also reads `GET /sessions` once, so the board starts from the store's states.
  *
  * @module
  */
@@ -74,6 +75,18 @@ function setConnection(next: Connection): void {
   if (state.setConnection(next)) markDirty();
 }
 
+/** The store's sessions, most recently seen first (the board's seeds). */
+async function seedSessions(): Promise<void> {
+  if (!init.sessionsUrl) return;
+  try {
+    const res = await fetch(init.sessionsUrl);
+    if (!res.ok) return;
+    const { sessions } = await res.json() as { sessions: SessionSummary[] };
+    state.seedSessions(sessions);
+    markDirty();
+  } catch { /* away again: the next open reads them */ }
+}
+
 function connect(): void {
   clearTimeout(reconnectTimer);
   const url = new URL(init.streamUrl);
@@ -85,6 +98,7 @@ function connect(): void {
   es.addEventListener("open", () => {
     attempt = 0;
     setConnection("live");
+    void seedSessions();
   });
   es.addEventListener("snapshot", (m) => {
     const message = m as MessageEvent<string>;
@@ -130,6 +144,7 @@ self.onmessage = (m: MessageEvent<ToWorker>) => {
         priorityTypes: message.priorityTypes,
         retention: message.retention,
         filters: message.filters,
+        staleAfterMs: message.staleAfterMs,
       });
       setInterval(() => {
         if (state.expire(Date.now())) markDirty();
