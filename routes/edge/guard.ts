@@ -31,6 +31,7 @@ export const ACCESS_RULES: readonly AccessRule[] = Object.freeze([
   rule("GET", "/health/live", "open"),
   rule("GET", "/health/ready", "open"),
   rule("GET", "/login", "open"),
+  rule("GET", "/login.css", "open"),
   rule("POST", "/login", "open"),
   rule("POST", "/logout", "open"),
   rule("POST", "/events", "ingest"),
