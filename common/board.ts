@@ -11,6 +11,7 @@
 import type { AgentState } from "./agents.ts";
 import type { StreamEvent } from "./events.ts";
 import {
+  firstState,
   isTelemetryType,
   moveState,
   type SessionStateRec,
@@ -248,9 +249,7 @@ export class SessionBoard {
       s = {
         session_id: e.session_id,
         source_app: e.source_app,
-        state: "working",
-        state_at: e.timestamp,
-        state_event_at: -1,
+        ...firstState(e.timestamp),
         last_event_at: e.timestamp,
         doing: null,
         agents: new Map(),

@@ -152,6 +152,11 @@ export interface SessionStateRec {
   state_event_at: number;
 }
 
+/** A session's state at its first event, before any event set one: working, since then. */
+export function firstState(at: number): SessionStateRec {
+  return { state: "working", state_at: at, state_event_at: -1 };
+}
+
 /**
  * Moves a session to the state `e` puts it in, unless a newer event said otherwise; any hook
  * event (not telemetry) wakes a `stale` session. The server's fold (`lib/agents/`) and the

@@ -88,6 +88,18 @@ export default function Board(props: { initial: BoardView; now: number }) {
   const needs = view.sessions.filter((s) => needsPerson(s.state)).length;
   const working = view.sessions.filter((s) => s.state === "working").length;
   const empty = view.sessions.length === 0 && view.endedCount === 0;
+  const list = (sessions: BoardSession[]) => (
+    <ul class="board-list">
+      {sessions.map((s) => (
+        <Row
+          key={s.session_id}
+          s={s}
+          now={now}
+          current={s.session_id === shown}
+        />
+      ))}
+    </ul>
+  );
   return (
     <section class="board" aria-label="Sessions">
       <div class="panel-head">
@@ -99,18 +111,7 @@ export default function Board(props: { initial: BoardView; now: number }) {
           </span>
         )}
       </div>
-      {empty ? <p class="empty">No sessions yet.</p> : (
-        <ul class="board-list">
-          {view.sessions.map((s) => (
-            <Row
-              key={s.session_id}
-              s={s}
-              now={now}
-              current={s.session_id === shown}
-            />
-          ))}
-        </ul>
-      )}
+      {empty ? <p class="empty">No sessions yet.</p> : list(view.sessions)}
       {view.more > 0
         ? <p class="more">+{view.more} more sessions, less recent</p>
         : null}
@@ -118,16 +119,7 @@ export default function Board(props: { initial: BoardView; now: number }) {
         ? (
           <details class="ended-fold">
             <summary>{view.endedCount} ended</summary>
-            <ul class="board-list">
-              {view.ended.map((s) => (
-                <Row
-                  key={s.session_id}
-                  s={s}
-                  now={now}
-                  current={s.session_id === shown}
-                />
-              ))}
-            </ul>
+            {list(view.ended)}
           </details>
         )
         : null}

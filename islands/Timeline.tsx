@@ -69,6 +69,12 @@ function Lane(
   },
 ) {
   const { x, w } = scale(props.range);
+  const box = (s: Span, y: number, height: number) => ({
+    x: x(s.from),
+    width: w(s),
+    y,
+    height,
+  });
   return (
     <div class="tl-lane" data-agent={props.agent}>
       <span class="tl-agent" title={props.agent}>
@@ -89,35 +95,9 @@ function Lane(
             data-tool-use-id={b.call.tool_use_id}
           >
             <title>{label(b.call)}</title>
-            <rect
-              class="tl-span"
-              x={x(b.span.from)}
-              width={w(b.span)}
-              y="7"
-              height="2"
-            />
-            {b.wait
-              ? (
-                <rect
-                  class="tl-wait"
-                  x={x(b.wait.from)}
-                  width={w(b.wait)}
-                  y="2"
-                  height="12"
-                />
-              )
-              : null}
-            {b.tool
-              ? (
-                <rect
-                  class="tl-work"
-                  x={x(b.tool.from)}
-                  width={w(b.tool)}
-                  y="3"
-                  height="10"
-                />
-              )
-              : null}
+            <rect class="tl-span" {...box(b.span, 7, 2)} />
+            {b.wait ? <rect class="tl-wait" {...box(b.wait, 2, 12)} /> : null}
+            {b.tool ? <rect class="tl-work" {...box(b.tool, 3, 10)} /> : null}
           </g>
         ))}
       </svg>

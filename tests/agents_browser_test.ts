@@ -11,6 +11,7 @@ import {
   browserMissing,
   ensureBuilt,
   launchBrowser,
+  openPage,
 } from "./helpers/browser.ts";
 
 const XSS =
@@ -25,24 +26,8 @@ async function hook(url: string, input: Record<string, unknown>) {
   assert.equal(res.status, 204, JSON.stringify(res.body));
 }
 
-async function open(browser: Browser, url: string) {
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 900 },
-  });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (e) => {
-      const w = globalThis as unknown as { __csp?: string[] };
-      (w.__csp ??= []).push(`${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
-  await page.goto(url);
-  await page.waitForSelector("html[data-hydrated]");
-  await page.waitForSelector('.conn[data-conn="live"]');
-  return { page, errors, close: () => context.close() };
-}
+const open = (browser: Browser, url: string) =>
+  openPage(browser, url, { viewport: { width: 1280, height: 900 } });
 
 const inboxIds = (page: Page) =>
   page.$$eval(

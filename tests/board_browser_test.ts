@@ -10,6 +10,7 @@ import {
   browserMissing,
   ensureBuilt,
   launchBrowser,
+  openPage,
 } from "./helpers/browser.ts";
 import {
   HELD_SESSION,
@@ -21,22 +22,11 @@ import {
 const DESKTOP = { width: 1400, height: 900 };
 const PHONE = { width: 390, height: 844 };
 
-async function open(
+const open = (
   browser: Browser,
   url: string,
   options: BrowserContextOptions = {},
-) {
-  const context = await browser.newContext({ viewport: DESKTOP, ...options });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(url);
-  if (options.javaScriptEnabled !== false) {
-    await page.waitForSelector("html[data-hydrated]");
-    await page.waitForSelector('.conn[data-conn="live"]');
-  }
-  return { page, errors, close: () => context.close() };
-}
+) => openPage(browser, url, { viewport: DESKTOP, ...options });
 
 /** The board's sessions as `session:state`, top to bottom (ended ones not listed). */
 const boardOrder = (page: Page) =>

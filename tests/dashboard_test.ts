@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
-import type { Browser, BrowserContextOptions, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import {
   postJson,
   sampleEvent,
@@ -14,6 +14,7 @@ import {
   browserMissing,
   ensureBuilt,
   launchBrowser,
+  openPage as open,
 } from "./helpers/browser.ts";
 
 const XSS =
@@ -24,34 +25,6 @@ async function postBatch(url: string, events: Record<string, unknown>[]) {
     const res = await postJson(`${url}/events/batch`, events.slice(i, i + 200));
     assert.equal(res.status, 200, JSON.stringify(res.body));
   }
-}
-
-/** A page that records page errors and CSP violations (a sign markup was interpreted). */
-async function open(
-  browser: Browser,
-  url: string,
-  options: BrowserContextOptions & { live?: boolean } = {},
-): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
-  const { live = true, ...contextOptions } = options;
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 720 },
-    ...contextOptions,
-  });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (e) => {
-      const w = globalThis as unknown as { __csp?: string[] };
-      (w.__csp ??= []).push(`${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
-  await page.goto(url);
-  if (live && contextOptions.javaScriptEnabled !== false) {
-    await page.waitForSelector("html[data-hydrated]");
-    await page.waitForSelector('.conn[data-conn="live"]');
-  }
-  return { page, errors, close: () => context.close() };
 }
 
 const rowIds = (page: Page) =>

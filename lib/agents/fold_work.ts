@@ -6,7 +6,7 @@
  * @module
  */
 import type { StoredEvent } from "../../common/events.ts";
-import { isTelemetryType } from "../../common/hook_types.ts";
+import { firstState, isTelemetryType } from "../../common/hook_types.ts";
 import {
   type AgentState,
   INBOX_KINDS,
@@ -219,9 +219,7 @@ export function touchSession(work: SessionWork, e: StoredEvent): SessionRec {
     s = {
       session_id: e.session_id,
       source_app: e.source_app,
-      state: "working",
-      state_at: e.timestamp,
-      state_event_at: -1,
+      ...firstState(e.timestamp),
       last_event_at: e.timestamp,
       patterns: { streak: 0, loops: {}, cost: 0, budget: false },
     };

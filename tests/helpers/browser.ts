@@ -5,7 +5,13 @@
  *
  * @module
  */
-import { type Browser, chromium, type LaunchOptions } from "playwright-core";
+import {
+  type Browser,
+  type BrowserContextOptions,
+  chromium,
+  type LaunchOptions,
+  type Page,
+} from "playwright-core";
 import { ROOT } from "./server.ts";
 
 /** Where Debian installs Chromium (override with HOOKWATCH_CHROMIUM). */
@@ -66,4 +72,32 @@ export function ensureBuilt(): Promise<void> {
       );
     }
   })();
+}
+
+/** A dashboard page that records page errors and CSP violations (a sign markup was interpreted). */
+export async function openPage(
+  browser: Browser,
+  url: string,
+  options: BrowserContextOptions & { live?: boolean } = {},
+): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
+  const { live = true, ...contextOptions } = options;
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 720 },
+    ...contextOptions,
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      const w = globalThis as unknown as { __csp?: string[] };
+      (w.__csp ??= []).push(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  await page.goto(url);
+  if (live && contextOptions.javaScriptEnabled !== false) {
+    await page.waitForSelector("html[data-hydrated]");
+    await page.waitForSelector('.conn[data-conn="live"]');
+  }
+  return { page, errors, close: () => context.close() };
 }
