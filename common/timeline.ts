@@ -79,6 +79,9 @@ export function timelineRange(
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const STEPS = [
+  100,
+  200,
+  500,
   SECOND,
   2 * SECOND,
   5 * SECOND,

@@ -96,4 +96,6 @@ Deno.test("timeline - the range covers the calls, reaches now while live, and ha
     axisTicks({ from: T, to: T + 3 * 3_600_000 }).step,
     30 * 60_000,
   );
+  // A session of a second and a half still gets ticks to read.
+  assert.equal(axisTicks({ from: T, to: T + 1500 }).at.length, 4);
 });

@@ -233,7 +233,9 @@ export default function Feed(
               class="more-rows"
               onClick={() => setPageRows(pageRows + 100)}
             >
-              Show {Math.min(100, hidden)} more of {hidden}
+              {hidden <= 100
+                ? `Show the other ${hidden}`
+                : `Show 100 more of ${hidden}`}
             </button>
           )
           : null}

@@ -14,6 +14,8 @@ import {
 import { clock, shortId } from "./format.ts";
 
 const OPT_IN = "hookwatch.notify";
+/** Items a phone shows before "Show all" (the sessions board is right below); keep in step with the CSS. */
+const PHONE_ITEMS = 3;
 
 const KIND_LABEL: Record<string, string> = {
   permission: "permission",
@@ -41,6 +43,7 @@ export default function Inbox(props: { initial: InboxItem[] }) {
   const [cursor, setCursor] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [messages, setMessages] = useState<Record<number, string>>({});
+  const [all, setAll] = useState(false);
   const list = useRef<HTMLUListElement>(null);
   const seeded = useRef(false);
   // Module state is the browser's: on the server every page renders from its props.
@@ -155,7 +158,10 @@ export default function Inbox(props: { initial: InboxItem[] }) {
   };
 
   return (
-    <section class="needs inbox" aria-label="Needs you">
+    <section
+      class={all ? "needs inbox show-all" : "needs inbox"}
+      aria-label="Needs you"
+    >
       <div class="panel-head">
         <h2>
           Needs you{" "}
@@ -257,6 +263,13 @@ export default function Inbox(props: { initial: InboxItem[] }) {
             ))}
           </ul>
         )}
+      {items.length > PHONE_ITEMS && !all
+        ? (
+          <button type="button" class="show-all" onClick={() => setAll(true)}>
+            Show all {items.length}
+          </button>
+        )
+        : null}
     </section>
   );
 }

@@ -110,7 +110,11 @@ function Axis(props: { range: Span; step: number; ticks: number[] }) {
   const span = props.range.to - props.range.from;
   const text = (t: number) => {
     const full = clock(t);
-    return props.step >= 60_000 ? full.slice(0, 5) : full;
+    if (props.step >= 60_000) return full.slice(0, 5);
+    if (props.step < 1000) {
+      return `${full}.${String(t % 1000).padStart(3, "0")}`;
+    }
+    return full;
   };
   return (
     <div class="tl-lane tl-axis-row" aria-hidden="true">

@@ -233,7 +233,7 @@ Deno.test({
           );
           assert.ok(ticks.length >= 3, JSON.stringify(ticks));
           for (let i = 0; i < ticks.length; i++) {
-            assert.match(ticks[i].text, /^\d\d:\d\d(:\d\d)?$/);
+            assert.match(ticks[i].text, /^\d\d:\d\d(:\d\d(\.\d{3})?)?$/);
             if (i > 0) assert.ok(ticks[i].x > ticks[i - 1].x);
           }
           await timeline.locator("button.tl-follow").click();
@@ -324,6 +324,16 @@ Deno.test({
               };
             });
             assert.ok(layout.overflow <= 0, `sideways by ${layout.overflow}`);
+            // Three items, then "Show all": the sessions are not pushed off the screen.
+            const items = page.locator(".inbox li");
+            const visible = () =>
+              items.evaluateAll((lis) =>
+                lis.filter((li) => (li as HTMLElement).offsetParent !== null)
+                  .length
+              );
+            const total = await items.count();
+            assert.ok(total > 3, `${total} items`);
+            assert.equal(await visible(), 3);
             assert.ok(
               layout.needs < layout.board && layout.board < layout.feed,
               JSON.stringify(layout),
@@ -374,6 +384,8 @@ Deno.test({
               true,
             );
             assert.equal(await page.locator(".feed .rest").count(), 0);
+            await page.locator(".inbox button.show-all").tap();
+            assert.equal(await visible(), total);
             if (colorScheme === "dark") {
               // Allowed with a tap: the held request is answered, the item leaves.
               await page.evaluate(() => scrollTo(0, 0));
