@@ -152,7 +152,14 @@ try {
     await page.goto(server.url);
     await page.waitForSelector("html[data-hydrated]");
     await page.waitForSelector('.conn[data-conn="live"]');
-    await page.waitForSelector(".tl-lane:nth-of-type(2)");
+    // The board puts the held request first; the picture shows shop-api's subagent lane
+    // (its run is over: the session is under the ended fold).
+    const shop = page.locator(".board-row", { hasText: "shop-api" }).locator(
+      ".board-main",
+    );
+    if (!await shop.isVisible()) await page.click(".ended-fold > summary");
+    await shop.click();
+    await page.waitForSelector(".tl-lane[data-agent]:nth-of-type(2)");
     await page.waitForSelector('.inbox li[data-kind="permission"]');
     await new Promise((r) => setTimeout(r, 1500));
     const out = values.out.startsWith("/") ? values.out : ROOT + values.out;
