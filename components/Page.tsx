@@ -97,7 +97,11 @@ export function DashboardPage(p: DashboardProps) {
           </div>
           <div class="main-col">
             <Onboarding {...p.onboarding} />
-            <Timeline initial={p.timeline} now={p.now} />
+            <Timeline
+              initial={p.timeline}
+              now={p.now}
+              pinned={p.filters.value.session || null}
+            />
             <div class="toolbar" id="feed">
               <ViewSwitch view={p.view} counts={p.counts} hrefs={p.hrefs} />
               <Filters filters={p.filters} choices={p.choices} view={p.view} />

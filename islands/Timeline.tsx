@@ -146,10 +146,16 @@ function Axis(props: { range: Span; step: number; ticks: number[] }) {
  * time axis. Follows the session chosen (on the board or in the inbox), else the most urgent.
  */
 export default function Timeline(
-  props: { initial: TimelineData | null; now: number },
+  props: {
+    initial: TimelineData | null;
+    now: number;
+    /** The session the page was asked for (`?session=`), shown until another is chosen. */
+    pinned: string | null;
+  },
 ) {
   const browser = typeof document !== "undefined";
-  const chosen = browser ? timelineSession.value : null;
+  const [pinned, setPinned] = useState(props.pinned);
+  const chosen = (browser ? timelineSession.value : null) ?? pinned;
   const board = browser ? liveBoard.value : null;
   const [data, setData] = useState<TimelineData | null>(props.initial);
   const now = browser ? Math.max(clockNow.value, props.now) : props.now;
@@ -178,7 +184,10 @@ export default function Timeline(
       <button
         type="button"
         class="tl-follow"
-        onClick={() => (timelineSession.value = null)}
+        onClick={() => {
+          setPinned(null);
+          timelineSession.value = null;
+        }}
       >
         Follow the most urgent
       </button>

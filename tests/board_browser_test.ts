@@ -238,6 +238,18 @@ Deno.test({
           }
           await timeline.locator("button.tl-follow").click();
           await page.waitForSelector(`.timeline[data-session="${S.waiting}"]`);
+          // A page asked for one session (a board link without JavaScript) keeps it.
+          const pinned = await open(
+            browser,
+            `${server.url}/?session=${S.stopped}`,
+          );
+          await pinned.page.waitForSelector(".board-row");
+          await pinned.page.waitForTimeout(300);
+          assert.equal(
+            await pinned.page.locator(".timeline").getAttribute("data-session"),
+            S.stopped,
+          );
+          await pinned.close();
 
           // Without Claude Code telemetry the drawer tells no cost (not $0.0000).
           const prompt = page.locator(".rows li", {
