@@ -5,7 +5,7 @@ import { board, live } from "./live.ts";
 export interface OnboardingProps {
   /** This server's URL, as the page was asked for (host and port of the request). */
   serverUrl: string;
-  /** `HOOKWATCH_TOKEN` is set: ingest needs it (never the token itself). */
+  /** Some token is configured: ingest needs one (never shown itself). */
   tokenSet: boolean;
   /** The hookwatch checkout, where `deno task` runs. */
   checkout: string;
@@ -91,7 +91,8 @@ export default function Onboarding(props: OnboardingProps) {
               <p>
                 This server wants a token. Where the agent runs (and before the
                 install, so it can check the server), export the one hookwatch
-                was started with:
+                was started with, or one with the ingest role from its tokens
+                file:
               </p>
               <Command name="token" text={steps.token} />
             </li>

@@ -171,12 +171,12 @@ export function dashboardRoutes(hw: Deps): Hono {
           timeline={timeline}
           onboarding={{
             serverUrl: new URL(c.req.url).origin,
-            tokenSet: hw.config.token !== null,
+            tokenSet: hw.access.hasTokens,
             checkout: CHECKOUT,
             empty: paint.counts.display === 0 &&
               paint.board.sessions.length + paint.board.endedCount === 0,
           }}
-          signOut={hw.config.token !== null}
+          signOut={hw.access.hasTokens}
           choices={{
             source_apps: options.source_apps.slice(0, CHOICES_SHOWN),
             session_ids: options.session_ids.slice(0, CHOICES_SHOWN),
