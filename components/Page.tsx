@@ -42,6 +42,8 @@ export interface DashboardProps {
   onboarding: OnboardingProps;
   /** A token protects the dashboard: offer to sign out. */
   signOut: boolean;
+  /** The person may acknowledge, snooze and decide (an operator or admin). */
+  canAct: boolean;
   choices: FilterChoices;
   hrefs: Record<View, string>;
   view: Signal<View>;
@@ -83,7 +85,7 @@ export function DashboardPage(p: DashboardProps) {
         </header>
         <main class="layout">
           <div class="side-col">
-            <Inbox initial={p.inbox} />
+            <Inbox initial={p.inbox} canAct={p.canAct} />
             <Board initial={p.board} now={p.now} />
             <PulseChart minutes={1} />
             {p.sessions

@@ -6,12 +6,14 @@ import {
   actOn,
   arrivals,
   decideOn,
+  handledBy,
+  handledItems,
   inboxItems,
   mergeInbox,
   refreshInbox,
   timelineSession,
 } from "./inbox_state.ts";
-import { clock, shortId } from "./format.ts";
+import { age, clock, shortId } from "./format.ts";
 
 const OPT_IN = "hookwatch.notify";
 /** Items a phone shows before "Show all" (the sessions board is right below); keep in step with the CSS. */
@@ -35,9 +37,13 @@ const KIND_LABEL: Record<string, string> = {
  * the keyboard (↑/↓ or j/k to move, t for the timeline), counts in the page title, opt-in
  * browser notifications for items new since the page opened. A permission request held for a
  * decision has Allow (y) and Deny (n, with the message typed beside it) and shows how long the
- * agent has waited.
+ * agent has waited. `canAct` false (a viewer) shows no button that acts: the server refuses
+ * them anyway. Items handled in the last minutes say who handled them.
  */
-export default function Inbox(props: { initial: InboxItem[] }) {
+export default function Inbox(
+  props: { initial: InboxItem[]; canAct?: boolean },
+) {
+  const canAct = props.canAct ?? true;
   const [now, setNow] = useState(() => Date.now());
   const [notify, setNotify] = useState(false);
   const [cursor, setCursor] = useState(0);
@@ -52,10 +58,11 @@ export default function Inbox(props: { initial: InboxItem[] }) {
     seeded.current = true;
     if (inboxItems.peek().size === 0) mergeInbox(props.initial);
   }
-  const items = activeItems(
-    browser ? inboxItems.value : new Map(props.initial.map((i) => [i.id, i])),
-    now,
-  );
+  const held = browser
+    ? inboxItems.value
+    : new Map(props.initial.map((i) => [i.id, i]));
+  const items = activeItems(held, now);
+  const handled = handledItems(held, now);
   const conn = live.value?.conn;
 
   useEffect(() => {
@@ -126,6 +133,7 @@ export default function Inbox(props: { initial: InboxItem[] }) {
     // Typing a deny message is not a shortcut.
     if ((e.target as HTMLElement).tagName === "INPUT") return;
     const item = items[cursor];
+    if (!canAct && "aynsm".includes(e.key)) return;
     switch (e.key) {
       case "ArrowDown":
       case "j":
@@ -199,7 +207,7 @@ export default function Inbox(props: { initial: InboxItem[] }) {
                 </span>
                 <time>{clock(item.since)}</time>
                 <span class="text">{item.reason}</span>
-                {item.awaiting_decision
+                {item.awaiting_decision && canAct
                   ? (
                     <span class="decide">
                       <span class="waited">
@@ -236,21 +244,30 @@ export default function Inbox(props: { initial: InboxItem[] }) {
                     </span>
                   )
                   : null}
+                {item.awaiting_decision && !canAct
+                  ? <span class="waited">waiting for an operator</span>
+                  : null}
                 <span class="actions">
-                  <button
-                    type="button"
-                    class="ack"
-                    onClick={() => act(item, "ack")}
-                  >
-                    Ack
-                  </button>
-                  <button
-                    type="button"
-                    class="snooze"
-                    onClick={() => act(item, "snooze")}
-                  >
-                    Snooze 15m
-                  </button>
+                  {canAct
+                    ? (
+                      <>
+                        <button
+                          type="button"
+                          class="ack"
+                          onClick={() => act(item, "ack")}
+                        >
+                          Ack
+                        </button>
+                        <button
+                          type="button"
+                          class="snooze"
+                          onClick={() => act(item, "snooze")}
+                        >
+                          Snooze 15m
+                        </button>
+                      </>
+                    )
+                    : null}
                   <button
                     type="button"
                     class="show"
@@ -263,6 +280,21 @@ export default function Inbox(props: { initial: InboxItem[] }) {
             ))}
           </ul>
         )}
+      {handled.length > 0
+        ? (
+          <ul class="handled" aria-label="Handled lately">
+            {handled.map((item) => (
+              <li key={item.id} data-id={item.id}>
+                <span class="text">{item.reason}</span>{" "}
+                <span class="by">
+                  {handledBy(item)}{" "}
+                  {age(now - (item.decision?.at ?? item.updated_at))} ago
+                </span>
+              </li>
+            ))}
+          </ul>
+        )
+        : null}
       {items.length > PHONE_ITEMS && !all
         ? (
           <button type="button" class="show-all" onClick={() => setAll(true)}>

@@ -40,6 +40,36 @@ export function activeItems(
   ).sort((a, b) => b.since - a.since || b.id - a.id);
 }
 
+/** How long a handled item stays listed under "Needs you" with who handled it. */
+export const HANDLED_SHOWN_MS = 10 * 60_000;
+
+/**
+ * Items a person handled lately (decided, acknowledged or snoozed and not due again), newest
+ * first, at most `limit`: the inbox says who did it.
+ */
+export function handledItems(
+  items: ReadonlyMap<number, InboxItem>,
+  now: number,
+  limit = 5,
+): InboxItem[] {
+  const active = new Set(activeItems(items, now).map((i) => i.id));
+  return [...items.values()].filter((i) =>
+    !active.has(i.id) && (i.decision !== null || i.acted_by !== null) &&
+    i.updated_at >= now - HANDLED_SHOWN_MS
+  ).sort((a, b) => b.updated_at - a.updated_at).slice(0, limit);
+}
+
+/** Who handled an item and how, in words: "allowed by ann", "snoozed by bob". */
+export function handledBy(item: InboxItem): string {
+  if (item.decision) {
+    return `${
+      item.decision.behavior === "allow" ? "allowed" : "denied"
+    } by ${item.decision.by}`;
+  }
+  const how = item.status === "snoozed" ? "snoozed" : "acknowledged";
+  return `${how} by ${item.acted_by ?? "someone"}`;
+}
+
 /**
  * Re-reads the open inbox: what is not in it any more is dropped (it was acknowledged,
  * snoozed or resolved while the stream was away), unless a frame since brought a newer copy.

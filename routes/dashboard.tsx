@@ -3,6 +3,7 @@ import { signal } from "@preact/signals";
 import { renderToString } from "preact-render-to-string";
 import { fileURLToPath } from "node:url";
 import type { Deps } from "../lib/hookwatch.ts";
+import { allows } from "../common/access.ts";
 import { listSessions } from "../lib/sessions/views.ts";
 import { streamEventOf } from "../lib/stream/sse.ts";
 import { DashboardState } from "../common/dashboard_state.ts";
@@ -177,6 +178,7 @@ export function dashboardRoutes(hw: Deps): Hono {
               paint.board.sessions.length + paint.board.endedCount === 0,
           }}
           signOut={hw.access.hasTokens}
+          canAct={allows(c.get("identity").role, "act")}
           choices={{
             source_apps: options.source_apps.slice(0, CHOICES_SHOWN),
             session_ids: options.session_ids.slice(0, CHOICES_SHOWN),
