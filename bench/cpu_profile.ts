@@ -4,7 +4,7 @@
  * stops it, and sums the V8 profile's self time by function and by area (hookwatch code, Hono,
  * OpenTelemetry, node:sqlite, runtime/HTTP, GC, idle).
  *
- * `deno run -A bench/cpu_profile.ts [--seconds 5] [--connections 16] [--batch] [--fanout 100]
+ * `deno run -A bench/cpu_profile.ts [--seconds 5] [--connections 16] [--batch] [--fanout 100 [--rate 1000]]
  *   [--top 25] [--keep DIR]`
  *
  * @module
@@ -108,7 +108,7 @@ if (import.meta.main) {
         clients: fanout,
         processes: Math.ceil(fanout / 250),
         sample: Math.max(1, Math.ceil(fanout / 100)),
-        rate: 1000,
+        rate: Number(args.get("rate") ?? 1000),
         seconds,
       });
     } else {

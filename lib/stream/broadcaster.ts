@@ -1,9 +1,10 @@
 /**
  * Live fan-out to stream clients. Each event's frame is encoded once; frames are coalesced and
- * written as one chunk per client per flush. The flush waits only when writing at once would
- * cost more than {@linkcode WRITES_PER_SECOND} (clients × commits carrying events, per second):
- * immediate for a few clients or a slow trickle, up to 50 ms for a thousand clients under
- * heavy load. Each client has a bounded queue: one
+ * written as one chunk per client per flush. A publish flushes at once unless flushing every
+ * publish would cost more than {@linkcode WRITES_PER_SECOND} (clients × commits carrying
+ * events, per second): then flushes are kept at least an interval apart (up to 50 ms for a
+ * thousand clients under heavy load), and a publish waits only for what is left of it since
+ * the last. Each client has a bounded queue: one
  * that falls further behind is disconnected (it resumes by id), so a slow or stalled reader never
  * grows memory or delays the others.
  *
@@ -237,6 +238,8 @@ export class Broadcaster {
   #pending: Frame[] = [];
   #pendingSince = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  /** When the last flush wrote (`performance.now()`). */
+  #lastFlushAt = -Infinity;
   #heartbeat: ReturnType<typeof setInterval> | null = null;
   #dropped = 0;
   #frameBytes = 0;
@@ -293,9 +296,11 @@ export class Broadcaster {
       this.#frameBytes += bytes.byteLength;
       this.#frames++;
     }
-    const interval = this.flushInterval();
-    if (interval === 0) this.flush();
-    else this.#timer ??= setTimeout(() => this.flush(), interval);
+    // Throttled, not delayed: a publish flushes at once unless the last flush was less than
+    // the interval ago, so events spaced wider than it wait for nothing.
+    const wait = this.#lastFlushAt + this.flushInterval() - now;
+    if (wait <= 0) this.flush();
+    else this.#timer ??= setTimeout(() => this.flush(), Math.ceil(wait));
   }
 
   /**
@@ -329,7 +334,7 @@ export class Broadcaster {
   }
 
   /**
-   * Milliseconds the next flush waits: 0 while writing every publish at once to every client
+   * Milliseconds flushes are kept apart: 0 while writing every publish at once to every client
    * stays within {@linkcode WRITES_PER_SECOND}; else long enough that it does (at most 50).
    */
   flushInterval(): number {
@@ -347,6 +352,7 @@ export class Broadcaster {
     const frames = this.#pending;
     if (frames.length === 0) return;
     this.#pending = [];
+    this.#lastFlushAt = performance.now();
     let all: Uint8Array | null = null;
     const byKey = new Map<string, Uint8Array | null>();
     for (const client of [...this.#clients]) {
