@@ -126,11 +126,7 @@ export function inboxRoutes(hw: Deps): Hono {
     return c.json(found);
   });
 
-  const sameOrigin = sameOriginOnly();
-  app.use("/inbox/*", async (c, next) => {
-    if (c.req.method !== "POST") return await next();
-    return await sameOrigin(c, next);
-  });
+  app.on("POST", "/inbox/*", sameOriginOnly());
   // A JSON body of at most `maxBytes`; 415 for another type.
   const jsonBody = (c: Context, maxBytes: number) => {
     if (!c.req.header("content-type")?.startsWith("application/json")) {

@@ -16,8 +16,8 @@ export interface BodyLimits {
   timeoutMs: number;
 }
 
-function tooLarge(maxBytes: number): never {
-  throw new HttpError(413, `body is larger than ${maxBytes} bytes`);
+function tooLarge(maxBytes: number): HttpError {
+  return new HttpError(413, `body is larger than ${maxBytes} bytes`);
 }
 
 function expired(timeoutMs: number): HttpError {
@@ -66,7 +66,7 @@ async function readChunks(
       );
       if (done) break;
       size += value.byteLength;
-      if (size > maxBytes) tooLarge(maxBytes);
+      if (size > maxBytes) throw tooLarge(maxBytes);
       chunks.push(value);
     }
   } catch (error) {
@@ -87,23 +87,33 @@ async function readChunks(
  * from `Content-Length`), 408 when it is not whole within `timeoutMs`, 400 for a corrupt gzip
  * stream, 415 for another encoding.
  */
-export async function readBody(
+export function readBody(
   req: Request,
   limits: BodyLimits,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const headers = req.headers;
-  const coding = headers.get("content-encoding")?.trim().toLowerCase();
+  const coding = headers.get("content-encoding");
   const declared = headers.get("content-length");
-  const chunked = headers.has("transfer-encoding");
-  if (declared !== null && !chunked && Number(declared) > limits.maxBytes) {
-    tooLarge(limits.maxBytes);
-  }
-  if (coding === undefined || coding === "identity" || coding === "") {
-    if (declared !== null && !chunked) {
-      // The common case: the whole body at once, raced with the deadline.
-      return await withDeadline(req.bytes(), limits.timeoutMs);
+  if (declared !== null && !headers.has("transfer-encoding")) {
+    if (Number(declared) > limits.maxBytes) {
+      return Promise.reject(tooLarge(limits.maxBytes));
     }
-    return req.body === null ? new Uint8Array() : readChunks(req.body, limits);
+    // The common case, ingest's: the whole body at once, raced with the deadline (no async
+    // frame of its own: this is the hot path).
+    if (coding === null) return withDeadline(req.bytes(), limits.timeoutMs);
+  }
+  return readStream(req, coding?.trim().toLowerCase() ?? "", limits);
+}
+
+async function readStream(
+  req: Request,
+  coding: string,
+  limits: BodyLimits,
+): Promise<Uint8Array<ArrayBuffer>> {
+  if (coding === "" || coding === "identity") {
+    return req.body === null
+      ? new Uint8Array()
+      : await readChunks(req.body, limits);
   }
   if (coding !== "gzip") {
     await req.body?.cancel();
