@@ -126,7 +126,7 @@ export function inboxRoutes(hw: Deps): Hono {
     return c.json(found);
   });
 
-  app.on("POST", "/inbox/*", sameOriginOnly());
+  const sameOrigin = sameOriginOnly();
   // A JSON body of at most `maxBytes`; 415 for another type.
   const jsonBody = (c: Context, maxBytes: number) => {
     if (!c.req.header("content-type")?.startsWith("application/json")) {
@@ -138,12 +138,12 @@ export function inboxRoutes(hw: Deps): Hono {
     });
   };
 
-  app.post("/inbox/:id/ack", item, async (c) => {
+  app.post("/inbox/:id/ack", sameOrigin, item, async (c) => {
     const { id } = c.req.valid("param");
     return c.json(answer(await hw.agents.ack(id, c.get("identity").name), id));
   });
 
-  app.post("/inbox/:id/snooze", item, async (c) => {
+  app.post("/inbox/:id/snooze", sameOrigin, item, async (c) => {
     const { id } = c.req.valid("param");
     const until = snoozeUntil(await jsonBody(c, 4096), Date.now());
     return c.json(
@@ -151,7 +151,7 @@ export function inboxRoutes(hw: Deps): Hono {
     );
   });
 
-  app.post("/inbox/:id/decision", item, async (c) => {
+  app.post("/inbox/:id/decision", sameOrigin, item, async (c) => {
     const { id } = c.req.valid("param");
     if (!hw.config.decisions) {
       throw new HttpError(
