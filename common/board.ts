@@ -18,6 +18,7 @@ import {
 } from "./hook_types.ts";
 import type { SessionSummary } from "./sessions.ts";
 import { inputSummary, oneLine } from "./text.ts";
+import { commonFields } from "./adapters/mod.ts";
 
 /** What a session or subagent is doing, by its newest telling event. Plain text. */
 export interface Doing {
@@ -133,8 +134,10 @@ const line = (text: string | null | undefined) => oneLine(text ?? "", 160);
  */
 export function doingOf(e: StreamEvent): Doing | null {
   const p = e.payload ?? {};
-  const tool = str(p.tool_name) ?? "tool";
-  const input = () => inputSummary(p.tool_input);
+  // Every agent's fields under the common names (its adapter reads them).
+  const f = commonFields(e);
+  const tool = f.tool_name ?? "tool";
+  const input = () => inputSummary(f.tool_input);
   const d = (what: string, text: string) => ({
     type: e.hook_event_type,
     what,
@@ -149,30 +152,30 @@ export function doingOf(e: StreamEvent): Doing | null {
     case "PostToolUse":
       return d(`ran ${tool}`, input());
     case "PostToolUseFailure":
-      return d(`${tool} failed`, line(str(p.error)) || input());
+      return d(`${tool} failed`, line(f.error) || input());
     case "PermissionDenied":
       return d(`${tool} denied`, input());
     case "UserPromptSubmit":
-      return d("prompt", line(str(p.prompt)));
+      return d("prompt", line(f.prompt));
     case "Stop":
-      return d("finished", line(str(p.last_assistant_message)));
+      return d("finished", line(f.last_assistant_message));
     case "StopFailure":
-      return d("failed", line(str(p.error) ?? str(p.message)));
+      return d("failed", line(f.error ?? f.message));
     case "Notification":
       return d(
-        p.notification_type === "idle_prompt" ? "idle" : "notification",
-        line(str(p.message) ?? str(p.title)),
+        f.notification_type === "idle_prompt" ? "idle" : "notification",
+        line(f.message ?? f.title),
       );
     case "Elicitation":
-      return d("asks", line(str(p.message) ?? str(p.question)));
+      return d("asks", line(f.message ?? str(p.question)));
     case "SubagentStart":
       return d("started", line(str(p.agent_type)));
     case "SubagentStop":
-      return d("done", line(str(p.last_assistant_message)));
+      return d("done", line(f.last_assistant_message));
     case "SessionStart":
-      return d("started", line(str(p.source)));
+      return d("started", line(f.source));
     case "SessionEnd":
-      return d("session ended", line(str(p.reason)));
+      return d("session ended", line(f.reason));
     case "PreCompact":
       return d("compacting", line(str(p.trigger)));
     case "PostCompact":

@@ -7,6 +7,7 @@
  */
 import type { StreamEvent } from "./events.ts";
 import { inputSummary } from "./text.ts";
+import { commonFields } from "./adapters/mod.ts";
 
 /** One feed row: what the main thread needs to draw an event, under the event's own names. */
 export type FeedRow =
@@ -81,27 +82,27 @@ export function describeEvent(event: StreamEvent): string {
       }`,
     );
   }
-  const message = str(p.message);
-  if (message) return oneLine(message);
-  const tool = str(p.tool_name);
+  // Every agent's fields under the common names (its adapter reads them).
+  const f = commonFields(event);
+  if (f.message) return oneLine(f.message);
+  const tool = f.tool_name;
   if (tool) {
-    const error = str(p.error);
+    const error = f.error;
     return oneLine(
-      [tool, inputSummary(p.tool_input), error ? `— ${error}` : null].filter(
+      [tool, inputSummary(f.tool_input), error ? `— ${error}` : null].filter(
         Boolean,
       ).join(" "),
     );
   }
   // What happened, not a bare field value ("other" said nothing).
   if (event.hook_event_type === "SessionEnd") {
-    return oneLine(withReason("session ended", str(p.reason)));
+    return oneLine(withReason("session ended", f.reason));
   }
   if (event.hook_event_type === "SessionStart") {
-    return oneLine(withReason("session started", str(p.source)));
+    return oneLine(withReason("session started", f.source));
   }
-  const text = str(p.prompt) ??
-    str(p.last_assistant_message) ?? str(p.error) ?? str(p.reason) ??
-    str(p.source) ?? str(p.title) ?? "";
+  const text = f.prompt ?? f.last_assistant_message ?? f.error ?? f.reason ??
+    f.source ?? f.title ?? "";
   return oneLine(text);
 }
 

@@ -29,7 +29,11 @@ export interface TelemetryDeps {
   readonly sessions: SessionTracker;
   readonly agents: Agents;
   readonly broadcaster: {
-    publishFrame(bytes: Uint8Array, sourceApp: string | null): void;
+    publishFrame(
+      bytes: Uint8Array,
+      sourceApp: string | null,
+      agent?: string | null,
+    ): void;
   };
 }
 
@@ -115,6 +119,7 @@ async function publish(hw: TelemetryDeps, changes: Changes): Promise<void> {
       hw.broadcaster.publishFrame(
         encodeSessionFrame(summary),
         summary.source_app,
+        summary.agent,
       );
     }
   }
