@@ -250,3 +250,73 @@ Deno.test("agents ingest - POST /events/batch takes agent and a native type; GET
     await app.close();
   }
 });
+
+Deno.test("agents ingest - each agent's own telemetry over OTLP/HTTP (Codex and Gemini logs, Copilot traces) joins its session's tokens; /v1/traces answers like the others", async () => {
+  const app = await startApp();
+  try {
+    const exports: [string, string, string, number, number][] = [
+      [
+        "codex/otlp_logs.json",
+        "logs",
+        "01a2513f-6d89-7153-9c7e-75b017ef8492",
+        2,
+        91,
+      ],
+      [
+        "gemini/otlp_logs.json",
+        "logs",
+        "49e84881-3596-44f5-87f9-af8c992090fa",
+        3,
+        121,
+      ],
+      [
+        "copilot/otlp_traces.json",
+        "traces",
+        "54644711-a6e6-4347-9492-6e0851a3a766",
+        2,
+        80,
+      ],
+      ["codex/otlp_metrics.json", "metrics", "", 0, 0],
+      ["gemini/otlp_metrics.json", "metrics", "", 0, 0],
+      ["copilot/otlp_metrics.json", "metrics", "", 0, 0],
+    ];
+    for (const [path, signal, session, requests, output] of exports) {
+      const body = JSON.stringify(fixture(path).body);
+      for (let i = 0; i < 2; i++) {
+        const res = await app.fetch(`${app.url}/v1/${signal}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        });
+        assert.equal(res.status, 200, `${path}: ${await res.clone().text()}`);
+        const answer = await res.json();
+        assert.equal(
+          answer.partialSuccess,
+          undefined,
+          `${path}: ${JSON.stringify(answer)}`,
+        );
+      }
+      if (!session) continue;
+      const detail = await getJson(app, `/sessions/${session}`);
+      // Sent twice (an exporter's retry): counted once.
+      assert.equal(detail.requests, requests, path);
+      assert.equal(detail.tokens.output, output, path);
+      assert.ok(detail.tokens.cache_read > 0, path);
+    }
+    const wrong = await app.fetch(`${app.url}/v1/traces`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: "x",
+    });
+    assert.equal(wrong.status, 415);
+    const bad = await app.fetch(`${app.url}/v1/traces`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"resourceSpans": 7}',
+    });
+    assert.equal(bad.status, 400);
+    assert.equal((await bad.json()).code, 3);
+  } finally {
+    await app.close();
+  }
+});
