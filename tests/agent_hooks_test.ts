@@ -11,6 +11,8 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { startServer } from "./helpers/server.ts";
 import {
+  deadUrl,
+  hangingServer,
   idle,
   runHook,
   spoolLines,
@@ -20,6 +22,7 @@ import {
 import { AGENT_TARGETS, agentHandlers } from "../hooks/agent_install.ts";
 import type { AgentName } from "../common/adapters/names.ts";
 import { answerOf } from "../hooks/decide.ts";
+import { AGENT_CASES } from "./helpers/agent_runs.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/agents/", import.meta.url));
 const fixture = async (path: string): Promise<Record<string, unknown>> =>
@@ -27,33 +30,10 @@ const fixture = async (path: string): Promise<Record<string, unknown>> =>
 /** Generous: the hook runs sh and cat only, but CI machines are busy. */
 const HOOK_BOUND_MS = 1000;
 
-/** Each agent's recorded turn: its fixture directory and the events in the order they fired. */
-const TURNS: [AgentName, string, string[]][] = [
-  ["codex", "codex", [
-    "SessionStart",
-    "UserPromptSubmit",
-    "PreToolUse",
-    "PostToolUse",
-    "Stop",
-    "SessionEnd",
-  ]],
-  ["gemini-cli", "gemini", [
-    "SessionStart",
-    "BeforeAgent",
-    "BeforeTool",
-    "AfterTool",
-    "AfterAgent",
-    "SessionEnd",
-  ]],
-  ["copilot-cli", "copilot", [
-    "sessionStart",
-    "userPromptSubmitted",
-    "preToolUse",
-    "postToolUse",
-    "agentStop",
-    "sessionEnd",
-  ]],
-];
+/** Each agent's recorded turn: its fixture directory, the events in the order they fired. */
+const TURNS: [AgentName, string, readonly string[]][] = Object.values(
+  AGENT_CASES,
+).map((c) => [c.agent, c.cli, c.native]);
 
 /** The command hookwatch installs for `agent`'s `event`. */
 function commandOf(
@@ -109,14 +89,7 @@ Deno.test("agent hooks - each agent's installed commands on its real inputs: exi
       assert.deepEqual(
         // deno-lint-ignore no-explicit-any
         byOrder.map((e: any) => e.hook_event_type),
-        [
-          "SessionStart",
-          "UserPromptSubmit",
-          "PreToolUse",
-          "PostToolUse",
-          "Stop",
-          "SessionEnd",
-        ],
+        AGENT_CASES.codex.turn,
         agent,
       );
       // deno-lint-ignore no-explicit-any
@@ -148,21 +121,10 @@ Deno.test("agent hooks - each agent's installed commands on its real inputs: exi
 
 Deno.test("agent hooks - hookwatch down or hanging: Copilot's gating hooks still exit 0 with empty stdout at once; the events wait in the spool under their common names", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "hookwatch-agent-hooks-" });
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const held: Deno.Conn[] = [];
-  const accepting = (async () => {
-    for await (const conn of listener) held.push(conn);
-  })();
-  const dead = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const deadUrl = `http://127.0.0.1:${dead.addr.port}`;
-  dead.close();
+  const hanging = hangingServer();
+  const down = deadUrl();
   try {
-    for (
-      const [what, url] of [
-        ["down", deadUrl],
-        ["hanging", `http://127.0.0.1:${listener.addr.port}`],
-      ]
-    ) {
+    for (const [what, url] of [["down", down], ["hanging", hanging.url]]) {
       const spool = `${tmp}/${what}`;
       for (const event of ["preToolUse", "postToolUse"]) {
         const run = await runHook(
@@ -195,16 +157,14 @@ Deno.test("agent hooks - hookwatch down or hanging: Copilot's gating hooks still
     }
     // No HOME and no spool directory: nowhere to write, still exit 0 and silent.
     const homeless = await runHook(
-      commandOf("copilot-cli", "preToolUse", deadUrl),
+      commandOf("copilot-cli", "preToolUse", down),
       await fixture("copilot/preToolUse.json"),
       { HOME: "", XDG_STATE_HOME: "", HOOKWATCH_SPOOL_DIR: "" },
     );
     assert.equal(homeless.code, 0);
     assert.equal(homeless.stdout, "");
   } finally {
-    listener.close();
-    for (const conn of held) conn.close();
-    await accepting.catch(() => {});
+    hanging.close();
     await Deno.remove(tmp, { recursive: true });
   }
 });

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { startApp, type TestApp } from "./helpers/app.ts";
 import { openSse } from "./helpers/sse.ts";
+import { AGENT_CASES, type AgentCase } from "./helpers/agent_runs.ts";
 
 const FIXTURES = new URL("./fixtures/agents/", import.meta.url);
 const fixture = (path: string): Record<string, unknown> =>
@@ -16,43 +17,25 @@ const fixture = (path: string): Record<string, unknown> =>
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
-/** One turn of each agent, in the order its hooks fired (FINDINGS.md), with Copilot's names. */
+/** One turn of each agent, in the order its hooks fired (FINDINGS.md): fixture and event name. */
+const turn = (c: AgentCase, natives: readonly string[]) =>
+  natives.map((e): [string, string | null] => [
+    `${c.cli}/${e}.json`,
+    c.cli === "copilot" ? e : null,
+  ]);
+const { codex, gemini, copilot } = AGENT_CASES;
 const TURNS: Record<string, [string, string | null][]> = {
-  codex: [
-    "SessionStart",
-    "UserPromptSubmit",
-    "PreToolUse",
-    "PostToolUse",
-    "Stop",
-    "SessionEnd",
-  ].map((e) => [`codex/${e}.json`, null]),
-  "gemini-cli": [
-    "SessionStart",
-    "BeforeAgent",
-    "BeforeTool",
-    "AfterTool",
-    "AfterAgent",
-    "SessionEnd",
-  ].map((e) => [`gemini/${e}.json`, null]),
-  "copilot-cli": [
-    "sessionStart",
-    "userPromptSubmitted",
-    "preToolUse",
+  codex: turn(codex, codex.native),
+  "gemini-cli": turn(gemini, gemini.native),
+  // Copilot's permissionRequest too (hooked with --decisions): paired with its call.
+  "copilot-cli": turn(copilot, [
+    ...copilot.native.slice(0, 3),
     "permissionRequest",
-    "postToolUse",
-    "agentStop",
-    "sessionEnd",
-  ].map((e) => [`copilot/${e}.json`, e]),
+    ...copilot.native.slice(3),
+  ]),
 };
 
-const COMMON = [
-  "SessionStart",
-  "UserPromptSubmit",
-  "PreToolUse",
-  "PostToolUse",
-  "Stop",
-  "SessionEnd",
-];
+const COMMON = codex.turn;
 
 async function getJson(app: TestApp, path: string): Promise<Json> {
   const res = await app.fetch(`${app.url}${path}`);

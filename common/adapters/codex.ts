@@ -8,19 +8,12 @@
  *
  * @module
  */
-import {
-  type Adapter,
-  claudeDecision,
-  claudeFields,
-  claudeHookInput,
-} from "./adapter.ts";
+import type { Adapter } from "./adapter.ts";
+import { claude } from "./claude.ts";
 
-/** Codex's adapter. */
+/** Codex's adapter: Claude Code's, but for its transcripts. */
 export const codex: Adapter = Object.freeze({
+  ...claude,
   name: "codex",
-  hookInput: claudeHookInput,
-  commonType: (native: string) => native,
-  fields: claudeFields,
-  decisionOutput: claudeDecision,
   claudeTranscript: false,
 });

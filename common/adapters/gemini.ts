@@ -12,6 +12,7 @@
 import {
   type Adapter,
   claudeFields,
+  claudeHookInput,
   type CommonFields,
   errorText,
   type HookInput,
@@ -42,17 +43,14 @@ const TOOLS: Readonly<Record<string, string>> = {
   google_web_search: "WebSearch",
 };
 
+/** Claude Code's shape, with an ISO timestamp. */
 function hookInput(
   input: Record<string, unknown>,
   event?: string | null,
 ): HookInput {
   return {
-    session_id: input.session_id,
-    sessionField: "session_id",
-    event: event || input.hook_event_name,
-    eventField: "hook_event_name",
+    ...claudeHookInput(input, event),
     timestamp: millis(input.timestamp),
-    model_name: null,
   };
 }
 

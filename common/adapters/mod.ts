@@ -70,11 +70,15 @@ export interface AgentEvent {
   payload: Record<string, unknown> | null | undefined;
 }
 
-const cache = new WeakMap<object, CommonFields>();
+// The payloads read lately: the fold reads a batch's events in three passes (tally, the calls
+// to load, the fold), several times each. Bounded and cleared whole, not a WeakMap: a WeakMap
+// of every payload cost more in GC than reading a payload again costs.
+const recent = new Map<object, CommonFields>();
+const RECENT_MAX = 1024;
 
 /**
  * The common fields of an event, read by its agent's adapter from the payload as the agent sent
- * it; computed once per payload object.
+ * it (the payload is never changed after ingest); read again only for another payload.
  *
  * @example
  * ```ts
@@ -84,12 +88,11 @@ const cache = new WeakMap<object, CommonFields>();
  */
 export function commonFields(e: AgentEvent): CommonFields {
   const payload = e.payload ?? {};
-  let fields = cache.get(payload);
+  let fields = recent.get(payload);
   if (fields === undefined) {
-    fields = Object.freeze(
-      adapterOf(e.agent).fields(payload, e.hook_event_type),
-    );
-    cache.set(payload, fields);
+    fields = adapterOf(e.agent).fields(payload, e.hook_event_type);
+    if (recent.size >= RECENT_MAX) recent.clear();
+    recent.set(payload, fields);
   }
   return fields;
 }

@@ -180,18 +180,41 @@ export async function receiveLogs(
       timeline.map((e) => timelineEvent(e, apps.get(e.sessionId)!, now)),
     );
   }
-  const taken = [...events, ...others];
+  return await takeRecords(
+    hw,
+    "logs",
+    [...events, ...others],
+    records.length,
+    ignored,
+    reasons,
+    now,
+  );
+}
+
+/**
+ * Applies an export's usage records to the aggregates, publishes the sessions they changed and
+ * counts the export's items: `total` of them, `ignored` not read, the rest not taken rejected.
+ */
+async function takeRecords(
+  hw: TelemetryDeps,
+  signal: "logs" | "traces",
+  taken: readonly UsageRecord[],
+  total: number,
+  ignored: number,
+  reasons: Map<string, number>,
+  now: number,
+): Promise<PartialSuccess> {
   const changes = await hw.sessions.recordRecords(taken, now);
   await publish(hw, changes);
-  const rejected = records.length - taken.length - ignored;
+  const rejected = total - taken.length - ignored;
   const count = instruments.otlpItemsTotal;
-  count.add(changes.fresh.length, { signal: "logs", outcome: "accepted" });
+  count.add(changes.fresh.length, { signal, outcome: "accepted" });
   count.add(taken.length - changes.fresh.length, {
-    signal: "logs",
+    signal,
     outcome: "duplicate",
   });
-  count.add(ignored, { signal: "logs", outcome: "ignored" });
-  count.add(rejected, { signal: "logs", outcome: "rejected" });
+  count.add(ignored, { signal, outcome: "ignored" });
+  count.add(rejected, { signal, outcome: "rejected" });
   return partial(rejected, reasons);
 }
 
@@ -215,18 +238,15 @@ export async function receiveTraces(
       reasons.set(reading.reason, (reasons.get(reading.reason) ?? 0) + 1);
     } else records.push(reading);
   }
-  const changes = await hw.sessions.recordRecords(records, now);
-  await publish(hw, changes);
-  const rejected = spans.length - records.length - ignored;
-  const count = instruments.otlpItemsTotal;
-  count.add(changes.fresh.length, { signal: "traces", outcome: "accepted" });
-  count.add(records.length - changes.fresh.length, {
-    signal: "traces",
-    outcome: "duplicate",
-  });
-  count.add(ignored, { signal: "traces", outcome: "ignored" });
-  count.add(rejected, { signal: "traces", outcome: "rejected" });
-  return partial(rejected, reasons);
+  return await takeRecords(
+    hw,
+    "traces",
+    records,
+    spans.length,
+    ignored,
+    reasons,
+    now,
+  );
 }
 
 /**

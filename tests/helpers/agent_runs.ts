@@ -11,6 +11,7 @@ import type { AgentName as StoredAgent } from "../../common/adapters/names.ts";
 import {
   type AgentName as CliAgent,
   agentOrSkip,
+  type AgentRunOptions,
   type AgentRunResult,
   captureCommand,
   codexHome,
@@ -166,6 +167,20 @@ export const HOOK_ENV: Readonly<Record<string, string>> = Object.freeze({
   DENO_DIR,
 });
 
+/** What every agent's turn is run with: the sandbox, the stand-in, the sender spared. */
+function runOptions(sb: Sandbox, o: TurnOptions): AgentRunOptions {
+  return {
+    program: o.program,
+    prompt: PROMPT,
+    cwd: sb.project,
+    home: sb.home,
+    apiUrl: o.api.url,
+    env: { ...HOOK_ENV, ...o.env },
+    timeoutMs: o.timeoutMs,
+    spare: SENDER,
+  };
+}
+
 /** Nested (Claude Code-shaped) capture hooks, for Codex and Gemini CLI. */
 function nestedCaptures(
   dir: string,
@@ -241,16 +256,9 @@ export const AGENT_CASES: Record<CliAgent, AgentCase> = {
     },
     run: (sb, o) =>
       runCodex({
-        program: o.program,
-        prompt: PROMPT,
-        cwd: sb.project,
-        home: sb.home,
-        apiUrl: o.api.url,
-        env: { ...HOOK_ENV, ...o.env },
+        ...runOptions(sb, o),
         approvals: o.approvals,
         configToml: o.configToml,
-        timeoutMs: o.timeoutMs,
-        spare: SENDER,
       }),
   },
   gemini: {
@@ -327,17 +335,7 @@ export const AGENT_CASES: Record<CliAgent, AgentCase> = {
       );
       return [path];
     },
-    run: (sb, o) =>
-      runGemini({
-        program: o.program,
-        prompt: PROMPT,
-        cwd: sb.project,
-        home: sb.home,
-        apiUrl: o.api.url,
-        env: { ...HOOK_ENV, ...o.env },
-        timeoutMs: o.timeoutMs,
-        spare: SENDER,
-      }),
+    run: (sb, o) => runGemini(runOptions(sb, o)),
   },
   copilot: {
     cli: "copilot",
@@ -384,17 +382,7 @@ export const AGENT_CASES: Record<CliAgent, AgentCase> = {
       return [path];
     },
     run: (sb, o) =>
-      runCopilot({
-        program: o.program,
-        prompt: PROMPT,
-        cwd: sb.project,
-        home: sb.home,
-        apiUrl: o.api.url,
-        env: { ...HOOK_ENV, ...o.env },
-        allowAllTools: o.allowAllTools,
-        timeoutMs: o.timeoutMs,
-        spare: SENDER,
-      }),
+      runCopilot({ ...runOptions(sb, o), allowAllTools: o.allowAllTools }),
   },
 };
 
