@@ -108,3 +108,33 @@ export async function spoolLines(spool: string): Promise<string[]> {
   }
   return lines;
 }
+
+/** A TCP server that accepts connections and never answers (hookwatch hanging). */
+export function hangingServer(): { url: string; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  (async () => {
+    try {
+      for await (const conn of listener) conns.push(conn);
+    } catch { /* closed */ }
+  })();
+  return {
+    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    close() {
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* gone */ }
+      }
+      listener.close();
+    },
+  };
+}
+
+/** A loopback address nothing listens on (hookwatch down). */
+export function deadUrl(): string {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return `http://127.0.0.1:${port}`;
+}
