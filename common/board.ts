@@ -18,7 +18,7 @@ import {
 } from "./hook_types.ts";
 import type { SessionSummary } from "./sessions.ts";
 import { inputSummary, oneLine } from "./text.ts";
-import { commonFields } from "./adapters/mod.ts";
+import { commonFields, DEFAULT_AGENT } from "./adapters/mod.ts";
 
 /** What a session or subagent is doing, by its newest telling event. Plain text. */
 export interface Doing {
@@ -46,6 +46,8 @@ export interface BoardAgent {
 export interface BoardSession {
   session_id: string;
   source_app: string | null;
+  /** The coding agent whose session it is (`claude-code`, `codex` …). */
+  agent: string;
   state: AgentState;
   /** When it entered `state` (ms): the label's age. */
   state_at: number;
@@ -196,6 +198,7 @@ interface AgentRec {
 interface SessionRec extends SessionStateRec {
   session_id: string;
   source_app: string | null;
+  agent: string;
   last_event_at: number;
   /** The main agent's newest telling event. */
   doing: StreamEvent | null;
@@ -252,6 +255,7 @@ export class SessionBoard {
       s = {
         session_id: e.session_id,
         source_app: e.source_app,
+        agent: e.agent ?? DEFAULT_AGENT,
         ...firstState(e.timestamp),
         last_event_at: e.timestamp,
         doing: null,
@@ -261,7 +265,10 @@ export class SessionBoard {
     }
     this.#dirty = true;
     this.#settle(s, e.timestamp);
-    if (!telemetry) s.source_app = e.source_app;
+    if (!telemetry) {
+      s.source_app = e.source_app;
+      s.agent = e.agent ?? DEFAULT_AGENT;
+    }
     s.last_event_at = Math.max(s.last_event_at, e.timestamp);
     moveState(s, e);
     if (telemetry || !this.#doing(e)) return;
@@ -304,6 +311,7 @@ export class SessionBoard {
       const seeded = s ?? {
         session_id: summary.session_id,
         source_app: summary.source_app,
+        agent: summary.agent ?? DEFAULT_AGENT,
         state: summary.state,
         state_at: 0,
         state_event_at: -1,
@@ -376,6 +384,7 @@ export class SessionBoard {
     return {
       session_id: s.session_id,
       source_app: s.source_app,
+      agent: s.agent,
       state: due === null ? s.state : "stale",
       state_at: due ?? s.state_at,
       last_event_at: s.last_event_at,

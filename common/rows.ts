@@ -7,7 +7,7 @@
  */
 import type { StreamEvent } from "./events.ts";
 import { inputSummary } from "./text.ts";
-import { commonFields } from "./adapters/mod.ts";
+import { commonFields, DEFAULT_AGENT, isAgentName } from "./adapters/mod.ts";
 
 /** One feed row: what the main thread needs to draw an event, under the event's own names. */
 export type FeedRow =
@@ -22,6 +22,8 @@ export type FeedRow =
     | "received_at"
   >
   & {
+    /** The coding agent that sent it (`claude-code` when it names none). */
+    agent: string;
     /** Set inside subagents. */
     agent_id: string | null;
     model_name: string | null;
@@ -36,6 +38,8 @@ export interface Filters {
   type: string;
   /** Free text, matched case-insensitively. */
   q: string;
+  /** The coding agent (`codex` …); absent or empty matches every agent. */
+  agent?: string;
 }
 
 /** No filter. */
@@ -133,6 +137,7 @@ export function toRow(event: StreamEvent): FeedRow {
     id: event.id,
     source_app: event.source_app,
     session_id: event.session_id,
+    agent: event.agent ?? DEFAULT_AGENT,
     agent_id: event.agent_id ?? null,
     hook_event_type: event.hook_event_type,
     priority: event.priority,
@@ -143,15 +148,17 @@ export function toRow(event: StreamEvent): FeedRow {
   };
 }
 
-/** Reads filters from URL search parameters (`app`, `session`, `type`, `q`). */
+/** Reads filters from URL search parameters (`app`, `session`, `type`, `q`, `agent`). */
 export function filtersFromParams(params: URLSearchParams): Filters {
   const get = (key: string) => (params.get(key) ?? "").slice(0, 256);
-  return {
+  const filters: Filters = {
     app: get("app"),
     session: get("session"),
     type: get("type"),
     q: get("q").trim(),
   };
+  if (isAgentName(get("agent"))) filters.agent = get("agent");
+  return filters;
 }
 
 /**
@@ -167,6 +174,7 @@ export function eventFilter(
     (!filters.app || e.source_app === filters.app) &&
     (!filters.session || e.session_id === filters.session) &&
     (!filters.type || e.hook_event_type === filters.type) &&
+    (!filters.agent || (e.agent ?? DEFAULT_AGENT) === filters.agent) &&
     (!q || haystack(e).includes(q));
 }
 

@@ -327,3 +327,47 @@ Deno.test("adapters - a decision in each agent's own answer format", () => {
   });
   assert.equal(adapterOf("gemini-cli").decisionOutput(deny), null);
 });
+
+Deno.test("adapters - the feed's row text, filter and the sessions board read every agent alike", async () => {
+  const { describeEvent, eventFilter, filtersFromParams, toRow } = await import(
+    "../rows.ts"
+  );
+  const { SessionBoard } = await import("../board.ts");
+  const stream = (agent: AgentName, path: string, event: string | null) => {
+    const e = eventFromHookInput("app", fixture(path), NOW, agent, event);
+    return {
+      ...e,
+      id: 1,
+      priority: 0 as const,
+      received_at: NOW,
+      agent_id: null,
+    };
+  };
+  const copilot = stream(
+    "copilot-cli",
+    "copilot/preToolUse.json",
+    "preToolUse",
+  );
+  const gemini = stream("gemini-cli", "gemini/BeforeTool.json", null);
+  for (const e of [copilot, gemini]) {
+    assert.equal(describeEvent(e), "Bash echo hookwatch-probe | tee probe.txt");
+  }
+  assert.match(
+    describeEvent(stream("gemini-cli", "gemini/BeforeAgent.json", null)),
+    /^Run `echo hookwatch-probe/,
+  );
+  const only = eventFilter(
+    filtersFromParams(new URLSearchParams("agent=gemini-cli")),
+  );
+  assert.deepEqual([copilot, gemini].map(only), [false, true]);
+  assert.equal(
+    filtersFromParams(new URLSearchParams("agent=cursor")).agent,
+    undefined,
+  );
+  assert.equal(toRow(copilot).agent, "copilot-cli");
+  const board = new SessionBoard();
+  board.apply(copilot);
+  const [row] = board.view(NOW).sessions;
+  assert.equal(row.agent, "copilot-cli");
+  assert.equal(row.doing?.what, "Bash");
+});
