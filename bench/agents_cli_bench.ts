@@ -15,7 +15,11 @@
  *
  * @module
  */
-import { deadUrl, hangingServer } from "../tests/helpers/hook_run.ts";
+import {
+  deadUrl,
+  filesUnder,
+  hangingServer,
+} from "../tests/helpers/hook_run.ts";
 import {
   fmt,
   machineInfo,
@@ -51,18 +55,6 @@ const agents = (args.get("agents") ?? "codex,gemini,copilot").split(
   ",",
 ) as CliAgent[];
 const outPath = args.get("out") ?? `${ROOT}bench/results/agents_cli.json`;
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) {
-      const path = `${dir}/${e.name}`;
-      if (e.isDirectory) out.push(...await filesUnder(path));
-      else if (e.isFile) out.push(path);
-    }
-  } catch { /* gone */ }
-  return out;
-}
 
 /** How many of the session's events wait in the spool (inbox or spool files), by event_id. */
 async function spooled(sb: Sandbox, sessionId: string): Promise<number> {

@@ -14,7 +14,11 @@
  *
  * @module
  */
-import { deadUrl, hangingServer } from "../tests/helpers/hook_run.ts";
+import {
+  deadUrl,
+  filesUnder,
+  hangingServer,
+} from "../tests/helpers/hook_run.ts";
 import {
   fmt,
   machineInfo,
@@ -118,18 +122,6 @@ async function writeSettings(
   } else if (hooks === "command") {
     await installHooks({ project, serverUrl: url, home });
   }
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) {
-      const path = `${dir}/${e.name}`;
-      if (e.isDirectory) out.push(...await filesUnder(path));
-      else if (e.isFile) out.push(path);
-    }
-  } catch { /* gone */ }
-  return out;
 }
 
 /** The KEPT_TYPES of the session found in the hook's spool (inbox or spool files). */

@@ -201,6 +201,15 @@ const CODEX_EVENTS = [
   "SessionEnd",
 ];
 
+const GEMINI_EVENTS = [
+  "SessionStart",
+  "BeforeAgent",
+  "BeforeTool",
+  "AfterTool",
+  "AfterAgent",
+  "SessionEnd",
+];
+
 /** The agents, by CLI. */
 export const AGENT_CASES: Record<CliAgent, AgentCase> = {
   codex: {
@@ -266,14 +275,7 @@ export const AGENT_CASES: Record<CliAgent, AgentCase> = {
     agent: "gemini-cli",
     flag: "gemini",
     turn: CODEX_EVENTS,
-    native: [
-      "SessionStart",
-      "BeforeAgent",
-      "BeforeTool",
-      "AfterTool",
-      "AfterAgent",
-      "SessionEnd",
-    ],
+    native: GEMINI_EVENTS,
     async startApi() {
       const fake = await startFakeGemini({
         script: geminiShellThenAnswer({ command: PROBE }),
@@ -320,14 +322,7 @@ export const AGENT_CASES: Record<CliAgent, AgentCase> = {
           {
             security: { auth: { selectedType: "gemini-api-key" } },
             ui: { theme: "GitHub" },
-            hooks: nestedCaptures(sb.captures, [
-              "SessionStart",
-              "BeforeAgent",
-              "BeforeTool",
-              "AfterTool",
-              "AfterAgent",
-              "SessionEnd",
-            ], 5000),
+            hooks: nestedCaptures(sb.captures, GEMINI_EVENTS, 5000),
           },
           null,
           4,

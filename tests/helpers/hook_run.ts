@@ -138,3 +138,16 @@ export function deadUrl(): string {
   listener.close();
   return `http://127.0.0.1:${port}`;
 }
+
+/** Every file below `dir` (none when it is gone). */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      const path = `${dir}/${e.name}`;
+      if (e.isDirectory) out.push(...await filesUnder(path));
+      else if (e.isFile) out.push(path);
+    }
+  } catch { /* gone */ }
+  return out;
+}
