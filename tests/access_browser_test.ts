@@ -87,12 +87,15 @@ Deno.test({
         );
         // The server refuses a viewer's decision whatever the page shows.
         const id = await viewer.page.locator(row).getAttribute("data-id");
-        const refused = await viewer.page.evaluate(async (id) =>
-          (await fetch(`/inbox/${id}/decision`, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ behavior: "allow" }),
-          })).status, id);
+        const refused = await viewer.page.evaluate(
+          async (id) =>
+            (await fetch(`/inbox/${id}/decision`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ behavior: "allow" }),
+            })).status,
+          id,
+        );
         assert.equal(refused, 403);
         await operator.page.click(`${row} button.allow`);
         assert.equal((await held).status, 200);
