@@ -103,9 +103,11 @@ try {
       viewport: { width: 1400, height: 1000 },
       deviceScaleFactor: 1,
     });
-    await page.waitForSelector(
-      '.agent-name[data-agent="copilot-cli"]',
-    );
+    // Every run is over: the sessions are under the board's ended fold.
+    if (await page.locator(".ended-fold > summary").isVisible()) {
+      await page.click(".ended-fold > summary");
+    }
+    await page.waitForSelector('.agent-kind[data-agent="copilot-cli"]');
     await new Promise((r) => setTimeout(r, 1500));
     const out = values.out.startsWith("/") ? values.out : ROOT + values.out;
     await page.screenshot({ path: out });
