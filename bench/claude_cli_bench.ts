@@ -15,6 +15,11 @@
  * @module
  */
 import {
+  deadUrl,
+  filesUnder,
+  hangingServer,
+} from "../tests/helpers/hook_run.ts";
+import {
   fmt,
   machineInfo,
   parseArgs,
@@ -87,36 +92,6 @@ if (!claude.path) {
 }
 const binary = claude.path;
 
-/** A TCP server that accepts connections and never answers. */
-function hangingServer(): { url: string; close(): void } {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns: Deno.Conn[] = [];
-  (async () => {
-    try {
-      for await (const conn of listener) conns.push(conn);
-    } catch { /* closed */ }
-  })();
-  return {
-    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
-    close() {
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch { /* gone */ }
-      }
-      listener.close();
-    },
-  };
-}
-
-/** A loopback address nothing listens on. */
-function deadUrl(): string {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return `http://127.0.0.1:${port}`;
-}
-
 async function writeSettings(
   project: string,
   home: string,
@@ -147,18 +122,6 @@ async function writeSettings(
   } else if (hooks === "command") {
     await installHooks({ project, serverUrl: url, home });
   }
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) {
-      const path = `${dir}/${e.name}`;
-      if (e.isDirectory) out.push(...await filesUnder(path));
-      else if (e.isFile) out.push(path);
-    }
-  } catch { /* gone */ }
-  return out;
 }
 
 /** The KEPT_TYPES of the session found in the hook's spool (inbox or spool files). */

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { AgentName } from "./adapters/names.ts";
 
 /** How a tool call ended, or that it has not. */
 export type ToolOutcome = "running" | "ok" | "failed" | "denied" | "orphaned";
@@ -67,6 +68,8 @@ export const AGENT_STATES: readonly AgentState[] = [
 export interface SessionActivity {
   session_id: string;
   source_app: string | null;
+  /** The coding agent whose session it is. */
+  agent: AgentName;
   state: AgentState;
   /** When it entered `state` (ms). */
   state_at: number;

@@ -18,6 +18,7 @@ import {
 } from "./hook_types.ts";
 import type { SessionSummary } from "./sessions.ts";
 import { inputSummary, oneLine } from "./text.ts";
+import { commonFields, DEFAULT_AGENT } from "./adapters/mod.ts";
 
 /** What a session or subagent is doing, by its newest telling event. Plain text. */
 export interface Doing {
@@ -45,6 +46,8 @@ export interface BoardAgent {
 export interface BoardSession {
   session_id: string;
   source_app: string | null;
+  /** The coding agent whose session it is (`claude-code`, `codex` …). */
+  agent: string;
   state: AgentState;
   /** When it entered `state` (ms): the label's age. */
   state_at: number;
@@ -133,8 +136,10 @@ const line = (text: string | null | undefined) => oneLine(text ?? "", 160);
  */
 export function doingOf(e: StreamEvent): Doing | null {
   const p = e.payload ?? {};
-  const tool = str(p.tool_name) ?? "tool";
-  const input = () => inputSummary(p.tool_input);
+  // Every agent's fields under the common names (its adapter reads them).
+  const f = commonFields(e);
+  const tool = f.tool_name ?? "tool";
+  const input = () => inputSummary(f.tool_input);
   const d = (what: string, text: string) => ({
     type: e.hook_event_type,
     what,
@@ -149,30 +154,30 @@ export function doingOf(e: StreamEvent): Doing | null {
     case "PostToolUse":
       return d(`ran ${tool}`, input());
     case "PostToolUseFailure":
-      return d(`${tool} failed`, line(str(p.error)) || input());
+      return d(`${tool} failed`, line(f.error) || input());
     case "PermissionDenied":
       return d(`${tool} denied`, input());
     case "UserPromptSubmit":
-      return d("prompt", line(str(p.prompt)));
+      return d("prompt", line(f.prompt));
     case "Stop":
-      return d("finished", line(str(p.last_assistant_message)));
+      return d("finished", line(f.last_assistant_message));
     case "StopFailure":
-      return d("failed", line(str(p.error) ?? str(p.message)));
+      return d("failed", line(f.error ?? f.message));
     case "Notification":
       return d(
-        p.notification_type === "idle_prompt" ? "idle" : "notification",
-        line(str(p.message) ?? str(p.title)),
+        f.notification_type === "idle_prompt" ? "idle" : "notification",
+        line(f.message ?? f.title),
       );
     case "Elicitation":
-      return d("asks", line(str(p.message) ?? str(p.question)));
+      return d("asks", line(f.message ?? str(p.question)));
     case "SubagentStart":
       return d("started", line(str(p.agent_type)));
     case "SubagentStop":
-      return d("done", line(str(p.last_assistant_message)));
+      return d("done", line(f.last_assistant_message));
     case "SessionStart":
-      return d("started", line(str(p.source)));
+      return d("started", line(f.source));
     case "SessionEnd":
-      return d("session ended", line(str(p.reason)));
+      return d("session ended", line(f.reason));
     case "PreCompact":
       return d("compacting", line(str(p.trigger)));
     case "PostCompact":
@@ -193,6 +198,7 @@ interface AgentRec {
 interface SessionRec extends SessionStateRec {
   session_id: string;
   source_app: string | null;
+  agent: string;
   last_event_at: number;
   /** The main agent's newest telling event. */
   doing: StreamEvent | null;
@@ -249,6 +255,7 @@ export class SessionBoard {
       s = {
         session_id: e.session_id,
         source_app: e.source_app,
+        agent: e.agent ?? DEFAULT_AGENT,
         ...firstState(e.timestamp),
         last_event_at: e.timestamp,
         doing: null,
@@ -258,7 +265,10 @@ export class SessionBoard {
     }
     this.#dirty = true;
     this.#settle(s, e.timestamp);
-    if (!telemetry) s.source_app = e.source_app;
+    if (!telemetry) {
+      s.source_app = e.source_app;
+      s.agent = e.agent ?? DEFAULT_AGENT;
+    }
     s.last_event_at = Math.max(s.last_event_at, e.timestamp);
     moveState(s, e);
     if (telemetry || !this.#doing(e)) return;
@@ -301,6 +311,7 @@ export class SessionBoard {
       const seeded = s ?? {
         session_id: summary.session_id,
         source_app: summary.source_app,
+        agent: summary.agent ?? DEFAULT_AGENT,
         state: summary.state,
         state_at: 0,
         state_event_at: -1,
@@ -373,6 +384,7 @@ export class SessionBoard {
     return {
       session_id: s.session_id,
       source_app: s.source_app,
+      agent: s.agent,
       state: due === null ? s.state : "stale",
       state_at: due ?? s.state_at,
       last_event_at: s.last_event_at,

@@ -212,6 +212,7 @@ Deno.test("board - the order is total", () => {
   const row = (id: string): BoardSession => ({
     session_id: id,
     source_app: null,
+    agent: "claude-code",
     state: "idle",
     state_at: NOW,
     last_event_at: NOW,

@@ -8,6 +8,14 @@
  */
 
 import { HttpError } from "./errors.ts";
+import {
+  adapterOf,
+  AGENT_NAMES,
+  type AgentName,
+  commonEvent,
+  DEFAULT_AGENT,
+  isAgentName,
+} from "./adapters/mod.ts";
 
 /** An event as an agent's hook sends it. */
 export interface NewEvent {
@@ -22,6 +30,10 @@ export interface NewEvent {
   chat?: unknown[] | null;
   /** Client-generated id: a second event with the same id is not stored again. */
   event_id?: string | null;
+  /** The agent that sent it; Claude Code when absent. */
+  agent?: AgentName;
+  /** The agent's own name for the event when it differs from `hook_event_type`, else null. */
+  agent_event?: string | null;
 }
 
 /** An event with the fields the server derives once at ingest (`lib/ingest/derive.ts`). */
@@ -120,6 +132,19 @@ export function validateHookEventType(value: unknown, field: string): string {
   return value;
 }
 
+/**
+ * Checks an agent's name (`agent`, of a body or a query); absent means Claude Code.
+ *
+ * @throws {EventValidationError} naming `field` for an agent hookwatch does not know.
+ */
+export function validateAgent(value: unknown, field = "agent"): AgentName {
+  if (value === undefined || value === null) return DEFAULT_AGENT;
+  if (!isAgentName(value)) {
+    fail(field, `must be one of ${AGENT_NAMES.join(", ")}`);
+  }
+  return value;
+}
+
 /** Checks a timestamp in milliseconds since the epoch. */
 export function validateTimestamp(value: unknown, now: number): number {
   if (typeof value !== "number" || !Number.isFinite(value)) {
@@ -170,12 +195,25 @@ function validateOne(body: unknown, now: number): NewEvent {
   if (!isPlainObject(body)) fail("body", "must be a JSON object");
   const source_app = requiredString(body, "source_app", LIMITS.idLength);
   const session_id = requiredString(body, "session_id", LIMITS.idLength);
-  const hook_event_type = validateHookEventType(
+  let hook_event_type = validateHookEventType(
     body.hook_event_type,
     "hook_event_type",
   );
   const payload = body.payload ?? {};
   if (!isPlainObject(payload)) fail("payload", "must be a JSON object");
+  const agent = validateAgent(body.agent);
+  let agent_event = body.agent_event === undefined || body.agent_event === null
+    ? null
+    : validateHookEventType(body.agent_event, "agent_event");
+  if (agent !== DEFAULT_AGENT) {
+    // A native name (`BeforeTool`, `preToolUse`) is stored under its common one.
+    ({ hook_event_type, agent_event } = commonEvent(
+      agent,
+      hook_event_type,
+      payload,
+      agent_event,
+    ));
+  }
   const timestamp = body.timestamp === undefined || body.timestamp === null
     ? now
     : validateTimestamp(body.timestamp, now);
@@ -191,37 +229,49 @@ function validateOne(body: unknown, now: number): NewEvent {
     summary: optionalString(body, "summary", LIMITS.summaryLength),
     chat,
     event_id: optionalString(body, "event_id", LIMITS.idLength),
+    agent,
+    agent_event,
   };
 }
 
 /**
- * Turns the raw hook input Claude Code posts itself (`type: "http"` hooks) into an event.
+ * Turns a raw hook input into an event: what Claude Code posts itself (`type: "http"` hooks),
+ * or another agent's (`agent`), read by its adapter. `event` names the event when the input
+ * does not (Copilot's camelCase inputs); the agent's own name is mapped to the common one.
+ * The event's time is the input's where it carries a sound one, else `now`.
  *
- * @throws {EventValidationError} when `hook_event_name` or `session_id` is missing.
+ * @throws {EventValidationError} when the event name or the session id is missing.
  */
 export function eventFromHookInput(
   sourceApp: string,
   input: unknown,
   now: number,
+  agent: AgentName = DEFAULT_AGENT,
+  event: string | null = null,
 ): NewEvent {
   if (!isPlainObject(input)) fail("body", "must be a JSON object");
   if (sourceApp.length === 0 || sourceApp.length > LIMITS.idLength) {
     fail("source_app", `must be 1 to ${LIMITS.idLength} characters`);
   }
+  const read = adapterOf(agent).hookInput(input, event);
+  const native = validateHookEventType(read.event, read.eventField);
+  const { hook_event_type, agent_event } = commonEvent(agent, native, input);
+  const at = read.timestamp;
   return {
     source_app: sourceApp,
-    session_id: requiredString(input, "session_id", LIMITS.idLength),
-    hook_event_type: validateHookEventType(
-      input.hook_event_name,
-      "hook_event_name",
+    session_id: requiredString(
+      { [read.sessionField]: read.session_id },
+      read.sessionField,
+      LIMITS.idLength,
     ),
+    hook_event_type,
     payload: input,
-    timestamp: now,
-    model_name: typeof input.model === "string"
-      ? input.model.slice(0, LIMITS.idLength)
-      : null,
+    timestamp: at !== null && at <= now + LIMITS.futureSkewMs ? at : now,
+    model_name: read.model_name?.slice(0, LIMITS.idLength) ?? null,
     summary: null,
     chat: null,
     event_id: null,
+    agent,
+    agent_event,
   };
 }

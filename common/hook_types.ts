@@ -7,6 +7,7 @@
  * @module
  */
 import type { AgentState } from "./agents.ts";
+import { commonFields } from "./adapters/mod.ts";
 
 /** What hookwatch knows about one hook event type. */
 export interface HookType {
@@ -67,6 +68,9 @@ export const TELEMETRY_TYPE_PREFIX = "claude_code.";
 /** The telemetry event of one model request, with its cost (`payload.cost_usd`). */
 export const API_REQUEST_TYPE = `${TELEMETRY_TYPE_PREFIX}api_request`;
 
+/** The type of the event hookwatch stores for each decision on a held permission request. */
+export const DECISION_TYPE = "PermissionDecision";
+
 /** True for an event stored from telemetry, not from a hook. */
 export function isTelemetryType(hookEventType: string): boolean {
   return hookEventType.startsWith(TELEMETRY_TYPE_PREFIX);
@@ -114,7 +118,7 @@ export interface NotificationMeaning {
  * `auth_success` nothing about the work; any other that the agent waits for its user.
  */
 export function notificationMeaning(
-  payload: Record<string, unknown> | null | undefined,
+  payload: { notification_type?: unknown } | null | undefined,
 ): NotificationMeaning {
   switch (payload?.notification_type) {
     case "idle_prompt":
@@ -134,7 +138,7 @@ export function notificationMeaning(
  */
 export function stateAfter(
   hookEventType: string,
-  payload: Record<string, unknown> | null | undefined,
+  payload: { notification_type?: unknown } | null | undefined,
 ): AgentState | null {
   if (!isHookType(hookEventType)) return null;
   if (hookEventType === "Notification") {
@@ -165,12 +169,14 @@ export function firstState(at: number): SessionStateRec {
 export function moveState(
   s: SessionStateRec,
   e: {
+    agent?: string | null;
     hook_event_type: string;
     payload: Record<string, unknown> | null | undefined;
     timestamp: number;
   },
 ): void {
-  const next = stateAfter(e.hook_event_type, e.payload);
+  // The notification's kind as its agent's adapter reads it.
+  const next = stateAfter(e.hook_event_type, commonFields(e));
   if (next === null) {
     // A hook event that says nothing of the state still wakes a stale session; telemetry not.
     if (s.state === "stale" && !isTelemetryType(e.hook_event_type)) {

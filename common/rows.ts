@@ -7,6 +7,7 @@
  */
 import type { StreamEvent } from "./events.ts";
 import { inputSummary } from "./text.ts";
+import { commonFields, DEFAULT_AGENT, isAgentName } from "./adapters/mod.ts";
 
 /** One feed row: what the main thread needs to draw an event, under the event's own names. */
 export type FeedRow =
@@ -21,6 +22,8 @@ export type FeedRow =
     | "received_at"
   >
   & {
+    /** The coding agent that sent it (`claude-code` when it names none). */
+    agent: string;
     /** Set inside subagents. */
     agent_id: string | null;
     model_name: string | null;
@@ -35,6 +38,8 @@ export interface Filters {
   type: string;
   /** Free text, matched case-insensitively. */
   q: string;
+  /** The coding agent (`codex` …); absent or empty matches every agent. */
+  agent?: string;
 }
 
 /** No filter. */
@@ -81,27 +86,27 @@ export function describeEvent(event: StreamEvent): string {
       }`,
     );
   }
-  const message = str(p.message);
-  if (message) return oneLine(message);
-  const tool = str(p.tool_name);
+  // Every agent's fields under the common names (its adapter reads them).
+  const f = commonFields(event);
+  if (f.message) return oneLine(f.message);
+  const tool = f.tool_name;
   if (tool) {
-    const error = str(p.error);
+    const error = f.error;
     return oneLine(
-      [tool, inputSummary(p.tool_input), error ? `— ${error}` : null].filter(
+      [tool, inputSummary(f.tool_input), error ? `— ${error}` : null].filter(
         Boolean,
       ).join(" "),
     );
   }
   // What happened, not a bare field value ("other" said nothing).
   if (event.hook_event_type === "SessionEnd") {
-    return oneLine(withReason("session ended", str(p.reason)));
+    return oneLine(withReason("session ended", f.reason));
   }
   if (event.hook_event_type === "SessionStart") {
-    return oneLine(withReason("session started", str(p.source)));
+    return oneLine(withReason("session started", f.source));
   }
-  const text = str(p.prompt) ??
-    str(p.last_assistant_message) ?? str(p.error) ?? str(p.reason) ??
-    str(p.source) ?? str(p.title) ?? "";
+  const text = f.prompt ?? f.last_assistant_message ?? f.error ?? f.reason ??
+    f.source ?? f.title ?? "";
   return oneLine(text);
 }
 
@@ -132,6 +137,7 @@ export function toRow(event: StreamEvent): FeedRow {
     id: event.id,
     source_app: event.source_app,
     session_id: event.session_id,
+    agent: event.agent ?? DEFAULT_AGENT,
     agent_id: event.agent_id ?? null,
     hook_event_type: event.hook_event_type,
     priority: event.priority,
@@ -142,15 +148,17 @@ export function toRow(event: StreamEvent): FeedRow {
   };
 }
 
-/** Reads filters from URL search parameters (`app`, `session`, `type`, `q`). */
+/** Reads filters from URL search parameters (`app`, `session`, `type`, `q`, `agent`). */
 export function filtersFromParams(params: URLSearchParams): Filters {
   const get = (key: string) => (params.get(key) ?? "").slice(0, 256);
-  return {
+  const filters: Filters = {
     app: get("app"),
     session: get("session"),
     type: get("type"),
     q: get("q").trim(),
   };
+  if (isAgentName(get("agent"))) filters.agent = get("agent");
+  return filters;
 }
 
 /**
@@ -166,6 +174,7 @@ export function eventFilter(
     (!filters.app || e.source_app === filters.app) &&
     (!filters.session || e.session_id === filters.session) &&
     (!filters.type || e.hook_event_type === filters.type) &&
+    (!filters.agent || (e.agent ?? DEFAULT_AGENT) === filters.agent) &&
     (!q || haystack(e).includes(q));
 }
 

@@ -6,6 +6,7 @@
  */
 
 import type { AgentState } from "./agents.ts";
+import type { AgentName } from "./adapters/names.ts";
 
 /** Tokens by kind, as served. */
 export interface Tokens {
@@ -26,6 +27,8 @@ export interface SessionSummary {
   first_seen: number;
   last_seen: number;
   events: { priority: number; regular: number; otel: number };
+  /** The coding agent whose session it is; null for one not folded yet (telemetry only). */
+  agent: AgentName | null;
   /** Null only for a session the agent sessions have not folded yet. */
   state: AgentState | null;
   /** When it entered `state` (ms). */
@@ -60,14 +63,14 @@ export interface SessionDetail extends SessionSummary {
   usage_by_model: { model: string; cost_usd: number; tokens: Tokens }[];
 }
 
-/** What the session aggregates hold of a summary: all but the state. */
+/** What the session aggregates hold of a summary: all but the state and the agent. */
 export type SessionAggregates = Omit<
   SessionSummary,
-  "state" | "state_at" | "last_event_at"
+  "agent" | "state" | "state_at" | "last_event_at"
 >;
 
-/** What the session aggregates hold of a detail: all but the state. */
+/** What the session aggregates hold of a detail: all but the state and the agent. */
 export type SessionDetailAggregates = Omit<
   SessionDetail,
-  "state" | "state_at" | "last_event_at"
+  "agent" | "state" | "state_at" | "last_event_at"
 >;

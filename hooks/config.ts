@@ -29,6 +29,14 @@ export interface Flags {
   run?: string;
   /** The git repository name `hook.sh` found for the hook's directory. */
   repo?: string;
+  /** The agent whose hook it is (its stored name, `codex` …); Claude Code when absent. */
+  agent?: string;
+  /** The event's name in the agent's words, for inputs that carry none (Copilot). */
+  event?: string;
+  /** Hold a permission request for a person's decision and print the agent's answer. */
+  decide?: boolean;
+  /** With `decide`: the longest wait, seconds. */
+  wait?: string;
 }
 
 /**
@@ -44,6 +52,9 @@ export function parseFlags(args: string[]): Flags {
     "--event-type": "eventType",
     "--run": "run",
     "--repo": "repo",
+    "--agent": "agent",
+    "--event": "event",
+    "--wait": "wait",
   };
   for (let i = 0; i < args.length; i++) {
     const [name, inline] = args[i].split(/=(.*)/s, 2);
@@ -51,6 +62,8 @@ export function parseFlags(args: string[]): Flags {
       flags.addChat = true;
     } else if (name === "--drain") {
       flags.drain = true;
+    } else if (name === "--decide") {
+      flags.decide = true;
     } else if (name in valued) {
       const value = inline ?? args[++i];
       if (value !== undefined) {
@@ -70,6 +83,8 @@ export interface SendContext {
   startedAt: number;
   /** When the hook fired and the event's stable id, for an input read from the inbox. */
   fired?: { timestamp: number; eventId: string };
+  /** The hard bound, when not `HOOKWATCH_DEADLINE_MS` (a held decision waits longer). */
+  deadlineMs?: number;
 }
 
 /** The server to send to: `--server-url`, else `HOOKWATCH_URL`, else the default. */

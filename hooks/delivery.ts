@@ -9,6 +9,12 @@
 
 import type { SpooledEvent } from "./spool.ts";
 import {
+  adapterOf,
+  commonEvent,
+  DEFAULT_AGENT,
+  isAgentName,
+} from "../common/adapters/mod.ts";
+import {
   DEFAULT_DEADLINE_MS,
   DEFAULT_TIMEOUT_MS,
   type Flags,
@@ -127,7 +133,7 @@ export class Sender {
       ctx.env("HOOKWATCH_TIMEOUT_MS"),
       DEFAULT_TIMEOUT_MS,
     );
-    this.deadlineMs = positiveInt(
+    this.deadlineMs = ctx.deadlineMs ?? positiveInt(
       ctx.env("HOOKWATCH_DEADLINE_MS"),
       DEFAULT_DEADLINE_MS,
     );
@@ -143,7 +149,16 @@ export class Sender {
     return this.deadlineMs - (performance.now() - this.startedAt);
   }
 
-  async post(path: string, body: string, timeoutMs: number): Promise<
+  /**
+   * Posts `body` to `path`. The answer's body is read for a batch (its duplicate flags) and
+   * with `read` (a held decision); a single event's answer only echoes the event.
+   */
+  async post(
+    path: string,
+    body: string,
+    timeoutMs: number,
+    read = path.endsWith("/batch"),
+  ): Promise<
     { outcome: Outcome; detail: string }
   > {
     try {
@@ -156,8 +171,7 @@ export class Sender {
       if (response.ok) {
         this.lastDelivery = Date.now();
         this.lastFailure = null;
-        // Only a batch answer is read (for its duplicate flags); a single one echoes the event.
-        if (path.endsWith("/batch")) {
+        if (read) {
           return { outcome: "stored", detail: await response.text() };
         }
         await response.body?.cancel();
@@ -191,27 +205,49 @@ export function eventIdAt(ms: number, hex: string): string {
   return `hw-${Math.floor(ms).toString(16).padStart(12, "0")}${hex}`;
 }
 
+/** An agent's own timestamp is taken when it is within this of when the hook fired. */
+const AGENT_CLOCK_SKEW_MS = 3_600_000;
+
 function buildEvent(
   input: Record<string, unknown>,
   flags: Flags,
   ctx: SendContext,
 ): SpooledEvent {
+  const agent = isAgentName(flags.agent) ? flags.agent : DEFAULT_AGENT;
+  // The agent's adapter reads its input: session id, event name, time.
+  const read = adapterOf(agent).hookInput(
+    input,
+    flags.eventType || flags.event,
+  );
+  const native = typeof read.event === "string" ? read.event : "";
   const cwd = typeof input.cwd === "string" && input.cwd
     ? input.cwd
     : Deno.cwd();
-  return {
+  const fired = ctx.fired?.timestamp ?? Date.now();
+  const event: SpooledEvent = {
     source_app: flags.sourceApp || ctx.env("HOOKWATCH_SOURCE_APP") ||
       flags.repo || repositoryName(cwd),
-    session_id: typeof input.session_id === "string" && input.session_id
-      ? input.session_id
+    session_id: typeof read.session_id === "string" && read.session_id
+      ? read.session_id
       : "unknown",
-    hook_event_type: flags.eventType ||
-      (typeof input.hook_event_name === "string" ? input.hook_event_name : ""),
+    hook_event_type: native,
     payload: input,
-    timestamp: ctx.fired?.timestamp ?? Date.now(),
+    timestamp: read.timestamp !== null &&
+        Math.abs(read.timestamp - fired) < AGENT_CLOCK_SKEW_MS
+      ? read.timestamp
+      : fired,
     event_id: ctx.fired?.eventId ??
       eventIdAt(Date.now(), crypto.randomUUID().replaceAll("-", "")),
   };
+  if (agent !== DEFAULT_AGENT && native) {
+    // Spooled under the common name too, so an overflow keeps its priority events.
+    const common = commonEvent(agent, native, input);
+    event.agent = agent;
+    event.hook_event_type = common.hook_event_type;
+    if (common.agent_event !== null) event.agent_event = common.agent_event;
+    if (read.model_name) event.model_name = read.model_name;
+  }
+  return event;
 }
 
 /** The ingest body for one hook input; null (and a line on stderr) when it is not one. */
@@ -243,6 +279,8 @@ export async function prepare(
     );
     return null;
   }
+  // Only Claude Code's transcripts are read (the others' are their own formats).
+  if (!adapterOf(flags.agent).claudeTranscript) return event;
   const model = typeof record.model === "string"
     ? record.model
     : typeof record.transcript_path === "string"

@@ -6,8 +6,18 @@
 # it cannot deliver stays spooled and is replayed. So an event is on disk before anything can
 # cancel the hook, and a burst of hooks starts one Deno process, not one each.
 #
-# usage: hook.sh DENO|--binary BIN [--source-app NAME] [--server-url URL] [--add-chat]
-# POSIX sh; on the path Claude Code waits for, cat is the only program it runs.
+# The same front runs for Codex, Gemini CLI and Copilot CLI (--agent; --event names the event
+# for Copilot, whose inputs do not). It prints nothing and exits 0 whatever happens: Copilot
+# denies the tool when a preToolUse or permissionRequest hook prints anything but JSON or exits
+# non-zero, and every agent reads some hooks' stdout as a decision.
+#
+# With --decide (a permission request held for a person in hookwatch) it runs the sender in
+# the foreground instead, which waits up to --wait seconds and prints the agent's own answer,
+# or nothing when nobody decided.
+#
+# usage: hook.sh DENO|--binary BIN [--agent NAME] [--event NAME] [--decide --wait S]
+#                [--source-app NAME] [--server-url URL] [--add-chat]
+# POSIX sh; on the path the agent waits for, cat is the only program it runs.
 
 # A cancelled hook gets SIGTERM: finish the write first, it takes milliseconds.
 trap '' TERM INT HUP
@@ -23,6 +33,10 @@ fi
 url=${HOOKWATCH_URL:-http://127.0.0.1:4000}
 source_app=
 add_chat=
+agent=
+event=
+decide=
+wait=
 while [ $# -gt 0 ]; do
   case $1 in
     --source-app) source_app=$2 && shift ;;
@@ -30,6 +44,13 @@ while [ $# -gt 0 ]; do
     --server-url) url=$2 && shift ;;
     --server-url=*) url=${1#*=} ;;
     --add-chat) add_chat=1 ;;
+    --agent) agent=$2 && shift ;;
+    --agent=*) agent=${1#*=} ;;
+    --event) event=$2 && shift ;;
+    --event=*) event=${1#*=} ;;
+    --decide) decide=1 ;;
+    --wait) wait=$2 && shift ;;
+    --wait=*) wait=${1#*=} ;;
   esac
   shift
 done
@@ -61,25 +82,11 @@ if [ -z "$source_app" ]; then
   [ -n "$repo" ] || repo=${PWD##*/}
 fi
 
-spool=${HOOKWATCH_SPOOL_DIR:-${XDG_STATE_HOME:-${HOME:?}/.local/state}/hookwatch}
+# No HOME and no spool directory named: nowhere to write (and no error: exit 0, quietly).
+[ -n "${HOOKWATCH_SPOOL_DIR:-${XDG_STATE_HOME:-$HOME}}" ] || exit 0
+spool=${HOOKWATCH_SPOOL_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/hookwatch}
 inbox=$spool/inbox
 [ -d "$inbox" ] || mkdir -p "$inbox" 2>/dev/null || exit 0
-
-# One file per invocation: a few header lines, then the hook's JSON. noclobber refuses a name
-# that a reused pid left behind. A sender skips a file whose JSON is not complete yet.
-entry() {
-  printf 'server_url=%s\nrepo=%s\nsource_app=%s\nadd_chat=%s\n' \
-    "$url" "${repo:-root}" "$source_app" "$add_chat"
-  cat
-}
-set -C
-file=$inbox/$$.hook
-entry >"$file" 2>/dev/null || {
-  [ -e "$file" ] || exit 0
-  file=$(mktemp "$inbox/XXXXXXXXXX") || exit 0
-  entry >|"$file" || exit 0
-}
-set +C
 
 host=${url#*://}
 host=${host%%/*}
@@ -92,15 +99,42 @@ case $host in *[!A-Za-z0-9.:_-]*) key=other ;; *) key=$host ;; esac
 run=$spool/run-$key
 
 if [ -n "$binary" ]; then
-  set -- "$binary" --drain --run "$run" --server-url "$url"
+  set -- "$binary"
 else
   # The sender gets only what it needs: the server's address, its spool, the transcripts.
   transcripts=${CLAUDE_CONFIG_DIR:-$HOME/.claude}
   set -- "$runner" run --no-config --no-prompt --quiet \
     "--allow-net=$host" "--allow-read=$spool,$transcripts" "--allow-write=$spool" \
     --allow-env=HOME,XDG_STATE_HOME,HOOKWATCH_URL,HOOKWATCH_TOKEN,HOOKWATCH_SOURCE_APP,HOOKWATCH_SPOOL_DIR,HOOKWATCH_SPOOL_MAX_BYTES,HOOKWATCH_TIMEOUT_MS,HOOKWATCH_DEADLINE_MS \
-    "${0%/*}/send_event.ts" --drain --run "$run" --server-url "$url"
+    "${0%/*}/send_event.ts"
 fi
+
+if [ -n "$decide" ]; then
+  # Held for a person: the sender reads the input on stdin, waits for the answer and prints it
+  # (or nothing). Whatever becomes of it, this hook exits 0.
+  "$@" --decide --wait "${wait:-50}" --agent "$agent" --event "$event" \
+    --source-app "$source_app" --repo "${repo:-root}" --server-url "$url" \
+    2>>"$spool/sender.log" || :
+  exit 0
+fi
+
+# One file per invocation: a few header lines, then the hook's JSON. noclobber refuses a name
+# that a reused pid left behind. A sender skips a file whose JSON is not complete yet.
+entry() {
+  printf 'server_url=%s\nrepo=%s\nsource_app=%s\nadd_chat=%s\nagent=%s\nevent=%s\n' \
+    "$url" "${repo:-root}" "$source_app" "$add_chat" "$agent" "$event"
+  cat
+}
+set -C
+file=$inbox/$$.hook
+entry >"$file" 2>/dev/null || {
+  [ -e "$file" ] || exit 0
+  file=$(mktemp "$inbox/XXXXXXXXXX") || exit 0
+  entry >|"$file" || exit 0
+}
+set +C
+
+set -- "$@" --drain --run "$run" --server-url "$url"
 
 # One sender per server at a time: the directory is the lock, the pid in it tells a live sender
 # from one that was killed. A sender that is running picks this file up before it exits. The

@@ -78,6 +78,8 @@ export async function readInboxEntry(
       sourceApp: header.get("source_app") || undefined,
       repo: header.get("repo") || undefined,
       addChat: header.get("add_chat") === "1",
+      agent: header.get("agent") || undefined,
+      event: header.get("event") || undefined,
     },
     stdin,
     fired: { timestamp, eventId: eventIdAt(timestamp, hex) },

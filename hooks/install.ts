@@ -19,54 +19,42 @@
  *
  * @module
  */
-import { createTwoFilesPatch } from "diff";
 import { parseArgs } from "node:util";
 import { basename, resolve } from "node:path";
 import { CORE_HOOK_TYPES } from "../common/classify.ts";
 import { DEFAULT_SERVER_URL } from "./config.ts";
 import { checkServer } from "./preflight.ts";
 import {
+  type CommandOptions,
   decideHandler,
   DECISION_WAIT_S,
   FRONT_PATH,
   hasOurs,
   hookCommand,
+  hookHandler,
   InstallError,
   type Json,
-  planInstall,
-  planUninstall,
 } from "./settings.ts";
+import { runAgent } from "./agent_install.ts";
+import {
+  agentOfFlag,
+  AGENTS,
+  DEFAULT_AGENT,
+} from "../common/adapters/names.ts";
+import {
+  BACKUP_SUFFIX,
+  type Change,
+  diffOf,
+  exists,
+  gitignoreHint,
+  installed,
+  installHooks,
+  readOrNull,
+  removed,
+  uninstallHooks,
+} from "./hook_files.ts";
 
-/** Suffix of the backup kept beside the settings file. */
-export const BACKUP_SUFFIX = ".hookwatch-backup";
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
-}
-async function readOrNull(path: string): Promise<string | null> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const mode = (await Deno.stat(path).catch(() => null))?.mode ?? 0o644;
-  const tmp = `${path}.hookwatch-tmp`;
-  await Deno.writeTextFile(tmp, text, { mode: mode & 0o777 });
-  await Deno.rename(tmp, path);
-}
-
-/** A planned or applied change to one settings file. */
-export interface Change {
-  path: string;
-  before: string | null;
-  /** Null: the file is (to be) removed. */
-  after: string | null;
-  changed: boolean;
-}
+export { BACKUP_SUFFIX, type Change, diffOf } from "./hook_files.ts";
 
 /** Installs (or with `dryRun` only plans) hookwatch's hooks in the settings file at `path`. */
 export async function install(
@@ -74,61 +62,24 @@ export async function install(
   command: string,
   { dryRun = false, decide }: { dryRun?: boolean; decide?: Json } = {},
 ): Promise<Change> {
-  const before = await readOrNull(path);
-  const after = planInstall(
-    before,
-    command,
-    CORE_HOOK_TYPES,
-    path,
-    decide ? { PermissionRequest: decide } : {},
-  );
-  const change = { path, before, after, changed: after !== before };
-  if (dryRun || !change.changed) return change;
-  const dir = path.slice(0, path.lastIndexOf("/"));
-  if (dir) await Deno.mkdir(dir, { recursive: true });
-  // The backup is the file as it was before hookwatch: a re-install keeps it.
-  if (!hasOurs(before, path)) {
-    if (before === null) {
-      await Deno.remove(path + BACKUP_SUFFIX).catch(() => {});
-    } else {
-      await writeAtomically(path + BACKUP_SUFFIX, before);
-    }
+  const wanted: Record<string, Json> = {};
+  for (const event of CORE_HOOK_TYPES) {
+    wanted[event] = hookHandler(command, event);
   }
-  await writeAtomically(path, after);
-  return change;
+  if (decide) wanted.PermissionRequest = decide;
+  return await installHooks(path, wanted, { dryRun });
 }
 
 /** Removes (or with `dryRun` only plans removing) exactly the hooks hookwatch installed. */
-export async function uninstall(
+export function uninstall(
   path: string,
   { dryRun = false } = {},
 ): Promise<Change> {
-  const before = await readOrNull(path);
-  if (before === null) return { path, before, after: null, changed: false };
-  const backup = await readOrNull(path + BACKUP_SUFFIX);
-  const after = planUninstall(before, backup, path);
-  const change = { path, before, after, changed: after !== before };
-  if (dryRun || !change.changed) return change;
-  if (after === null) await Deno.remove(path);
-  else await writeAtomically(path, after);
-  return change;
+  return uninstallHooks(path, { dryRun });
 }
 
-/** A unified diff of a change, for `--dry-run`. */
-export function diffOf(change: Change): string {
-  return createTwoFilesPatch(
-    change.before === null ? "/dev/null" : change.path,
-    change.after === null ? "/dev/null" : change.path,
-    change.before ?? "",
-    change.after ?? "",
-  );
-}
-
-/** Where to install: one project, or every project. */
-export interface Target {
-  global?: boolean;
-  project?: string;
-}
+import type { Target } from "./agent_targets.ts";
+export type { Target };
 
 /**
  * The settings file for the target: `~/.claude/settings.json` with `global`, else the
@@ -177,17 +128,22 @@ export function defaultServerUrl(
 }
 
 const USAGE =
-  `usage: hookwatch-hook install|uninstall --project DIR | --global [options]
-  --project DIR       that project: its .claude/settings.local.json (per-user, not committed)
-  --global            every project: ~/.claude/settings.json
+  `usage: hookwatch-hook install|uninstall [--agent NAME] --project DIR | --global [options]
+  --agent NAME        claude (the default), codex, gemini or copilot
+  --project DIR       that project: Claude Code's .claude/settings.local.json (per-user, not
+                      committed), Codex's .codex/hooks.json, Gemini CLI's .gemini/settings.json,
+                      Copilot CLI's .github/hooks/hookwatch.json
+  --global            every project: ~/.claude/settings.json, $CODEX_HOME/hooks.json,
+                      ~/.gemini/settings.json, $COPILOT_HOME/hooks/hookwatch.json
   --dry-run           print the change as a diff; write nothing
   --source-app NAME   fixed source_app (default: the git repository name of the hook's cwd)
   --server-url URL    hookwatch's address (default: HOOKWATCH_URL, else
                       http://127.0.0.1:$PORT, else http://127.0.0.1:4000)
-  --add-chat          attach the transcript to each event
+  --add-chat          attach the transcript to each event (Claude Code)
   --command CMD       run CMD as the hook instead of this sender
-  --decisions         also an http PermissionRequest hook: a person allows or denies from the
-                      dashboard (hookwatch needs HOOKWATCH_DECISIONS=on)
+  --decisions         a person allows or denies permission requests from the dashboard
+                      (hookwatch needs HOOKWATCH_DECISIONS=on): Claude Code's as an http hook,
+                      Codex's and Copilot CLI's through the sender, which waits for the answer
   --decision-wait S   seconds hookwatch holds a permission request (default 50)
 The installer asks the server's /health; set HOOKWATCH_TOKEN (and export it where the agent
 runs) when hookwatch has one.
@@ -202,43 +158,26 @@ async function frontForBinary(): Promise<string> {
   return path;
 }
 
-function installed(change: Change, backup: boolean): string {
-  if (!change.changed) {
-    return `hookwatch hooks already installed in ${change.path}; nothing changed`;
+/** After an install: where the hooks send, the `.gitignore` hint, the server's warnings. */
+async function lastWords(
+  serverUrl: string,
+  bake: boolean,
+  project: string | undefined,
+  projectFile: string,
+  env: (name: string) => string | undefined,
+): Promise<number> {
+  console.log(
+    bake
+      ? `the hooks send to ${serverUrl}`
+      : `the hooks send to HOOKWATCH_URL where the agent runs, else ${DEFAULT_SERVER_URL}`,
+  );
+  const hint = project ? await gitignoreHint(project, projectFile) : null;
+  if (hint) console.log(hint);
+  const token = env("HOOKWATCH_TOKEN") || undefined;
+  for (const warning of await checkServer(serverUrl, token)) {
+    console.error(`warning: ${warning}`);
   }
-  const kept = backup ? `${change.path}${BACKUP_SUFFIX}` : null;
-  if (hasOurs(change.before, change.path)) {
-    return `replaced hookwatch's hooks in ${change.path}` +
-      (kept ? ` (the file as it was before hookwatch: ${kept})` : "");
-  }
-  return `installed hookwatch hooks for ${CORE_HOOK_TYPES.length} events in ${change.path}` +
-    (change.before === null
-      ? " (a new file)"
-      : kept
-      ? ` (the file as it was: ${kept})`
-      : "");
-}
-
-function removed(change: Change): string {
-  if (!change.changed) {
-    return `no hookwatch hooks in ${change.path}; nothing changed`;
-  }
-  return change.after === null
-    ? `removed hookwatch hooks: ${change.path} did not exist before, so it is gone again`
-    : `removed hookwatch hooks from ${change.path}`;
-}
-
-/** A hint when a project's `.gitignore` does not mention `settings.local.json`. */
-async function gitignoreHint(project: string): Promise<string | null> {
-  if (!await exists(`${project}/.git`)) return null;
-  for (
-    const file of [`${project}/.gitignore`, `${project}/.claude/.gitignore`]
-  ) {
-    const text = await Deno.readTextFile(file).catch(() => "");
-    if (text.includes("settings.local.json")) return null;
-  }
-  return "note: .claude/settings.local.json holds this machine's paths; keep it out of git " +
-    "(add it to .gitignore if your repository does not ignore it yet)";
+  return 0;
 }
 
 /**
@@ -262,6 +201,7 @@ export async function main(args: string[]): Promise<number> {
         command: { type: "string" },
         decisions: { type: "boolean" },
         "decision-wait": { type: "string" },
+        agent: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -281,6 +221,15 @@ export async function main(args: string[]): Promise<number> {
     ? undefined
     : resolve(env("INIT_CWD") || Deno.cwd(), values.project);
   const target = { global: values.global, project };
+  const agent = agentOfFlag(values.agent ?? "claude");
+  if (!agent) {
+    console.error(
+      `hookwatch ${action}: --agent must be one of ${
+        AGENTS.map((a) => a.flag).join(", ")
+      }\n\n${USAGE}`,
+    );
+    return 2;
+  }
   let path: string;
   try {
     path = settingsPath(target, env);
@@ -300,6 +249,48 @@ export async function main(args: string[]): Promise<number> {
     if (!Number.isInteger(waitS) || waitS < 1 || waitS > 3600) {
       throw new InstallError("--decision-wait must be 1 to 3600 seconds");
     }
+    const report = (change: Change, message: string) =>
+      console.log(dryRun && change.changed ? diffOf(change) : message);
+    const command: CommandOptions = {
+      binary: Deno.build.standalone ? Deno.execPath() : undefined,
+      front: Deno.build.standalone ? await frontForBinary() : undefined,
+      deno: Deno.execPath(),
+      sourceApp: values["source-app"],
+      serverUrl: bake ? serverUrl : undefined,
+    };
+    if (agent.name !== DEFAULT_AGENT) {
+      if (values["add-chat"]) {
+        console.error(
+          `warning: --add-chat reads Claude Code's transcripts only; ${agent.label}'s events go without`,
+        );
+      }
+      const { change, target: t } = await runAgent(agent.name, {
+        action,
+        target,
+        dryRun,
+        command,
+        custom: values.command,
+        decideWaitS: values.decisions ? waitS : undefined,
+      }, env);
+      if (action === "uninstall") {
+        report(change, removed(change));
+        return 0;
+      }
+      report(
+        change,
+        installed(
+          change,
+          await exists(change.path + BACKUP_SUFFIX),
+          `${t.events.length} ${agent.label} events`,
+        ),
+      );
+      for (
+        const line of t.needs(target, change.path, values.decisions ?? false)
+      ) {
+        console.log(`note: ${line}`);
+      }
+      return await lastWords(serverUrl, bake, project, t.projectFile, env);
+    }
     const decide = values.decisions
       ? decideHandler(
         serverUrl,
@@ -312,22 +303,21 @@ export async function main(args: string[]): Promise<number> {
     // first: a file hookwatch cannot parse stops the install before anything is written).
     const legacy = legacyPath(target);
     const moving = legacy !== null && hasOurs(await readOrNull(legacy), legacy);
-    const report = (change: Change, message: string) =>
-      console.log(dryRun && change.changed ? diffOf(change) : message);
     if (action === "install") {
       const change = await install(
         path,
-        values.command ?? hookCommand({
-          binary: Deno.build.standalone ? Deno.execPath() : undefined,
-          front: Deno.build.standalone ? await frontForBinary() : undefined,
-          deno: Deno.execPath(),
-          sourceApp: values["source-app"],
-          serverUrl: bake ? serverUrl : undefined,
-          addChat: values["add-chat"],
-        }),
+        values.command ??
+          hookCommand({ ...command, addChat: values["add-chat"] }),
         { dryRun, decide },
       );
-      report(change, installed(change, await exists(path + BACKUP_SUFFIX)));
+      report(
+        change,
+        installed(
+          change,
+          await exists(path + BACKUP_SUFFIX),
+          `${CORE_HOOK_TYPES.length} events`,
+        ),
+      );
     } else {
       const change = await uninstall(path, { dryRun });
       report(change, removed(change));
@@ -339,18 +329,13 @@ export async function main(args: string[]): Promise<number> {
       report(old, `${removed(old)}: ${why}`);
     }
     if (action === "uninstall") return 0;
-    console.log(
-      bake
-        ? `the hooks send to ${serverUrl}`
-        : `the hooks send to HOOKWATCH_URL where the agent runs, else ${DEFAULT_SERVER_URL}`,
+    return await lastWords(
+      serverUrl,
+      bake,
+      project,
+      ".claude/settings.local.json",
+      env,
     );
-    const hint = project ? await gitignoreHint(project) : null;
-    if (hint) console.log(hint);
-    const token = env("HOOKWATCH_TOKEN") || undefined;
-    for (const warning of await checkServer(serverUrl, token)) {
-      console.error(`warning: ${warning}`);
-    }
-    return 0;
   } catch (error) {
     console.error(
       `hookwatch ${action}: ${

@@ -5,7 +5,9 @@
  * cannot deliver is spooled and replayed, in order, after the next successful send.
  *
  * Usage: `send_event.ts [--source-app NAME] [--server-url URL] [--event-type TYPE] [--add-chat]`
- * with the hook's JSON on stdin; `--drain --run DIR --server-url URL` to deliver the hook inputs
+ * with the hook's JSON on stdin; `--decide --wait S --agent NAME [--event NAME]` to hold a
+ * permission request for a person and print the agent's answer (`decide.ts`; the one path that
+ * prints anything); `--drain --run DIR --server-url URL` to deliver the hook inputs
  * that `hook.sh` wrote to the spool's inbox (how the installed hooks run it: detached, after
  * Claude Code has moved on; see `drain.ts`); `send_event.ts install|uninstall [...]` for the
  * installer (see `install.ts`); or `send_event.ts status` for the delivery status (`status.ts`).
@@ -99,14 +101,20 @@ async function main(): Promise<void> {
       return undefined;
     }
   };
-  const { drain: draining, run } = parseFlags(Deno.args);
+  const { drain: draining, run, decide: deciding, wait } = parseFlags(
+    Deno.args,
+  );
   const drainer = draining && run ? await import("./drain.ts") : null;
+  const decider = deciding ? await import("./decide.ts") : null;
   const deadline = setTimeout(
     async () => {
       if (drainer && run) await drainer.releaseRun(run);
       Deno.exit(0);
     },
-    positiveInt(env("HOOKWATCH_DEADLINE_MS"), DEFAULT_DEADLINE_MS),
+    // A held decision waits for a person; everything else is bounded tightly.
+    decider
+      ? decider.decideWaitS(wait) * 1000 + 2 * decider.DECIDE_SLACK_MS
+      : positiveInt(env("HOOKWATCH_DEADLINE_MS"), DEFAULT_DEADLINE_MS),
   );
   Deno.unrefTimer(deadline);
   if (drainer && run) {
@@ -120,6 +128,18 @@ async function main(): Promise<void> {
   try {
     if (drainer && run) {
       await drainer.drain({ args: Deno.args, env, stdin: "", startedAt }, run);
+    } else if (decider) {
+      const stdin = await new Response(Deno.stdin.readable).text();
+      const answer = await decider.decide({
+        args: Deno.args,
+        env,
+        stdin,
+        startedAt,
+        deadlineMs: decider.decideWaitS(wait) * 1000 +
+          2 * decider.DECIDE_SLACK_MS,
+      });
+      // The agent's answer, the only thing this sender ever prints.
+      if (answer) await writeAll(`${answer}\n`);
     } else {
       const stdin = await new Response(Deno.stdin.readable).text();
       await sendEvent({ args: Deno.args, env, stdin, startedAt });
@@ -128,6 +148,13 @@ async function main(): Promise<void> {
     log(`unexpected error: ${(error as Error).stack ?? error}`);
   }
   Deno.exit(0);
+}
+
+async function writeAll(text: string): Promise<void> {
+  const bytes = new TextEncoder().encode(text);
+  for (let at = 0; at < bytes.length;) {
+    at += await Deno.stdout.write(bytes.subarray(at));
+  }
 }
 
 if (import.meta.main) await main();

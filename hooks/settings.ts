@@ -51,16 +51,33 @@ const DECIDE_URL = /\/hooks\/[^/?#]+\/decide(\?[^#]*)?$/;
 /** Longest a held permission request waits by default, seconds (the server's default too). */
 export const DECISION_WAIT_S = 50;
 
-/** Whether a hook handler from a settings file is one hookwatch installed. */
+/**
+ * Whether a hook handler from a settings file is one hookwatch installed: a command (`command`,
+ * or Copilot's `bash`) ending with {@linkcode MARKER}, or the http `/decide` hook.
+ */
 export function isOurs(handler: unknown): boolean {
   if (!isObject(handler)) return false;
   if (handler.type === "http") {
     return typeof handler.url === "string" && DECIDE_URL.test(handler.url);
   }
-  return handler.type === "command" &&
-    typeof handler.command === "string" &&
-    handler.command.trimEnd().endsWith(MARKER);
+  const command = handler.command ?? handler.bash;
+  return handler.type === "command" && typeof command === "string" &&
+    command.trimEnd().endsWith(MARKER);
 }
+
+/**
+ * How an agent's hook file holds its hooks: `nested` (Claude Code, Codex, Gemini CLI): each
+ * event a list of matcher groups `{matcher?, hooks: [handler]}`; `flat` (Copilot CLI): each
+ * event a list of handlers. `base`: the other top-level keys of a file the install creates
+ * (Copilot's `version`).
+ */
+export interface FileShape {
+  entries: "nested" | "flat";
+  base?: Json;
+}
+
+/** Claude Code's settings files. */
+export const NESTED: FileShape = Object.freeze({ entries: "nested" });
 
 /**
  * The http `PermissionRequest` handler: hookwatch holds it up to `waitS` seconds for a person's
@@ -107,6 +124,12 @@ export interface CommandOptions {
   sourceApp?: string;
   serverUrl?: string;
   addChat?: boolean;
+  /** The agent whose hook it is (its stored name); none for Claude Code. */
+  agent?: string;
+  /** The event, for an agent whose inputs do not name it (Copilot's camelCase). */
+  event?: string;
+  /** Wait up to this many seconds for a person's decision and print the agent's answer. */
+  decideWaitS?: number;
 }
 
 /** The hook front beside this module; the compiled binary carries it (`--include`). */
@@ -122,6 +145,11 @@ export function hookCommand(options: CommandOptions): string {
   const words = options.binary
     ? ["sh", front, "--binary", options.binary]
     : ["sh", front, options.deno ?? "deno"];
+  if (options.agent) words.push("--agent", options.agent);
+  if (options.event) words.push("--event", options.event);
+  if (options.decideWaitS) {
+    words.push("--decide", "--wait", String(options.decideWaitS));
+  }
   if (options.sourceApp) words.push("--source-app", options.sourceApp);
   if (options.serverUrl) words.push("--server-url", options.serverUrl);
   if (options.addChat) words.push("--add-chat");
@@ -160,10 +188,14 @@ function format(settings: Json, like: string | null): string {
   return JSON.stringify(settings, null, indent) + newline;
 }
 
-/** Removes hookwatch's handlers from an event's matcher groups, and groups left empty by it. */
+/**
+ * Removes hookwatch's handlers from an event's matcher groups, and groups left empty by it (and
+ * hookwatch's handlers that stand alone, in a flat file).
+ */
 function withoutOurs(groups: unknown[]): unknown[] {
   const kept: unknown[] = [];
   for (const group of groups) {
+    if (isOurs(group)) continue;
     if (!isObject(group) || !Array.isArray(group.hooks)) {
       kept.push(group);
       continue;
@@ -177,7 +209,9 @@ function withoutOurs(groups: unknown[]): unknown[] {
 
 function ourHandlers(groups: unknown[]): unknown[] {
   return groups.flatMap((group) =>
-    isObject(group) && Array.isArray(group.hooks)
+    isOurs(group)
+      ? [group]
+      : isObject(group) && Array.isArray(group.hooks)
       ? group.hooks.filter(isOurs)
       : []
   );
@@ -204,18 +238,44 @@ export function planInstall(
   path = "settings",
   handlers: Record<string, Json> = {},
 ): string {
+  const wanted: Record<string, Json> = {};
+  for (const event of new Set([...events, ...Object.keys(handlers)])) {
+    wanted[event] = handlers[event] ?? hookHandler(command, event);
+  }
+  return planHooks(text, wanted, path);
+}
+
+/**
+ * The hook file's text with hookwatch's handler for each event of `wanted` (and no other of
+ * its own there); the same text when they are all there already. Any agent's file, by `shape`.
+ *
+ * @throws {InstallError} when the text is not a settings object.
+ */
+export function planHooks(
+  text: string | null,
+  wanted: Readonly<Record<string, Json>>,
+  path = "settings",
+  shape: FileShape = NESTED,
+): string {
   const settings = parseSettings(text, path);
   const before = structuredClone(settings);
   const hooks = (settings.hooks ?? {}) as Record<string, unknown[]>;
-  for (const event of new Set([...events, ...Object.keys(handlers)])) {
-    const handler = handlers[event] ?? hookHandler(command, event);
+  for (const [event, handler] of Object.entries(wanted)) {
     const groups = hooks[event] ?? [];
     const ours = ourHandlers(groups);
     if (ours.length === 1 && isDeepStrictEqual(ours[0], handler)) continue;
-    hooks[event] = [...withoutOurs(groups), { hooks: [handler] }];
+    hooks[event] = [
+      ...withoutOurs(groups),
+      shape.entries === "flat" ? handler : { hooks: [handler] },
+    ];
+  }
+  if (text === null || text.trim() === "") {
+    // A new file: its other keys first (Copilot's `version`), as the agent documents it.
+    const fresh = { ...shape.base, ...settings, hooks };
+    return format(fresh, text);
   }
   settings.hooks = hooks;
-  if (text !== null && isDeepStrictEqual(before, settings)) return text;
+  if (isDeepStrictEqual(before, settings)) return text;
   return format(settings, text);
 }
 
@@ -227,6 +287,7 @@ export function planUninstall(
   text: string,
   backup: string | null,
   path = "settings",
+  shape: FileShape = NESTED,
 ): string | null {
   const settings = parseSettings(text, path);
   if (!hasOurs(text, path)) return text;
@@ -250,6 +311,8 @@ export function planUninstall(
   if (backup !== null && original && isDeepStrictEqual(settings, original)) {
     return backup;
   }
-  if (backup === null && Object.keys(settings).length === 0) return null;
+  if (backup === null && isDeepStrictEqual(settings, shape.base ?? {})) {
+    return null;
+  }
   return format(settings, text);
 }

@@ -1,3 +1,4 @@
+import { agentLabel } from "../common/adapters/names.ts";
 import type { BoardSession, BoardView, Doing } from "../common/board.ts";
 import { needsPerson, urgentSession } from "../common/board.ts";
 import { board as liveBoard, clockNow } from "./live.ts";
@@ -39,6 +40,9 @@ function Row(
       >
         <span class={`state-label state-${s.state}`}>
           {s.state} <span class="age">{age(now - s.state_at)}</span>
+        </span>
+        <span class="agent-kind" data-agent={s.agent}>
+          {agentLabel(s.agent)}
         </span>
         <span class="app">{s.source_app ?? "?"}</span>
         <span class="sess" title={s.session_id}>{shortId(s.session_id)}</span>

@@ -4,6 +4,7 @@ import type { Filters as FilterValues, View } from "../common/rows.ts";
 import type { FilterChoices } from "../common/worker_protocol.ts";
 import { choices as liveChoices, tell } from "./live.ts";
 import { shortId } from "./format.ts";
+import { AGENT_NAMES, agentLabel } from "../common/adapters/names.ts";
 
 function union(a: string[], b: string[] | undefined): string[] {
   if (!b) return a;
@@ -30,6 +31,8 @@ function Choice(
     options: string[];
     value: string;
     short?: boolean;
+    /** The text shown for an option (its value by default). */
+    text?: (value: string) => string;
     onChange: (name: keyof FilterValues, value: string) => void;
   },
 ) {
@@ -47,7 +50,9 @@ function Choice(
       >
         <option value="">{props.all}</option>
         {options.map((o) => (
-          <option key={o} value={o}>{props.short ? shortId(o, 12) : o}</option>
+          <option key={o} value={o}>
+            {props.text?.(o) ?? (props.short ? shortId(o, 12) : o)}
+          </option>
         ))}
       </select>
     </label>
@@ -79,7 +84,7 @@ export default function Filters(
       else url.searchParams.delete(key);
     }
     history.replaceState(null, "", url);
-  }, [f.app, f.session, f.type, f.q]);
+  }, [f.app, f.session, f.type, f.q, f.agent]);
 
   const set = (name: keyof FilterValues, value: string) => {
     props.filters.value = { ...props.filters.peek(), [name]: value };
@@ -99,6 +104,15 @@ export default function Filters(
       onSubmit={(e) => e.preventDefault()}
     >
       {view !== "all" ? <input type="hidden" name="view" value={view} /> : null}
+      <Choice
+        name="agent"
+        label="Agent"
+        all="All agents"
+        options={AGENT_NAMES as string[]}
+        value={f.agent ?? ""}
+        text={agentLabel}
+        onChange={set}
+      />
       <Choice
         name="app"
         label="App"

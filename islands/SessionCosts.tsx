@@ -9,6 +9,7 @@ import {
   usd,
 } from "./session_costs.ts";
 import { clock, shortId } from "./format.ts";
+import { agentLabel } from "../common/adapters/names.ts";
 
 type Sort = "cost" | "recent";
 
@@ -81,7 +82,14 @@ export default function SessionCosts(
               {rows.map((s) => (
                 <tr key={s.session_id} data-session={s.session_id}>
                   <td>
-                    <span class="app">{s.source_app ?? "–"}</span>{" "}
+                    {s.agent
+                      ? (
+                        <span class="agent-kind" data-agent={s.agent}>
+                          {agentLabel(s.agent)}
+                        </span>
+                      )
+                      : null} <span class="app">{s.source_app ?? "–"}</span>
+                    {" "}
                     <span class="sess" title={s.session_id}>
                       {shortId(s.session_id, 8)}
                     </span>

@@ -15,6 +15,7 @@ function summary(id: string, last_seen: number, cost_usd = 0): SessionSummary {
     first_seen: 0,
     last_seen,
     events: { priority: 0, regular: 0, otel: 1 },
+    agent: null,
     state: null,
     state_at: null,
     last_event_at: null,

@@ -12,6 +12,7 @@ import {
 } from "./edge/params.ts";
 import { decisionOutput } from "../lib/agents/decisions.ts";
 import { snapshotJson } from "../lib/stream/sse.ts";
+import { AGENT_NAMES } from "../common/adapters/names.ts";
 
 const recentQuery = query({
   limit: param.limit(LIMITS.pages.events),
@@ -19,6 +20,7 @@ const recentQuery = query({
   session_id: param.text(),
   hook_event_type: param.hookType,
   priority: param.priority,
+  agent: param.oneOf(AGENT_NAMES),
 });
 
 /** `?wait=`: a positive number of seconds (a held permission request's wait). */
@@ -46,16 +48,26 @@ export function eventRoutes(hw: Deps): Hono {
   // Answers 2xx always once stored: an empty body leaves Claude Code to its own dialog.
   app.post(
     "/hooks/:source_app/decide",
-    query({ wait: waitSeconds }),
+    // `?agent=` (`?event=` when the input names none) for another agent's request, and the
+    // sender's `?event_id=`, so a request it also spooled (no answer in time) is stored once.
+    query({
+      wait: waitSeconds,
+      agent: param.oneOf(AGENT_NAMES),
+      event: param.hookType,
+      event_id: param.text(),
+    }),
     async (c) => {
-      const { wait } = c.req.valid("query");
+      const { wait, agent, event: named, event_id } = c.req.valid("query");
       const maxMs = hw.config.decisionWaitMs;
       const waitMs = wait === undefined ? maxMs : Math.min(wait * 1000, maxMs);
       const event = eventFromHookInput(
         c.req.param("source_app"),
         await readJson(c.req.raw, limits),
         Date.now(),
+        agent,
+        named ?? null,
       );
+      if (event_id !== undefined) event.event_id = event_id;
       const [{ event: stored }] = await hw.ingest([event]);
       if (
         !hw.config.decisions || stored.hook_event_type !== "PermissionRequest"
@@ -67,7 +79,8 @@ export function eventRoutes(hw: Deps): Hono {
         waitMs,
         c.req.raw.signal,
       );
-      return decision ? c.json(decisionOutput(decision)) : c.body(null, 204);
+      const output = decision && decisionOutput(decision, stored.agent);
+      return output ? c.json(output) : c.body(null, 204);
     },
   );
 

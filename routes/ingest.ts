@@ -18,7 +18,12 @@ import {
 import { parseJson, readText } from "./edge/body.ts";
 import { authorize, identify } from "./edge/auth.ts";
 import { epochNow, stages } from "../lib/base/stages.ts";
-import { badParam } from "./edge/params.ts";
+import { badParam, param } from "./edge/params.ts";
+import {
+  AGENT_NAMES,
+  type AgentName,
+  DEFAULT_AGENT,
+} from "../common/adapters/names.ts";
 
 function parseBatch(
   text: string,
@@ -57,6 +62,20 @@ function parseBatch(
       throw error;
     }
   });
+}
+
+/**
+ * `?agent=` and `?event=` of a raw hook input's route: which agent posts it (Claude Code when
+ * absent; 400 naming `agent` for one hookwatch does not know) and, for inputs that carry no
+ * event name (Copilot's camelCase), which event it is.
+ */
+export function hookQuery(
+  query: (name: string) => string | undefined,
+): { agent: AgentName; event: string | null } {
+  return {
+    agent: param.oneOf(AGENT_NAMES)(query("agent"), "agent") ?? DEFAULT_AGENT,
+    event: param.hookType(query("event"), "event") ?? null,
+  };
 }
 
 const JSON_TYPE = { "content-type": "application/json" };
@@ -124,12 +143,15 @@ export function ingestRoutes(hw: Deps): Hono {
   app.post("/hooks/:source_app", async (c) => {
     const admitted = admit(c);
     if (admitted instanceof Promise) await admitted;
+    const { agent, event } = hookQuery((name) => c.req.query(name));
     const text = await readText(c.req.raw, one);
     await hw.ingest([
       eventFromHookInput(
         c.req.param("source_app"),
         parseJson(text),
         Date.now(),
+        agent,
+        event,
       ),
     ]);
     return new Response(null, { status: 204 });

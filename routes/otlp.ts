@@ -4,6 +4,7 @@ import { HttpError } from "../common/errors.ts";
 import {
   decodeLogs,
   decodeMetrics,
+  decodeTraces,
   encodeResponse,
   encodeStatus,
   encodingOf,
@@ -15,6 +16,7 @@ import { readBody } from "./edge/body.ts";
 import {
   receiveLogs,
   receiveMetrics,
+  receiveTraces,
 } from "../lib/telemetry/telemetry_ingest.ts";
 
 /** Options for {@linkcode otlpRoutes}. */
@@ -25,7 +27,11 @@ export interface OtlpOptions {
   maxPendingEvents?: number;
 }
 
-const PATHS = { logs: "/v1/logs", metrics: "/v1/metrics" } as const;
+const PATHS = {
+  logs: "/v1/logs",
+  metrics: "/v1/metrics",
+  traces: "/v1/traces",
+} as const;
 const OTLP_PATHS = new Set<string>(Object.values(PATHS));
 
 /** True for a request to an OTLP receiver, whose errors are answered as an OTLP `Status`. */
@@ -61,7 +67,10 @@ export function otlpErrorAnswer(
   );
 }
 
-/** `POST /v1/logs`, `POST /v1/metrics`: an OTLP/HTTP receiver for Claude Code's telemetry. */
+/**
+ * `POST /v1/logs`, `POST /v1/metrics`, `POST /v1/traces`: an OTLP/HTTP receiver for the agents'
+ * own telemetry (Claude Code's, Codex's and Gemini CLI's logs, Copilot CLI's traces).
+ */
 export function otlpRoutes(hw: Deps, options: OtlpOptions = {}): Hono {
   const app = new Hono();
   const maxInFlight = options.maxInFlight ?? 64;
@@ -119,9 +128,21 @@ export function otlpRoutes(hw: Deps, options: OtlpOptions = {}): Hono {
 
   app.post(PATHS.metrics, (c) =>
     receive(c.req.raw, async (body, encoding) => {
-      const { points, skipped } = decodeMetrics(body, encoding);
-      const partial = await receiveMetrics(hw, points, skipped, Date.now());
+      const { points, skippedMetrics } = decodeMetrics(body, encoding);
+      const partial = await receiveMetrics(
+        hw,
+        points,
+        skippedMetrics,
+        Date.now(),
+      );
       return encodeResponse("metrics", encoding, partial);
+    }));
+
+  app.post(PATHS.traces, (c) =>
+    receive(c.req.raw, async (body, encoding) => {
+      const spans = decodeTraces(body, encoding);
+      const partial = await receiveTraces(hw, spans, Date.now());
+      return encodeResponse("traces", encoding, partial);
     }));
 
   return app;

@@ -6,12 +6,14 @@ import { LIMITS } from "../common/events.ts";
 import { SESSION_SORTS } from "../lib/sessions/sessions.ts";
 import { listSessions, sessionDetail } from "../lib/sessions/views.ts";
 import { param, pathParams, query } from "./edge/params.ts";
+import { AGENT_NAMES } from "../common/adapters/names.ts";
 
 const listQuery = query({
   limit: param.limit(LIMITS.pages.sessions),
   sort: param.oneOf(SESSION_SORTS),
   order: param.oneOf(["asc", "desc"], "must be asc or desc"),
   state: param.oneOf(AGENT_STATES),
+  agent: param.oneOf(AGENT_NAMES),
   source_app: param.text(),
   model: param.text(),
   since: param.integer(0, undefined, "must be milliseconds since the epoch"),

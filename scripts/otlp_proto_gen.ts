@@ -1,6 +1,6 @@
 /**
- * Regenerates `lib/telemetry/otlp_proto.json`, the protobufjs descriptor of the OTLP logs and metrics
- * export services, from a checkout of github.com/open-telemetry/opentelemetry-proto
+ * Regenerates `lib/telemetry/otlp_proto.json`, the protobufjs descriptor of the OTLP logs, metrics
+ * and trace export services, from a checkout of github.com/open-telemetry/opentelemetry-proto
  * (Apache-2.0), plus `google.rpc.Status` for error answers.
  *
  * Usage: `deno run -A scripts/otlp_proto_gen.ts <opentelemetry-proto dir> <tag>`
@@ -19,6 +19,7 @@ if (!dir || !tag) {
 const files = [
   "collector/logs/v1/logs_service.proto",
   "collector/metrics/v1/metrics_service.proto",
+  "collector/trace/v1/trace_service.proto",
 ].map((f) => `opentelemetry/proto/${f}`);
 
 const root = new protobuf.Root();

@@ -31,7 +31,7 @@ const open = (browser: Browser, url: string) =>
 
 const inboxIds = (page: Page) =>
   page.$$eval(
-    ".inbox li",
+    ".inbox li[data-kind]",
     (lis) => lis.map((li) => li.getAttribute("data-kind")),
   );
 
@@ -39,7 +39,7 @@ const waitInbox = (page: Page, kinds: string[]) =>
   page.waitForFunction(
     (expected) =>
       JSON.stringify(
-        [...document.querySelectorAll(".inbox li")].map((li) =>
+        [...document.querySelectorAll(".inbox li[data-kind]")].map((li) =>
           li.getAttribute("data-kind")
         ),
       ) === expected,
@@ -155,7 +155,7 @@ Deno.test({
         await b.page.waitForFunction(() => document.title === "(1) hookwatch");
 
         // Snoozed with the keyboard on B: gone from both, still listed with ?status=all.
-        await b.page.locator(".inbox li").first().focus();
+        await b.page.locator(".inbox li[data-kind]").first().focus();
         await b.page.keyboard.press("s");
         for (const p of [a.page, b.page]) await waitInbox(p, []);
         const all = await (await fetch(`${server.url}/inbox?status=all`))
@@ -175,7 +175,8 @@ Deno.test({
         });
         for (const p of [a.page, b.page]) await waitInbox(p, ["idle"]);
         assert.ok(
-          (await b.page.locator(".inbox li .text").innerText()).includes(XSS),
+          (await b.page.locator(".inbox li[data-kind] .text").innerText())
+            .includes(XSS),
           "the reason shows as text",
         );
         assert.equal(

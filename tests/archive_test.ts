@@ -20,7 +20,8 @@ function rows(dbPath: string): Json[] {
   try {
     return (db.prepare(
       `SELECT id, source_app, session_id, hook_event_type, payload, chat, summary, model_name,
-         timestamp, received_at, priority, event_id, agent_id FROM events ORDER BY id`,
+         timestamp, received_at, priority, event_id, agent_id, agent, agent_event
+       FROM events ORDER BY id`,
     ).all() as Json[]).map((r) => ({
       ...r,
       payload: JSON.parse(r.payload),

@@ -184,13 +184,18 @@ Deno.test("house - docs/ARCHITECTURE.md draws the folder imports there are, arro
       .map((m) => `${m[1]} --> ${m[2]}`),
   );
   // Node ids are folder names with "_" for "/"; main.ts and app.ts are "top". Imports of
-  // common/ are left out of the picture except from the browser folders; from outside lib/,
-  // any lib folder is drawn as lib.
+  // common/ (and its folders) are left out of the picture except from the browser folders;
+  // from outside lib/, any lib folder is drawn as lib.
   const id = (folder: string) =>
     folder === "(top)" ? "top" : folder.replaceAll("/", "_");
+  // common/'s own folders (common/adapters/) are drawn as common.
+  const common = (folder: string) =>
+    within(folder, ["common"]) ? "common" : folder;
   const actual = new Set<string>();
-  for (const [from, tos] of folderEdges()) {
-    for (const to of tos) {
+  for (const [source, tos] of folderEdges()) {
+    const from = common(source);
+    for (const to of new Set([...tos].map(common))) {
+      if (to === from) continue;
       if (to === "common" && !BROWSER.includes(from)) continue;
       const target = within(to, ["lib"]) && !within(from, ["lib"]) ? "lib" : to;
       actual.add(`${id(from)} --> ${id(target)}`);

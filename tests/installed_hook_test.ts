@@ -6,7 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { startServer, type TestServer } from "./helpers/server.ts";
+import { startServer } from "./helpers/server.ts";
+import {
+  idle,
+  runHook,
+  spoolLines,
+  stored,
+  waitFor,
+} from "./helpers/hook_run.ts";
 import { hookCommand } from "../hooks/settings.ts";
 import { readStatus, statusPath } from "../hooks/status_file.ts";
 import { CORE_HOOK_TYPES } from "../common/classify.ts";
@@ -17,103 +24,6 @@ const HOOK_BOUND_MS = 1000;
 
 async function fixture(type: string): Promise<Record<string, unknown>> {
   return JSON.parse(await Deno.readTextFile(`${FIXTURES}${type}.json`));
-}
-
-interface HookRun {
-  code: number;
-  stdout: string;
-  ms: number;
-}
-
-/**
- * Runs the installed command once. `termIn`: send SIGTERM to the hook's process group, the way
- * Claude Code cancels a hook, once the hook has begun writing this inbox (before it has read
- * its input).
- */
-async function runHook(
-  command: string,
-  input: Record<string, unknown>,
-  env: Record<string, string>,
-  { termIn }: { termIn?: string } = {},
-): Promise<HookRun> {
-  const started = performance.now();
-  // In its own process group, as Claude Code runs hooks, so the whole group can be signalled.
-  const child = new Deno.Command("setsid", {
-    args: ["sh", "-c", command],
-    env: {
-      HOOKWATCH_URL: "",
-      HOOKWATCH_SOURCE_APP: "",
-      HOOKWATCH_TOKEN: "",
-      ...env,
-    },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  if (termIn) {
-    await waitFor("the hook to start writing", async () => {
-      const files = await Array.fromAsync(Deno.readDir(termIn)).catch(() => []);
-      return files.length > 0 ? true : undefined;
-    });
-    Deno.kill(-child.pid, "SIGTERM");
-  }
-  await writer.write(new TextEncoder().encode(JSON.stringify(input)));
-  await writer.close();
-  const out = await child.output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    ms: performance.now() - started,
-  };
-}
-
-// deno-lint-ignore no-explicit-any
-async function stored(server: TestServer, app: string): Promise<any[]> {
-  const res = await fetch(
-    `${server.url}/events/recent?source_app=${
-      encodeURIComponent(app)
-    }&limit=1000`,
-  );
-  assert.equal(res.status, 200);
-  return await res.json();
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const until = performance.now() + timeoutMs;
-  while (performance.now() < until) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-/** Resolves once no detached sender holds a run directory and the inbox is empty. */
-async function idle(spool: string): Promise<void> {
-  await waitFor("the senders to finish", async () => {
-    const names = await Array.fromAsync(Deno.readDir(spool), (e) => e.name)
-      .catch(() => []);
-    const inbox = await Array.fromAsync(Deno.readDir(`${spool}/inbox`))
-      .catch(() => []);
-    return names.some((n) => n.startsWith("run-")) || inbox.length > 0
-      ? undefined
-      : true;
-  });
-}
-
-async function spoolLines(spool: string): Promise<string[]> {
-  const lines: string[] = [];
-  for await (const entry of Deno.readDir(spool)) {
-    if (!entry.name.endsWith(".ndjson")) continue;
-    const text = await Deno.readTextFile(`${spool}/${entry.name}`);
-    lines.push(...text.split("\n").filter((line) => line.trim() !== ""));
-  }
-  return lines;
 }
 
 Deno.test("installed hook - a burst of every core event at once: each stored once, the hook returns at once", async () => {

@@ -36,6 +36,7 @@ import {
   itemsOfEventTx,
   itemTx,
   sessionIdsInTx,
+  type SessionPick,
   type ToolQuery,
   toolsTx,
 } from "./reads.ts";
@@ -366,9 +367,10 @@ export class Agents {
     return new Map(list.map((a) => [a.session_id, a]));
   }
 
-  /** The ids of every session in `state` now. */
-  async sessionIdsIn(state: AgentState): Promise<string[]> {
-    return await this.#read(() => sessionIdsInTx(state));
+  /** The ids of every session in a state (or of an agent, or both) now. */
+  async sessionIdsIn(pick: SessionPick | AgentState): Promise<string[]> {
+    const which = typeof pick === "string" ? { state: pick } : pick;
+    return await this.#read(() => sessionIdsInTx(which));
   }
 
   /** The most recently active sessions' activity, newest first. */

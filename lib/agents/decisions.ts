@@ -13,23 +13,22 @@ import type { NewEvent } from "../../common/events.ts";
 import type { DecisionRefusal } from "./inbox_actions.ts";
 import type { Agents } from "./agents.ts";
 import { log } from "../base/log.ts";
+import { adapterOf } from "../../common/adapters/mod.ts";
+import { DECISION_TYPE } from "../../common/hook_types.ts";
 
 /** The `hook_event_type` of the event recording each decision. */
-export const DECISION_EVENT = "PermissionDecision";
+export const DECISION_EVENT = DECISION_TYPE;
 
-/** The body that settles Claude Code's permission dialog. */
-export function decisionOutput(decision: PermissionDecision): unknown {
-  return {
-    hookSpecificOutput: {
-      hookEventName: "PermissionRequest",
-      decision: decision.behavior === "deny"
-        ? {
-          behavior: "deny",
-          message: decision.message ?? "denied in hookwatch",
-        }
-        : { behavior: "allow" },
-    },
-  };
+/**
+ * The answer that settles a held permission request, in its agent's own format (Claude Code's
+ * and Codex's `hookSpecificOutput`, Copilot's `{behavior, message}`); null for an agent that
+ * takes none.
+ */
+export function decisionOutput(
+  decision: PermissionDecision,
+  agent?: string | null,
+): unknown {
+  return adapterOf(agent).decisionOutput(decision);
 }
 
 function ends(item: InboxItem): boolean {
@@ -138,7 +137,9 @@ export class Decisions {
       by,
     });
     if (typeof result === "string" || result.decision === null) return result;
+    const agent = (await this.#agents.activity(result.session_id))?.agent;
     await this.#ingest([{
+      agent,
       source_app: result.source_app ?? "hookwatch",
       session_id: result.session_id,
       hook_event_type: DECISION_EVENT,

@@ -45,7 +45,7 @@ function foldEvent(
     : undefined;
   handler?.({ work, e, s, agent: e.agent_id ?? "", config });
   // A session that does anything after being idle is no longer idle.
-  if (type !== "Notification" && stateAfter(type, e.payload) === "working") {
+  if (type !== "Notification" && stateAfter(type, null) === "working") {
     resolveWhere(work, (i) => i.kind === "idle");
   }
 }

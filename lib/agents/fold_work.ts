@@ -7,6 +7,8 @@
  */
 import type { StoredEvent } from "../../common/events.ts";
 import { firstState, isTelemetryType } from "../../common/hook_types.ts";
+import { type AgentName, DEFAULT_AGENT } from "../../common/adapters/names.ts";
+import { type CommonFields, commonFields } from "../../common/adapters/mod.ts";
 import {
   type AgentState,
   INBOX_KINDS,
@@ -37,6 +39,8 @@ export interface PatternState {
 export interface SessionRec {
   session_id: string;
   source_app: string | null;
+  /** The coding agent whose session it is (from its hook events). */
+  agent: AgentName;
   state: AgentState;
   /** When it entered `state`. */
   state_at: number;
@@ -133,9 +137,22 @@ export function ms(value: unknown): number | null {
     : null;
 }
 
-/** The tool_use_ids an event names (for loading their calls first). */
+/** The event's common fields (its agent's adapter reads them from the payload). */
+export function fieldsOf(e: StoredEvent): CommonFields {
+  return commonFields(e);
+}
+
+/** The tool call id an event names (for loading their calls first); null when it names none. */
 export function toolUseIdOf(e: StoredEvent): string | null {
-  return str(e.payload?.tool_use_id)?.slice(0, 256) ?? null;
+  return fieldsOf(e).tool_use_id?.slice(0, 256) ?? null;
+}
+
+/**
+ * The id a tool call gets when its agent passes none (Gemini, Copilot): its `PreToolUse`'s
+ * stored id, so the calls of a session are numbered in the order they started.
+ */
+export function syntheticId(e: StoredEvent): string {
+  return `#${e.id}`;
 }
 
 /**
@@ -219,6 +236,7 @@ export function touchSession(work: SessionWork, e: StoredEvent): SessionRec {
     s = {
       session_id: e.session_id,
       source_app: e.source_app,
+      agent: e.agent ?? DEFAULT_AGENT,
       ...firstState(e.timestamp),
       last_event_at: e.timestamp,
       patterns: { streak: 0, loops: {}, cost: 0, budget: false },
@@ -228,6 +246,7 @@ export function touchSession(work: SessionWork, e: StoredEvent): SessionRec {
   work.sessionDirty = true;
   if (!isTelemetryType(e.hook_event_type)) {
     s.source_app = e.source_app;
+    s.agent = e.agent ?? DEFAULT_AGENT;
   }
   s.last_event_at = Math.max(s.last_event_at, e.timestamp);
   return s;
@@ -240,15 +259,14 @@ export function newCall(
   id: string,
   signed = false,
 ): CallRec {
+  const f = fieldsOf(e);
   return {
     session_id: e.session_id,
     agent,
     tool_use_id: id,
-    tool_name: str(e.payload.tool_name)?.slice(0, 128) ?? "?",
-    input_summary: inputSummary(e.payload.tool_input),
-    sig: signed
-      ? callSignature(String(e.payload.tool_name ?? ""), e.payload.tool_input)
-      : "",
+    tool_name: f.tool_name?.slice(0, 128) ?? "?",
+    input_summary: inputSummary(f.tool_input),
+    sig: signed ? callSignature(f.tool_name ?? "", f.tool_input) : "",
     outcome: "running",
     started_at: null,
     permission_at: null,
@@ -270,15 +288,13 @@ export function callFor(
 ): CallRec | null {
   const id = toolUseIdOf(e);
   if (id !== null) return work.calls.get(callKey(agent, id)) ?? null;
+  const f = fieldsOf(e);
   const candidates = [...work.calls.values()].filter((c) =>
     c.agent === agent && c.outcome === "running" &&
-    c.tool_name === e.payload.tool_name
+    c.tool_name === f.tool_name
   );
   if (candidates.length <= 1) return candidates[0] ?? null;
-  const sig = callSignature(
-    String(e.payload.tool_name ?? ""),
-    e.payload.tool_input,
-  );
+  const sig = callSignature(f.tool_name ?? "", f.tool_input);
   let best: CallRec | null = null;
   for (const c of candidates) {
     const better = best === null || (c.sig === sig && best.sig !== sig) ||
@@ -289,6 +305,35 @@ export function callFor(
   return best;
 }
 
+/**
+ * The call an outcome without a call id ends (Gemini, Copilot): the oldest running call of the
+ * same agent, the same tool preferred; null when none is running.
+ */
+export function oldestRunning(
+  work: SessionWork,
+  e: StoredEvent,
+  agent: string,
+): CallRec | null {
+  const tool = fieldsOf(e).tool_name;
+  let best: CallRec | null = null;
+  for (const c of work.calls.values()) {
+    if (c.agent !== agent || c.outcome !== "running") continue;
+    const better = best === null ||
+      (c.tool_name === tool && best.tool_name !== tool) ||
+      ((c.tool_name === tool) === (best.tool_name === tool) &&
+        startOrder(c, best) < 0);
+    if (better) best = c;
+  }
+  return best;
+}
+
+/** Calls in the order they started (numbered calls by number when their times are equal). */
+function startOrder(a: CallRec, b: CallRec): number {
+  const seq = (c: CallRec) =>
+    c.tool_use_id.startsWith("#") ? Number(c.tool_use_id.slice(1)) : Infinity;
+  return (a.started_at ?? 0) - (b.started_at ?? 0) || seq(a) - seq(b);
+}
+
 /** Ends a call with `outcome`: its times, tool and wait durations, its error; resolves its items. */
 export function finish(
   work: SessionWork,
@@ -297,7 +342,8 @@ export function finish(
   outcome: ToolOutcome,
 ): void {
   const end = e.timestamp;
-  const duration = ms(e.payload.duration_ms);
+  const f = fieldsOf(e);
+  const duration = ms(f.duration_ms);
   c.outcome = outcome;
   c.ended_at = end;
   if (c.started_at === null) {
@@ -313,9 +359,7 @@ export function finish(
   c.tool_ms = outcome === "denied" ? 0 : duration ??
     (c.permission_at !== null ? null : Math.max(0, end - c.started_at));
   if (outcome === "failed") {
-    c.error = str(e.payload.error)
-      ? oneLine(String(e.payload.error), 500)
-      : null;
+    c.error = f.error ? oneLine(f.error, 500) : null;
   }
   work.dirtyCalls.add(c);
   resolveWhere(

@@ -8,6 +8,7 @@
 import type { StoredEvent } from "../../common/events.ts";
 import {
   API_REQUEST_TYPE,
+  DECISION_TYPE,
   type HookTypeName,
   notificationMeaning,
 } from "../../common/hook_types.ts";
@@ -16,8 +17,10 @@ import {
   callFor,
   callKey,
   checkLoop,
+  fieldsOf,
   finish,
   newCall,
+  oldestRunning,
   pairPermission,
   raise,
   RESOLVED_BY_END,
@@ -26,6 +29,7 @@ import {
   type SessionRec,
   type SessionWork,
   str,
+  syntheticId,
   toolUseIdOf,
 } from "./fold_work.ts";
 import { dangerOf, inputSummary, rulesOf } from "./patterns.ts";
@@ -44,8 +48,8 @@ export interface HookContext {
 type Handler = (c: HookContext) => void;
 
 function preToolUse({ work, e, s, agent, config }: HookContext): void {
-  const id = toolUseIdOf(e);
-  if (id === null) return;
+  // An agent that passes no call id (Gemini, Copilot): numbered in the order calls start.
+  const id = toolUseIdOf(e) ?? syntheticId(e);
   const key = callKey(agent, id);
   let c = work.calls.get(key);
   if (!c) {
@@ -62,12 +66,9 @@ function preToolUse({ work, e, s, agent, config }: HookContext): void {
   work.dirtyCalls.add(c);
   pairPermission(work, c);
   checkLoop(work, s, e, c, config);
-  const input = e.payload.tool_input;
   const rule = dangerOf(
     c.tool_name,
-    typeof input === "object" && input !== null
-      ? input as Record<string, unknown>
-      : {},
+    fieldsOf(e).tool_input ?? {},
     rulesOf(config),
     config.protectedBranches,
   );
@@ -91,8 +92,9 @@ function permissionRequest({ work, e, agent }: HookContext): void {
     work.dirtyCalls.add(c);
   }
   const id = c?.tool_use_id ?? toolUseIdOf(e);
-  const tool = str(e.payload.tool_name) ?? c?.tool_name ?? "a tool";
-  const what = inputSummary(e.payload.tool_input) || c?.input_summary || "";
+  const f = fieldsOf(e);
+  const tool = f.tool_name ?? c?.tool_name ?? "a tool";
+  const what = inputSummary(f.tool_input) || c?.input_summary || "";
   raise(
     work,
     e,
@@ -112,15 +114,14 @@ function permissionDenied({ work, e, agent }: HookContext): void {
 function toolOutcome(failed: boolean): Handler {
   return ({ work, e, s, agent, config }) => {
     const id = toolUseIdOf(e);
-    if (id !== null) {
-      const key = callKey(agent, id);
-      let c = work.calls.get(key);
-      if (!c) {
-        c = newCall(e, agent, id);
-        work.calls.set(key, c);
-      }
-      finish(work, c, e, failed ? "failed" : "ok");
+    // Without a call id: the oldest running call (calls end in the order they started).
+    let c = id === null ? oldestRunning(work, e, agent) : null;
+    if (!c) {
+      const key = callKey(agent, id ?? syntheticId(e));
+      c = work.calls.get(key) ?? newCall(e, agent, id ?? syntheticId(e));
+      work.calls.set(key, c);
     }
+    finish(work, c, e, failed ? "failed" : "ok");
     if (!failed) {
       s.patterns.streak = 0;
       resolveWhere(work, (i) => i.kind === "failure_streak");
@@ -137,9 +138,9 @@ function toolOutcome(failed: boolean): Handler {
         "failure_streak",
         "failure_streak",
         `${s.patterns.streak} tool calls failed in a row, last ${
-          str(e.payload.tool_name) ?? "?"
-        }: ${str(e.payload.error) ?? ""}`,
-        id,
+          fieldsOf(e).tool_name ?? "?"
+        }: ${fieldsOf(e).error ?? ""}`,
+        c.tool_use_id,
       );
     }
   };
@@ -152,8 +153,9 @@ function userPromptSubmit({ work, s }: HookContext): void {
 }
 
 function notification({ work, e, agent }: HookContext): void {
-  const message = str(e.payload.message);
-  switch (notificationMeaning(e.payload).inbox) {
+  const f = fieldsOf(e);
+  const message = f.message;
+  switch (notificationMeaning(f).inbox) {
     case "idle":
       raise(work, e, "idle", "idle", message ?? "waiting for your input");
       break;
@@ -174,7 +176,7 @@ function elicitation({ work, e, agent }: HookContext): void {
     e,
     "elicitation",
     `elicitation\n${agent}`,
-    str(e.payload.message) ??
+    fieldsOf(e).message ??
       `${str(e.payload.mcp_server_name) ?? "an MCP server"} asks for input`,
   );
 }
@@ -184,16 +186,25 @@ function elicitationResult({ work, agent }: HookContext): void {
 }
 
 function stopFailure({ work, e }: HookContext): void {
-  const p = e.payload;
+  const f = fieldsOf(e);
   raise(
     work,
     e,
     "failure",
     "failure",
     `the turn failed: ${
-      str(p.error) ?? str(p.error_type) ?? str(p.reason) ?? "StopFailure"
+      f.error ?? str(e.payload.error_type) ?? f.reason ?? "StopFailure"
     }`,
   );
+}
+
+/** A person denied a held permission request: its call never ran (the agent sends no outcome). */
+function permissionDecision({ work, e }: HookContext): void {
+  const id = str(e.payload.tool_use_id);
+  if (e.payload.behavior !== "deny" || id === null) return;
+  const agent = str(e.payload.decision_agent) ?? "";
+  const c = work.calls.get(callKey(agent, id));
+  if (c && c.outcome === "running") finish(work, c, e, "denied");
 }
 
 function stop({ work }: HookContext): void {
@@ -235,7 +246,12 @@ function apiRequest({ work, e, s, config }: HookContext): void {
 
 /** Each hook event type's handler; types without one change no call, pattern or item. */
 export const HOOK_HANDLERS: Readonly<
-  Partial<Record<HookTypeName | typeof API_REQUEST_TYPE, Handler>>
+  Partial<
+    Record<
+      HookTypeName | typeof API_REQUEST_TYPE | typeof DECISION_TYPE,
+      Handler
+    >
+  >
 > = Object.freeze({
   PreToolUse: preToolUse,
   PermissionRequest: permissionRequest,
@@ -250,4 +266,5 @@ export const HOOK_HANDLERS: Readonly<
   Stop: stop,
   SessionEnd: sessionEnd,
   [API_REQUEST_TYPE]: apiRequest,
+  [DECISION_TYPE]: permissionDecision,
 });

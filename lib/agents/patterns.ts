@@ -159,7 +159,7 @@ export function dangerOf(
     return rules.find((r) => r.test(command, protectedBranches)) ?? null;
   }
   if (FILE_TOOLS.has(toolName)) {
-    const path = input.file_path ?? input.notebook_path;
+    const path = input.file_path ?? input.notebook_path ?? input.path;
     if (typeof path === "string") {
       return rules.find((r) => r.path?.(path)) ?? null;
     }

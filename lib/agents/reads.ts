@@ -14,6 +14,7 @@ import type {
   ToolOutcome,
 } from "../../common/agents.ts";
 import { type Param, q, rowsIn, type Tx } from "../store/db.ts";
+import type { AgentName } from "../../common/adapters/names.ts";
 import { activityOf, inboxItemOf, toolCallOf } from "./tables.ts";
 
 /** Filters of {@linkcode toolsTx}. */
@@ -73,11 +74,26 @@ export function* activitiesOfTx(
   )).map(activityOf);
 }
 
-/** The ids of every session in `state`. */
-export function* sessionIdsInTx(state: AgentState): Tx<string[]> {
+/** Which sessions {@linkcode sessionIdsInTx} picks: those in a state, of an agent, or both. */
+export interface SessionPick {
+  state?: AgentState;
+  agent?: AgentName;
+}
+
+/** The ids of every session the pick names (in `state`, of `agent`). */
+export function* sessionIdsInTx(pick: SessionPick): Tx<string[]> {
+  const where: string[] = [];
+  const params: Param[] = [];
+  for (const column of ["state", "agent"] as const) {
+    if (pick[column] === undefined) continue;
+    where.push(`${column} = ?`);
+    params.push(pick[column]);
+  }
   return (yield q(
-    "SELECT session_id FROM agent_sessions WHERE state = ?",
-    state,
+    `SELECT session_id FROM agent_sessions${
+      where.length ? ` WHERE ${where.join(" AND ")}` : ""
+    }`,
+    ...params,
   )).map((r) => String(r.session_id));
 }
 

@@ -19,6 +19,7 @@ import type {
   ToolOutcome,
 } from "../../common/agents.ts";
 import { type Migrations, num, type Row, text } from "../store/db.ts";
+import { DEFAULT_AGENT, isAgentName } from "../../common/adapters/names.ts";
 import type { CallRec, ItemRec, SessionRec } from "./fold.ts";
 
 /** Sessions not seen for this long are deleted with their tool calls and items (30 days). */
@@ -100,6 +101,11 @@ const DECISION_COLUMNS = (int: string) => `
 /** Who acknowledged or snoozed an item (a token's name, a proxy's user, or `local`). */
 const ACTED_BY = "ALTER TABLE inbox_items ADD COLUMN acted_by TEXT;";
 
+/** Which coding agent a session is (every older session was Claude Code's). */
+const AGENT_COLUMN = `
+  ALTER TABLE agent_sessions ADD COLUMN agent TEXT NOT NULL DEFAULT '${DEFAULT_AGENT}';
+  CREATE INDEX agent_sessions_agent ON agent_sessions (agent, last_event_at);`;
+
 /** The agent tables' schema. */
 export const AGENT_MIGRATIONS: Migrations = {
   sqlite: [
@@ -110,6 +116,7 @@ export const AGENT_MIGRATIONS: Migrations = {
     }),
     DECISION_COLUMNS("INTEGER"),
     ACTED_BY,
+    AGENT_COLUMN,
   ],
   postgres: [
     TABLES({
@@ -119,6 +126,7 @@ export const AGENT_MIGRATIONS: Migrations = {
     }),
     DECISION_COLUMNS("bigint"),
     ACTED_BY,
+    AGENT_COLUMN,
   ],
 };
 
@@ -127,6 +135,7 @@ export function sessionRec(r: Row): SessionRec {
   return {
     session_id: String(r.session_id),
     source_app: text(r.source_app),
+    agent: isAgentName(r.agent) ? r.agent : DEFAULT_AGENT,
     state: r.state as AgentState,
     state_at: Number(r.state_at),
     state_event_at: Number(r.state_event_at),
@@ -225,6 +234,7 @@ export function activityOf(r: Row): SessionActivity {
   return {
     session_id: s.session_id,
     source_app: s.source_app,
+    agent: s.agent,
     state: s.state,
     state_at: s.state_at,
     last_event_at: s.last_event_at,

@@ -55,6 +55,7 @@ function* writeSessions(sessions: SessionRec[]): Tx<void> {
     [
       "session_id",
       "source_app",
+      "agent",
       "state",
       "state_at",
       "state_event_at",

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { commonFields } from "../../common/adapters/mod.ts";
 import type { StoredEvent } from "../../common/events.ts";
 import { isTelemetryType } from "../../common/hook_types.ts";
 import { insertRows, q, type Tx } from "../store/db.ts";
@@ -66,8 +67,8 @@ export function tallyHookEvents(events: readonly StoredEvent[]): {
       continue;
     }
     f.app = e.source_app;
-    const promptId = e.payload.prompt_id;
-    if (typeof promptId === "string" && promptId.length > 0) {
+    const promptId = commonFields(e).prompt_id;
+    if (promptId !== null) {
       const key = `${e.session_id}\n${promptId}`;
       const p = prompts.get(key);
       if (p) {

@@ -6,6 +6,7 @@
  * @module
  */
 import type { AgentState, SessionActivity } from "../../common/agents.ts";
+import type { AgentName } from "../../common/adapters/names.ts";
 import type {
   SessionAggregates,
   SessionDetail,
@@ -20,17 +21,19 @@ export interface SessionSources {
   agents: Agents;
 }
 
-/** {@linkcode SessionQuery} plus a filter on the session's state. */
+/** {@linkcode SessionQuery} plus filters on the session's state and agent. */
 export interface SessionListQuery extends Omit<SessionQuery, "session_ids"> {
   state?: AgentState;
+  agent?: AgentName;
 }
 
 function withState<T extends SessionAggregates>(
   aggregates: T,
   activity: SessionActivity | undefined,
-): T & Pick<SessionSummary, "state" | "state_at" | "last_event_at"> {
+): T & Pick<SessionSummary, "agent" | "state" | "state_at" | "last_event_at"> {
   return {
     ...aggregates,
+    agent: activity?.agent ?? null,
     state: activity?.state ?? null,
     state_at: activity?.state_at ?? null,
     last_event_at: activity?.last_event_at ?? null,
@@ -42,12 +45,12 @@ export async function listSessions(
   from: SessionSources,
   query: SessionListQuery,
 ): Promise<SessionSummary[]> {
-  const { state, ...rest } = query;
+  const { state, agent, ...rest } = query;
   // Folding what is pending tallies it too: the list includes what was just committed.
   await from.agents.flush();
-  const ids = state === undefined
+  const ids = state === undefined && agent === undefined
     ? undefined
-    : await from.agents.sessionIdsIn(state);
+    : await from.agents.sessionIdsIn({ state, agent });
   if (ids?.length === 0) return [];
   const list = await from.sessions.list({ ...rest, session_ids: ids });
   const activities = await from.agents.activitiesOf(

@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import type { FullRow } from "./archive_sql.ts";
+import { DEFAULT_AGENT } from "../../common/adapters/names.ts";
 
 /** One archived event: every stored field, payload and chat as JSON values. */
 export interface ArchivedEvent {
@@ -23,6 +24,9 @@ export interface ArchivedEvent {
   priority: 0 | 1;
   event_id: string | null;
   agent_id: string | null;
+  /** Absent in files written before agents were told apart: Claude Code. */
+  agent: string;
+  agent_event: string | null;
 }
 
 /** Archive files are per hour. */
@@ -85,6 +89,8 @@ export function toArchived(row: FullRow): ArchivedEvent {
     priority: Number(row.priority) === 1 ? 1 : 0,
     event_id: row.event_id,
     agent_id: row.agent_id,
+    agent: row.agent,
+    agent_event: row.agent_event,
   };
 }
 
@@ -150,6 +156,8 @@ export function fromArchived(value: unknown): FullRow {
     priority,
     event_id: text("event_id", false),
     agent_id: text("agent_id", false),
+    agent: text("agent", false) ?? DEFAULT_AGENT,
+    agent_event: text("agent_event", false),
   };
 }
 

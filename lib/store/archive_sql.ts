@@ -23,6 +23,8 @@ export interface FullRow {
   priority: number;
   event_id: string | null;
   agent_id: string | null;
+  agent: string;
+  agent_event: string | null;
 }
 
 /** The columns in the order rows are read, written and imported. */
@@ -40,6 +42,8 @@ export const ROW_COLUMNS: readonly (keyof FullRow)[] = [
   "priority",
   "event_id",
   "agent_id",
+  "agent",
+  "agent_event",
 ];
 
 /** What the archiver and the importer need from a store. */
@@ -94,6 +98,8 @@ const PG_TYPES: Record<keyof FullRow, string> = {
   priority: "smallint",
   event_id: "text",
   agent_id: "text",
+  agent: "text",
+  agent_event: "text",
 };
 
 const asNumber = (value: unknown) => value === null ? null : Number(value);

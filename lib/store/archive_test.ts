@@ -129,8 +129,11 @@ function archiveSuite(name: string, factory: Factory, ignore = false) {
           "priority",
           "event_id",
           "agent_id",
+          "agent",
+          "agent_event",
         ]);
         assert.equal(first.agent_id, "agent-7");
+        assert.equal(first.agent, "claude-code");
         assert.deepEqual(first.chat, [{ role: "user", content: "hi" }]);
         assert.deepEqual(
           (await allRows(source)).map((e) => e.id),

@@ -8,6 +8,7 @@
  */
 import type { ClassifiedEvent, StoredEvent } from "../../common/events.ts";
 import type { EventJson, RecentQuery } from "./store.ts";
+import { type AgentName, DEFAULT_AGENT } from "../../common/adapters/names.ts";
 
 /** How one field is stored. */
 interface Field {
@@ -19,6 +20,8 @@ interface Field {
   nullable?: true;
   /** Left out of lists and the stream (can be large); only `get` reads it. */
   detailOnly?: true;
+  /** Written (and kept) when an event leaves it out: the column's default, as a JS literal. */
+  fallback?: string;
 }
 
 /**
@@ -36,6 +39,8 @@ export const EVENT_FIELDS = {
   summary: { pg: "text", nullable: true },
   event_id: { pg: "text", nullable: true },
   agent_id: { pg: "text", nullable: true },
+  agent: { pg: "text", fallback: JSON.stringify(DEFAULT_AGENT) },
+  agent_event: { pg: "text", nullable: true },
   payload: { pg: "text", json: true },
   chat: { pg: "text", json: true, nullable: true, detailOnly: true },
 } as const satisfies Record<
@@ -78,8 +83,13 @@ function compile<F>(params: string[], expression: string): F {
   return new Function(...params, `"use strict"; return ${expression};`) as F;
 }
 
+const fallback = (n: FieldName): string | undefined =>
+  (field(n) as Field).fallback;
+
 const write = (n: FieldName) =>
-  field(n).json
+  fallback(n) !== undefined
+    ? `e.${n} ?? ${fallback(n)}`
+    : field(n).json
     ? field(n).nullable
       ? `e.${n} == null ? null : JSON.stringify(e.${n})`
       : `JSON.stringify(e.${n})`
@@ -87,7 +97,11 @@ const write = (n: FieldName) =>
     ? `e.${n} ?? null`
     : `e.${n}`;
 const keep = (n: FieldName) =>
-  field(n).nullable ? `${n}: e.${n} ?? null` : `${n}: e.${n}`;
+  fallback(n) !== undefined
+    ? `${n}: e.${n} ?? ${fallback(n)}`
+    : field(n).nullable
+    ? `${n}: e.${n} ?? null`
+    : `${n}: e.${n}`;
 const read = (n: FieldName) =>
   n === "priority"
     ? `priority: row.priority === 1 ? 1 : 0`
@@ -141,6 +155,7 @@ export const eventJsonOf = (row: EventRow): EventJson => ({
   source_app: row.source_app as string,
   priority: row.priority === 1 ? 1 : 0,
   timestamp: row.timestamp as number,
+  agent: row.agent as AgentName,
   json: rowJson(row),
 });
 
@@ -148,6 +163,9 @@ export const eventJsonOf = (row: EventRow): EventJson => ({
 export function toEvent(row: EventRow): StoredEvent {
   return row.chat === undefined ? listedFromRow(row) : fullFromRow(row);
 }
+
+/** The predicate of the `events_agent_id` index: the rows of every agent but Claude Code. */
+export const NOT_DEFAULT_AGENT = `agent <> '${DEFAULT_AGENT}'`;
 
 /** The equality filters of a {@linkcode RecentQuery} that are set, as column/value pairs. */
 export function recentFilters(query: RecentQuery): [string, string | number][] {
@@ -158,6 +176,7 @@ export function recentFilters(query: RecentQuery): [string, string | number][] {
       "session_id",
       "hook_event_type",
       "priority",
+      "agent",
     ] as const
   ) {
     const value = query[column];

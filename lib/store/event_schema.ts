@@ -11,9 +11,22 @@
  */
 import type { Migrations } from "./db.ts";
 import { LOCK_CLASS, LOCK_INSERT } from "./postgres_db.ts";
+import { DEFAULT_AGENT } from "../../common/adapters/names.ts";
+import { NOT_DEFAULT_AGENT } from "./event_rows.ts";
 
 /** The NOTIFY channel carrying `<first_id>,<last_id>` of each committed insert. */
 export const EVENTS_CHANNEL = "hookwatch_events";
+
+/**
+ * `agent` (which coding agent sent the event; every older row was Claude Code's) and
+ * `agent_event` (the agent's own name for the event when it differs from `hook_event_type`).
+ * The index covers only the other agents' rows, so Claude Code's inserts (the bulk) do not pay
+ * for it; `recentTx` names its predicate when it filters on one of them.
+ */
+const AGENT_COLUMNS = (text: string) => `
+   ALTER TABLE events ADD COLUMN agent ${text} NOT NULL DEFAULT '${DEFAULT_AGENT}';
+   ALTER TABLE events ADD COLUMN agent_event ${text};
+   CREATE INDEX events_agent_id ON events (agent, id) WHERE ${NOT_DEFAULT_AGENT};`;
 
 /** The events schema. */
 export const EVENT_MIGRATIONS: Migrations = {
@@ -39,6 +52,7 @@ export const EVENT_MIGRATIONS: Migrations = {
    CREATE INDEX events_app_id ON events (source_app, id);
    CREATE INDEX events_session_id ON events (session_id, id);
    CREATE INDEX events_type_id ON events (hook_event_type, id);`,
+    AGENT_COLUMNS("TEXT"),
   ],
   postgres: [
     `CREATE TABLE events (
@@ -80,5 +94,6 @@ export const EVENT_MIGRATIONS: Migrations = {
    END $$;
    CREATE TRIGGER events_notify AFTER INSERT ON events REFERENCING NEW TABLE AS new_rows
      FOR EACH STATEMENT EXECUTE FUNCTION hookwatch_events_notify();`,
+    AGENT_COLUMNS("text"),
   ],
 };

@@ -13,6 +13,7 @@ import {
   type EventRow,
   INSERT_COLUMNS,
   LIST_COLUMNS,
+  NOT_DEFAULT_AGENT,
   PG_TYPES,
   recentFilters,
   rowValues,
@@ -20,8 +21,9 @@ import {
   toEvent,
 } from "./event_rows.ts";
 import type { FilterOptions, InsertResult, RecentQuery } from "./store.ts";
+import { DEFAULT_AGENT } from "../../common/adapters/names.ts";
 
-/** Rows per SQLite `INSERT` (12 columns: 1,200 parameters, far below SQLite's 32,766). */
+/** Rows per SQLite `INSERT` (14 columns: 1,400 parameters, far below SQLite's 32,766). */
 export const ROWS_PER_INSERT = 100;
 
 const QUOTED = INSERT_COLUMNS.map((c) => `"${c}"`).join(", ");
@@ -147,9 +149,12 @@ export function* insertTx(
 /** Newest first, with filters. */
 export function* recentTx(query: RecentQuery): Tx<StoredEvent[]> {
   const pairs = recentFilters(query);
-  const where = pairs.length
-    ? `WHERE ${pairs.map(([column]) => `${column} = ?`).join(" AND ")}`
-    : "";
+  const terms = pairs.map(([column]) => `${column} = ?`);
+  // The other agents' rows are indexed apart (`events_agent_id`): name its predicate.
+  if (query.agent !== undefined && query.agent !== DEFAULT_AGENT) {
+    terms.push(NOT_DEFAULT_AGENT);
+  }
+  const where = terms.length ? `WHERE ${terms.join(" AND ")}` : "";
   const rows = yield q(
     `SELECT ${LIST_COLUMNS} FROM events ${where} ORDER BY id DESC LIMIT ?`,
     ...pairs.map(([, value]) => value),

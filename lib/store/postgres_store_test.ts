@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { event, storeSuite } from "./store_suite.ts";
 import type { StoredEvent } from "../../common/events.ts";
 import { poolSizeFromEnv, PostgresStore } from "./postgres_store.ts";
+import { EVENT_MIGRATIONS } from "./event_schema.ts";
 import {
   postgresIgnored,
   sharedCluster,
@@ -146,7 +147,10 @@ Deno.test({
         { component: string; version: number }[]
       >`
         SELECT component, version FROM schema_migrations`;
-      assert.deepEqual([...rows], [{ component: "events", version: 1 }]);
+      assert.deepEqual([...rows], [{
+        component: "events",
+        version: EVENT_MIGRATIONS.postgres.length,
+      }]);
       const again = await PostgresStore.connect(url, { poolSize: 1 });
       await again.close();
       const [r] = await stores[1].insertBatch([event()]);

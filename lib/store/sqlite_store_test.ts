@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { SqliteStore } from "./sqlite_store.ts";
 import { event } from "./store_suite.ts";
+import { NOT_DEFAULT_AGENT } from "./event_rows.ts";
+import { EVENT_MIGRATIONS } from "./event_schema.ts";
+import { migrateSqlite } from "./sqlite_db.ts";
+import { DatabaseSync } from "node:sqlite";
 
 async function tempStore(): Promise<{ store: SqliteStore; dir: string }> {
   const dir = await Deno.makeTempDir({ prefix: "hookwatch-sqlite-" });
@@ -47,6 +51,11 @@ Deno.test("sqlite store - every query uses its index (EXPLAIN QUERY PLAN)", asyn
         [0, 5, 1000],
       ],
       ["SELECT id FROM events WHERE event_id = ?", "events_event_id", ["x"]],
+      [
+        `SELECT id FROM events WHERE agent = ? AND ${NOT_DEFAULT_AGENT} ORDER BY id DESC LIMIT ?`,
+        "events_agent_id",
+        ["codex", 10],
+      ],
       [
         "SELECT id FROM events WHERE id > ? ORDER BY id LIMIT ?",
         "INTEGER PRIMARY KEY",
@@ -296,6 +305,33 @@ Deno.test("sqlite store - ids are never reused after everything was deleted", as
     assert.equal(r.event.id, 2);
   } finally {
     await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sqlite store - events stored before agents were told apart read back as Claude Code's", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hookwatch-sqlite-" });
+  try {
+    const old = new DatabaseSync(`${dir}/events.db`);
+    migrateSqlite(old, "events", EVENT_MIGRATIONS.sqlite.slice(0, 1));
+    old.prepare(
+      `INSERT INTO events (source_app, session_id, hook_event_type, payload, timestamp,
+         received_at, priority) VALUES ('a', 's', 'Stop', '{}', 1, 1, 1)`,
+    ).run();
+    old.close();
+    const store = SqliteStore.open(`${dir}/events.db`);
+    try {
+      const [e] = await store.recent({ limit: 1 });
+      assert.equal(e.agent, "claude-code");
+      assert.equal(e.agent_event, null);
+      assert.deepEqual(
+        (await store.recent({ limit: 1, agent: "claude-code" })).length,
+        1,
+      );
+    } finally {
+      await store.close();
+    }
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -5,6 +5,7 @@
  */
 import type { ClassifiedEvent, StoredEvent } from "../../common/events.ts";
 import type { Db } from "./db.ts";
+import type { AgentName } from "../../common/adapters/names.ts";
 
 /** Filters for {@linkcode EventStore.recent}. */
 export interface RecentQuery {
@@ -13,6 +14,7 @@ export interface RecentQuery {
   session_id?: string;
   hook_event_type?: string;
   priority?: 0 | 1;
+  agent?: AgentName;
 }
 
 /**
@@ -24,6 +26,7 @@ export interface EventJson {
   source_app: string;
   priority: 0 | 1;
   timestamp: number;
+  agent: AgentName;
   json: string;
 }
 

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import type { EventStore } from "./store.ts";
 import { INSERT_COLUMNS, streamView } from "./event_rows.ts";
 import type { ClassifiedEvent } from "../../common/events.ts";
+import type { AgentName } from "../../common/adapters/names.ts";
 
 /** A fresh, empty store and how to dispose of it. */
 export interface SuiteStore {
@@ -159,6 +160,8 @@ export function storeSuite(
       chat: [{ role: "user", content: "héllo" }],
       event_id: "round-trip-1",
       agent_id: "agent-9",
+      agent: "gemini-cli",
+      agent_event: "AfterAgent",
     };
     assert.deepEqual(
       Object.keys(full).sort(),
@@ -185,6 +188,7 @@ export function storeSuite(
         source_app: expected.source_app,
         priority: 1,
         timestamp: expected.timestamp,
+        agent: "gemini-cli",
         json: JSON.stringify(streamView(expected)),
       }],
       regular: [],
@@ -292,6 +296,32 @@ export function storeSuite(
       [stored[4]],
     );
     assert.deepEqual(await q({ limit: 10, source_app: "nobody" }), []);
+  });
+
+  test("every event carries its agent (Claude Code when it names none) and recent filters on it", async (store) => {
+    const stored = (await store.insertBatch([
+      event(),
+      event({ agent: "codex" }),
+      event({ agent: "copilot-cli", agent_event: "preToolUse" }),
+      event({ agent: "claude-code" }),
+    ])).map((r) => r.event);
+    assert.deepEqual(stored.map((e) => [e.agent, e.agent_event]), [
+      ["claude-code", null],
+      ["codex", null],
+      ["copilot-cli", "preToolUse"],
+      ["claude-code", null],
+    ]);
+    const got = await store.recent({ limit: 10 });
+    assert.deepEqual(
+      got.map((e) => e.agent),
+      ["claude-code", "copilot-cli", "codex", "claude-code"],
+    );
+    const q = async (agent: AgentName) =>
+      ids(await store.recent({ limit: 10, agent }));
+    assert.deepEqual(await q("claude-code"), [stored[3].id, stored[0].id]);
+    assert.deepEqual(await q("codex"), [stored[1].id]);
+    assert.deepEqual(await q("copilot-cli"), [stored[2].id]);
+    assert.deepEqual(await q("gemini-cli"), []);
   });
 
   test("snapshot caps each bucket and keeps only its retention window", async (store) => {

@@ -20,6 +20,7 @@ import {
 import { instruments } from "../base/instruments.ts";
 import { log } from "../base/log.ts";
 import { stages } from "../base/stages.ts";
+import { type AgentName, DEFAULT_AGENT } from "../../common/adapters/names.ts";
 
 /** Client writes per second the broadcaster allows itself before it coalesces flushes. */
 export const WRITES_PER_SECOND = 50_000;
@@ -31,6 +32,7 @@ const RATE_WINDOW_MS = 100;
 export interface StreamFilter {
   source_app?: string;
   priority?: 0 | 1;
+  agent?: AgentName;
 }
 
 interface Frame {
@@ -40,19 +42,26 @@ interface Frame {
 
 /** The key of a filter: clients with equal keys get the same frames ("" for no filter). */
 export function filterKey(filter: StreamFilter): string {
-  return filter.source_app === undefined && filter.priority === undefined
+  return filter.source_app === undefined && filter.priority === undefined &&
+      filter.agent === undefined
     ? ""
-    : JSON.stringify([filter.source_app ?? null, filter.priority ?? null]);
+    : JSON.stringify([
+      filter.source_app ?? null,
+      filter.priority ?? null,
+      filter.agent ?? null,
+    ]);
 }
 
 /** The stream filter: the one test of whether a client wants an event (live, replay, snapshot). */
 export function matches(
   filter: StreamFilter,
-  event: Pick<StoredEvent, "source_app" | "priority">,
+  event: Pick<StoredEvent, "source_app" | "priority" | "agent">,
 ): boolean {
   return (filter.source_app === undefined ||
     filter.source_app === event.source_app) &&
-    (filter.priority === undefined || filter.priority === event.priority);
+    (filter.priority === undefined || filter.priority === event.priority) &&
+    (filter.agent === undefined ||
+      filter.agent === (event.agent ?? DEFAULT_AGENT));
 }
 
 /** Pending writes up to this size are joined into one chunk for the connection. */
@@ -305,14 +314,22 @@ export class Broadcaster {
 
   /**
    * Sends a frame that is not a stored event (e.g. `session`, without `id:`) to every live
-   * client that has no `source_app` filter or the same `sourceApp`, after the event frames
-   * already queued.
+   * client that has no `source_app` filter or the same `sourceApp`, and (when the frame names
+   * its `agent`) no agent filter or the same agent, after the event frames already queued.
    */
-  publishFrame(bytes: Uint8Array, sourceApp: string | null = null): void {
+  publishFrame(
+    bytes: Uint8Array,
+    sourceApp: string | null = null,
+    agent: string | null = null,
+  ): void {
     this.flush();
     for (const client of [...this.#clients]) {
       const app = client.filter.source_app;
-      if (client.catchingUp || (app !== undefined && app !== sourceApp)) {
+      const wanted = client.filter.agent;
+      if (
+        client.catchingUp || (app !== undefined && app !== sourceApp) ||
+        (wanted !== undefined && agent !== null && wanted !== agent)
+      ) {
         continue;
       }
       client.write(bytes);

@@ -1,7 +1,7 @@
 /**
- * Decoding of OTLP/HTTP export requests (logs and metrics), JSON or protobuf, into plain
- * records, and encoding of the answers' messages (reading and inflating the request body, and
- * the HTTP answer itself, are `routes/otlp.ts`'s). Protobuf goes through `protobufjs` with the official
+ * Decoding of OTLP/HTTP export requests (logs, metrics and traces), JSON or protobuf, into
+ * plain records, and encoding of the answers' messages (reading and inflating the request body,
+ * and the HTTP answer itself, are `routes/otlp.ts`'s). Protobuf goes through `protobufjs` with the official
  * OTLP definitions (`lib/telemetry/otlp_proto.json`, see `scripts/otlp_proto_gen.ts`); JSON goes through
  * the same message types' `fromObject`, so a protobuf body and its JSON twin decode alike.
  *
@@ -31,6 +31,18 @@ export interface OtlpLogRecord {
   eventName: string | null;
   body: AttrValue;
   severityText: string | null;
+  attributes: Attributes;
+  resource: Attributes;
+  scope: string | null;
+}
+
+/** One span, flattened. */
+export interface OtlpSpan {
+  name: string;
+  /** `SpanKind` (1 internal, 2 server, 3 client …). */
+  kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
   attributes: Attributes;
   resource: Attributes;
   scope: string | null;
@@ -90,6 +102,12 @@ const types = {
   metricsResponse: root.lookupType(
     "opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse",
   ),
+  tracesRequest: root.lookupType(
+    "opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest",
+  ),
+  tracesResponse: root.lookupType(
+    "opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse",
+  ),
   status: root.lookupType("google.rpc.Status"),
 };
 
@@ -146,7 +164,19 @@ function stripIds(value: unknown): void {
     const record = value as Record<string, unknown>;
     delete record.traceId;
     delete record.spanId;
-    for (const key of ["resourceLogs", "scopeLogs", "logRecords"]) {
+    delete record.parentSpanId;
+    for (
+      const key of [
+        "resourceLogs",
+        "scopeLogs",
+        "logRecords",
+        "resourceSpans",
+        "scopeSpans",
+        "spans",
+        "events",
+        "links",
+      ]
+    ) {
       if (key in record) stripIds(record[key]);
     }
   }
@@ -209,6 +239,33 @@ export function decodeLogs(
   return records;
 }
 
+/** Decodes an `ExportTraceServiceRequest` into its spans. @throws {OtlpDecodeError} */
+export function decodeTraces(
+  body: Uint8Array,
+  encoding: OtlpEncoding,
+): OtlpSpan[] {
+  const request = decodeMessage(types.tracesRequest, body, encoding);
+  const spans: OtlpSpan[] = [];
+  for (const rs of request.resourceSpans ?? []) {
+    const resource = attributes(rs.resource?.attributes);
+    for (const ss of rs.scopeSpans ?? []) {
+      const scope = typeof ss.scope?.name === "string" ? ss.scope.name : null;
+      for (const span of ss.spans ?? []) {
+        spans.push({
+          name: String(span.name ?? ""),
+          kind: Number(span.kind ?? 0),
+          startTimeUnixNano: nanos(span.startTimeUnixNano),
+          endTimeUnixNano: nanos(span.endTimeUnixNano),
+          attributes: attributes(span.attributes),
+          resource,
+          scope,
+        });
+      }
+    }
+  }
+  return spans;
+}
+
 const TEMPORALITY: Record<number, Temporality> = {
   1: "delta",
   2: "cumulative",
@@ -223,10 +280,16 @@ const TEMPORALITY: Record<number, Temporality> = {
 export function decodeMetrics(
   body: Uint8Array,
   encoding: OtlpEncoding,
-): { points: OtlpDataPoint[]; skipped: number } {
+): {
+  points: OtlpDataPoint[];
+  skipped: number;
+  /** The metric of each skipped point. */
+  skippedMetrics: string[];
+} {
   const request = decodeMessage(types.metricsRequest, body, encoding);
   const points: OtlpDataPoint[] = [];
   let skipped = 0;
+  const skippedMetrics: string[] = [];
   for (const rm of request.resourceMetrics ?? []) {
     const resource = attributes(rm.resource?.attributes);
     for (const sm of rm.scopeMetrics ?? []) {
@@ -234,7 +297,11 @@ export function decodeMetrics(
         const data = metric.sum ?? metric.gauge;
         if (!data) {
           for (const k of ["histogram", "exponentialHistogram", "summary"]) {
-            skipped += metric[k]?.dataPoints?.length ?? 0;
+            const n = metric[k]?.dataPoints?.length ?? 0;
+            skipped += n;
+            for (let i = 0; i < n; i++) {
+              skippedMetrics.push(String(metric.name ?? ""));
+            }
           }
           continue;
         }
@@ -263,7 +330,7 @@ export function decodeMetrics(
       }
     }
   }
-  return { points, skipped };
+  return { points, skipped, skippedMetrics };
 }
 
 /** What a receiver reports back: records it could not accept, and why. */
@@ -277,11 +344,11 @@ export interface PartialSuccess {
  * is left out when nothing was rejected, as the OTLP spec asks.
  */
 export function encodeResponse(
-  signal: "logs" | "metrics",
+  signal: OtlpSignal,
   encoding: OtlpEncoding,
   partial: PartialSuccess | null,
 ): Uint8Array<ArrayBuffer> {
-  const field = signal === "logs" ? "rejectedLogRecords" : "rejectedDataPoints";
+  const field = REJECTED[signal];
   const object = partial && (partial.rejected > 0 || partial.errorMessage)
     ? {
       partialSuccess: {
@@ -293,10 +360,27 @@ export function encodeResponse(
   if (encoding === "json") {
     return new TextEncoder().encode(JSON.stringify(object));
   }
-  const type = signal === "logs" ? types.logsResponse : types.metricsResponse;
+  const type = responseType(signal);
   return type.encode(type.fromObject(object)).finish() as Uint8Array<
     ArrayBuffer
   >;
+}
+
+/** The three OTLP signals hookwatch receives. */
+export type OtlpSignal = "logs" | "metrics" | "traces";
+
+const REJECTED: Readonly<Record<OtlpSignal, string>> = {
+  logs: "rejectedLogRecords",
+  metrics: "rejectedDataPoints",
+  traces: "rejectedSpans",
+};
+
+function responseType(signal: OtlpSignal): protobuf.Type {
+  return signal === "logs"
+    ? types.logsResponse
+    : signal === "metrics"
+    ? types.metricsResponse
+    : types.tracesResponse;
 }
 
 /** gRPC status codes used in error bodies. */
@@ -340,9 +424,9 @@ export function decodeStatus(
 
 /** Decodes an export response (tests read partial success with it). */
 export function decodeResponse(
-  signal: "logs" | "metrics",
+  signal: OtlpSignal,
   body: Uint8Array,
 ): Raw {
-  const type = signal === "logs" ? types.logsResponse : types.metricsResponse;
+  const type = responseType(signal);
   return type.toObject(type.decode(body), TO_OBJECT);
 }

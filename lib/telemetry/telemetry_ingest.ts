@@ -1,14 +1,27 @@
 /**
- * What happens to decoded Claude Code telemetry: `api_request` and `api_error` records become
- * timeline events (stored like hook events, `payload.source: "otel"`), every record and metric
- * point updates the session aggregates, the changed sessions go out as `session` stream
- * frames, and new spend reaches the Prometheus counters.
+ * What happens to decoded agent telemetry: Claude Code's `api_request` and `api_error` records
+ * become timeline events (stored like hook events, `payload.source: "otel"`), every record and
+ * metric point updates the session aggregates, the changed sessions go out as `session`
+ * stream frames, and new spend reaches the Prometheus counters. Codex's and Gemini CLI's model
+ * requests (logs) and Copilot CLI's (spans) update the aggregates only (`agent_usage.ts`).
  *
  * @module
  */
 import type { NewEvent } from "../../common/events.ts";
 import { TELEMETRY_TYPE_PREFIX } from "../../common/hook_types.ts";
-import type { OtlpDataPoint, OtlpLogRecord, PartialSuccess } from "./otlp.ts";
+import type {
+  OtlpDataPoint,
+  OtlpLogRecord,
+  OtlpSpan,
+  PartialSuccess,
+} from "./otlp.ts";
+import {
+  otherAgentsMetric,
+  readerOfLog,
+  type Reading,
+  readSpan,
+} from "./agent_usage.ts";
+import type { UsageRecord } from "../sessions/usage.ts";
 import {
   type ClaudeEvent,
   claudeEventOf,
@@ -29,7 +42,11 @@ export interface TelemetryDeps {
   readonly sessions: SessionTracker;
   readonly agents: Agents;
   readonly broadcaster: {
-    publishFrame(bytes: Uint8Array, sourceApp: string | null): void;
+    publishFrame(
+      bytes: Uint8Array,
+      sourceApp: string | null,
+      agent?: string | null,
+    ): void;
   };
 }
 
@@ -115,6 +132,7 @@ async function publish(hw: TelemetryDeps, changes: Changes): Promise<void> {
       hw.broadcaster.publishFrame(
         encodeSessionFrame(summary),
         summary.source_app,
+        summary.agent,
       );
     }
   }
@@ -127,13 +145,22 @@ export async function receiveLogs(
   now: number,
 ): Promise<PartialSuccess> {
   const events: ClaudeEvent[] = [];
+  const others: UsageRecord[] = [];
   const reasons = new Map<string, number>();
+  let ignored = 0;
   for (const record of records) {
-    const event = claudeEventOf(record, now);
-    if ("reason" in event) {
+    // Another agent's record, read by its reader; the rest is Claude Code's to say.
+    const reader = readerOfLog(record);
+    const event: ClaudeEvent | Reading = reader
+      ? reader.log(record, now)
+      : claudeEventOf(record, now);
+    if (event === null) ignored++;
+    else if ("reason" in event) {
       reasons.set(event.reason, (reasons.get(event.reason) ?? 0) + 1);
+    } else if (reader) {
+      others.push(event);
     } else {
-      events.push(event);
+      events.push(event as ClaudeEvent);
     }
   }
   // Timeline first, aggregates second: both are idempotent, so an export retried after a
@@ -153,44 +180,104 @@ export async function receiveLogs(
       timeline.map((e) => timelineEvent(e, apps.get(e.sessionId)!, now)),
     );
   }
-  const changes = await hw.sessions.recordRecords(events, now);
+  return await takeRecords(
+    hw,
+    "logs",
+    [...events, ...others],
+    records.length,
+    ignored,
+    reasons,
+    now,
+  );
+}
+
+/**
+ * Applies an export's usage records to the aggregates, publishes the sessions they changed and
+ * counts the export's items: `total` of them, `ignored` not read, the rest not taken rejected.
+ */
+async function takeRecords(
+  hw: TelemetryDeps,
+  signal: "logs" | "traces",
+  taken: readonly UsageRecord[],
+  total: number,
+  ignored: number,
+  reasons: Map<string, number>,
+  now: number,
+): Promise<PartialSuccess> {
+  const changes = await hw.sessions.recordRecords(taken, now);
   await publish(hw, changes);
-  const rejected = records.length - events.length;
+  const rejected = total - taken.length - ignored;
   const count = instruments.otlpItemsTotal;
-  count.add(changes.fresh.length, { signal: "logs", outcome: "accepted" });
-  count.add(events.length - changes.fresh.length, {
-    signal: "logs",
+  count.add(changes.fresh.length, { signal, outcome: "accepted" });
+  count.add(taken.length - changes.fresh.length, {
+    signal,
     outcome: "duplicate",
   });
-  count.add(rejected, { signal: "logs", outcome: "rejected" });
+  count.add(ignored, { signal, outcome: "ignored" });
+  count.add(rejected, { signal, outcome: "rejected" });
   return partial(rejected, reasons);
 }
 
 /**
- * Takes in the metric points of one export (`skipped`: histogram and summary points, which
- * are not read); returns what was rejected and why.
+ * Takes in the spans of one export: the model requests of the agents that report them as
+ * spans (Copilot CLI's `chat` spans) update their sessions' aggregates; other spans are not
+ * read. Returns what was rejected and why.
+ */
+export async function receiveTraces(
+  hw: TelemetryDeps,
+  spans: readonly OtlpSpan[],
+  now: number,
+): Promise<PartialSuccess> {
+  const records: UsageRecord[] = [];
+  const reasons = new Map<string, number>();
+  let ignored = 0;
+  for (const span of spans) {
+    const reading = readSpan(span, now);
+    if (reading === null) ignored++;
+    else if ("reason" in reading) {
+      reasons.set(reading.reason, (reasons.get(reading.reason) ?? 0) + 1);
+    } else records.push(reading);
+  }
+  return await takeRecords(
+    hw,
+    "traces",
+    records,
+    spans.length,
+    ignored,
+    reasons,
+    now,
+  );
+}
+
+/**
+ * Takes in the metric points of one export (`skipped`: the metric of each histogram and
+ * summary point, which are not read); returns what was rejected and why.
  */
 export async function receiveMetrics(
   hw: TelemetryDeps,
   points: readonly OtlpDataPoint[],
-  skipped: number,
+  skipped: readonly string[],
   now: number,
 ): Promise<PartialSuccess> {
   const usage: UsagePoint[] = [];
   const reasons = new Map<string, number>();
   let ignored = 0;
   for (const point of points) {
-    const u = usageOf(point);
+    // The other agents' metrics carry no session: nothing to join them to.
+    const u = otherAgentsMetric(point) ? null : usageOf(point);
     if (u === null) ignored++;
     else if ("reason" in u) {
       reasons.set(u.reason, (reasons.get(u.reason) ?? 0) + 1);
     } else usage.push(u);
   }
-  if (skipped > 0) {
-    reasons.set("histograms and summaries are not read", skipped);
+  // The other agents' histograms are theirs to keep (no session either).
+  const unread = skipped.filter((metric) => !otherAgentsMetric({ metric }));
+  ignored += skipped.length - unread.length;
+  if (unread.length > 0) {
+    reasons.set("histograms and summaries are not read", unread.length);
   }
   await publish(hw, await hw.sessions.recordUsage(usage, now));
-  const rejected = points.length - usage.length - ignored + skipped;
+  const rejected = points.length + skipped.length - usage.length - ignored;
   const count = instruments.otlpItemsTotal;
   count.add(usage.length, { signal: "metrics", outcome: "accepted" });
   count.add(ignored, { signal: "metrics", outcome: "ignored" });

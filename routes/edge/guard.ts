@@ -40,6 +40,7 @@ export const ACCESS_RULES: readonly AccessRule[] = Object.freeze([
   rule("POST", "/hooks/:source_app/decide", "ingest"),
   rule("POST", "/v1/logs", "ingest"),
   rule("POST", "/v1/metrics", "ingest"),
+  rule("POST", "/v1/traces", "ingest"),
   rule("POST", "/api/metrics/client", "report"),
   rule("GET", "/metrics", "metrics"),
   rule("GET", "/", "read"),

@@ -304,6 +304,11 @@ export interface AgentRunOptions {
   args?: string[];
   /** The whole process group is killed (SIGKILL) after this long. Default 60 s. */
   timeoutMs?: number;
+  /**
+   * Processes left with the run's HOME whose command line matches are spared (hookwatch's
+   * detached sender, which delivers after the agent exits); every other straggler is killed.
+   */
+  spare?: RegExp;
 }
 
 /** What one run did. */
@@ -330,7 +335,10 @@ function basePath(): string {
  * own, so a hook still running when Codex is killed would outlive the run. `home` is a
  * throwaway directory of this run, so nothing else matches.
  */
-export async function killStragglers(home: string): Promise<number[]> {
+export async function killStragglers(
+  home: string,
+  spare?: RegExp,
+): Promise<number[]> {
   if (Deno.build.os !== "linux") return [];
   const needle = new TextEncoder().encode(`\0HOME=${home}\0`);
   const killed: number[] = [];
@@ -346,6 +354,12 @@ export async function killStragglers(home: string): Promise<number[]> {
     const padded = new Uint8Array(environ.length + 1);
     padded.set(environ, 1);
     if (indexOf(padded, needle) < 0) continue;
+    if (spare) {
+      const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(
+        () => "",
+      );
+      if (spare.test(cmdline.replaceAll("\0", " "))) continue;
+    }
     try {
       Deno.kill(pid, "SIGKILL");
       killed.push(pid);
@@ -405,6 +419,8 @@ export async function spawnGroup(
     timeoutMs: number;
     /** The run's throwaway HOME: processes left with it are killed after the run. */
     home?: string;
+    /** Stragglers whose command line matches are spared. */
+    spare?: RegExp;
   },
 ): Promise<Omit<AgentRunResult, "sessionId">> {
   const started = performance.now();
@@ -437,7 +453,7 @@ export async function spawnGroup(
   }
   const wallMs = performance.now() - started;
   killGroup(child.pid, "SIGKILL");
-  if (options.home) await killStragglers(options.home);
+  if (options.home) await killStragglers(options.home, options.spare);
   // The pipes close once the group is gone; bound the wait regardless.
   let bound: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
@@ -538,6 +554,7 @@ export async function runCodex(
     },
     timeoutMs: options.timeoutMs ?? 60_000,
     home: options.home,
+    spare: options.spare,
   });
   let sessionId: string | null = null;
   try {
@@ -565,15 +582,25 @@ export async function runGemini(
 ): Promise<AgentRunResult> {
   const dir = `${options.home}/.gemini`;
   await Deno.mkdir(dir, { recursive: true });
-  const settings: Record<string, unknown> = {
-    security: { auth: { selectedType: "gemini-api-key" } },
-    ...(options.hooks ? { hooks: options.hooks } : {}),
-    ...options.settings,
-  };
-  await Deno.writeTextFile(
-    `${dir}/settings.json`,
-    JSON.stringify(settings, null, 2),
+  // Settings already there (an installer's hooks, a user's own) are kept as they are when they
+  // select the API key already and nothing is to be added.
+  const existing = await Deno.readTextFile(`${dir}/settings.json`).then(
+    (text) => JSON.parse(text),
+    () => null,
   );
+  const ready = existing?.security?.auth?.selectedType === "gemini-api-key";
+  if (!ready || options.hooks || options.settings) {
+    const settings: Record<string, unknown> = {
+      ...existing,
+      security: { auth: { selectedType: "gemini-api-key" } },
+      ...(options.hooks ? { hooks: options.hooks } : {}),
+      ...options.settings,
+    };
+    await Deno.writeTextFile(
+      `${dir}/settings.json`,
+      JSON.stringify(settings, null, 2),
+    );
+  }
   const sessionId = options.sessionId ?? crypto.randomUUID();
   const [cmd, pre] = commandOf("gemini", options.program);
   const result = await spawnGroup(cmd, [
@@ -601,6 +628,7 @@ export async function runGemini(
     },
     timeoutMs: options.timeoutMs ?? 60_000,
     home: options.home,
+    spare: options.spare,
   });
   let reported: string | null = null;
   try {
@@ -669,6 +697,7 @@ export async function runCopilot(
     },
     timeoutMs: options.timeoutMs ?? 60_000,
     home: options.home,
+    spare: options.spare,
   });
   return { ...result, sessionId };
 }

@@ -5,8 +5,7 @@
  * its path, content type and decoded body.
  *
  * Protobuf bodies are decoded with `protobufjs` and the OTLP definitions of
- * `lib/telemetry/otlp_proto.json` (logs, metrics), extended here with the trace messages
- * (`opentelemetry/proto/trace/v1/trace.proto`), which hookwatch does not otherwise read.
+ * `lib/telemetry/otlp_proto.json` (logs, metrics, traces).
  * {@linkcode flatten} turns a decoded export into plain records (log records, metric points,
  * spans) with attributes unwrapped.
  *
@@ -17,134 +16,7 @@ import descriptor from "../../lib/telemetry/otlp_proto.json" with {
   type: "json",
 };
 
-/** `opentelemetry.proto.trace.v1` and its collector request, as a protobufjs descriptor. */
-const TRACE_DESCRIPTOR = {
-  nested: {
-    opentelemetry: {
-      nested: {
-        proto: {
-          nested: {
-            trace: {
-              nested: {
-                v1: {
-                  nested: {
-                    ResourceSpans: {
-                      fields: {
-                        resource: {
-                          type: "opentelemetry.proto.resource.v1.Resource",
-                          id: 1,
-                        },
-                        scopeSpans: {
-                          rule: "repeated",
-                          type: "ScopeSpans",
-                          id: 2,
-                        },
-                        schemaUrl: { type: "string", id: 3 },
-                      },
-                    },
-                    ScopeSpans: {
-                      fields: {
-                        scope: {
-                          type:
-                            "opentelemetry.proto.common.v1.InstrumentationScope",
-                          id: 1,
-                        },
-                        spans: { rule: "repeated", type: "Span", id: 2 },
-                        schemaUrl: { type: "string", id: 3 },
-                      },
-                    },
-                    Span: {
-                      fields: {
-                        traceId: { type: "bytes", id: 1 },
-                        spanId: { type: "bytes", id: 2 },
-                        traceState: { type: "string", id: 3 },
-                        parentSpanId: { type: "bytes", id: 4 },
-                        flags: { type: "fixed32", id: 16 },
-                        name: { type: "string", id: 5 },
-                        kind: { type: "int32", id: 6 },
-                        startTimeUnixNano: { type: "fixed64", id: 7 },
-                        endTimeUnixNano: { type: "fixed64", id: 8 },
-                        attributes: {
-                          rule: "repeated",
-                          type: "opentelemetry.proto.common.v1.KeyValue",
-                          id: 9,
-                        },
-                        droppedAttributesCount: { type: "uint32", id: 10 },
-                        events: { rule: "repeated", type: "SpanEvent", id: 11 },
-                        droppedEventsCount: { type: "uint32", id: 12 },
-                        links: { rule: "repeated", type: "SpanLink", id: 13 },
-                        droppedLinksCount: { type: "uint32", id: 14 },
-                        status: { type: "SpanStatus", id: 15 },
-                      },
-                    },
-                    SpanEvent: {
-                      fields: {
-                        timeUnixNano: { type: "fixed64", id: 1 },
-                        name: { type: "string", id: 2 },
-                        attributes: {
-                          rule: "repeated",
-                          type: "opentelemetry.proto.common.v1.KeyValue",
-                          id: 3,
-                        },
-                        droppedAttributesCount: { type: "uint32", id: 4 },
-                      },
-                    },
-                    SpanLink: {
-                      fields: {
-                        traceId: { type: "bytes", id: 1 },
-                        spanId: { type: "bytes", id: 2 },
-                        traceState: { type: "string", id: 3 },
-                        attributes: {
-                          rule: "repeated",
-                          type: "opentelemetry.proto.common.v1.KeyValue",
-                          id: 4,
-                        },
-                        droppedAttributesCount: { type: "uint32", id: 5 },
-                        flags: { type: "fixed32", id: 6 },
-                      },
-                    },
-                    SpanStatus: {
-                      fields: {
-                        message: { type: "string", id: 2 },
-                        code: { type: "int32", id: 3 },
-                      },
-                    },
-                  },
-                },
-              },
-            },
-            collector: {
-              nested: {
-                trace: {
-                  nested: {
-                    v1: {
-                      nested: {
-                        ExportTraceServiceRequest: {
-                          fields: {
-                            resourceSpans: {
-                              rule: "repeated",
-                              type:
-                                "opentelemetry.proto.trace.v1.ResourceSpans",
-                              id: 1,
-                            },
-                          },
-                        },
-                        ExportTraceServiceResponse: { fields: {} },
-                      },
-                    },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-};
-
 const root = protobuf.Root.fromJSON(descriptor as protobuf.INamespace);
-root.addJSON(TRACE_DESCRIPTOR.nested);
 const requestTypes: Record<Signal, protobuf.Type> = {
   logs: root.lookupType(
     "opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest",
