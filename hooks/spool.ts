@@ -60,6 +60,8 @@ export const DEFAULT_SPOOL_MAX_BYTES = 32 * 1024 * 1024;
 
 /** A claim older than this is taken to belong to a process that died mid-replay. */
 const STALE_CLAIM_MS = 10_000;
+/** How long a writer keeps trying to lock a file that replayers keep renaming away. */
+const LOCK_RETRY_MS = 5_000;
 const SPOOL_FILE = /^spool-\d{4}-\d{2}-\d{2}(-r[0-9a-f-]+)?\.ndjson$/;
 const CLAIM_FILE = /^replay-(\d+)-[0-9a-f-]+\.ndjson$/;
 const TMP_FILE = /^\.tmp-[0-9a-f-]+$/;
@@ -84,7 +86,13 @@ async function openLocked(
   path: string,
   create: boolean,
 ): Promise<Deno.FsFile | null> {
-  for (let attempt = 0; attempt < 8; attempt++) {
+  // A replayer renames the file every few milliseconds at most, so a writer that keeps losing
+  // that race (a slow, loaded machine) tries again for a while rather than lose its event.
+  const deadline = Date.now() + LOCK_RETRY_MS;
+  for (let attempt = 0; attempt === 0 || Date.now() < deadline; attempt++) {
+    if (attempt > 0) {
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
+    }
     let file: Deno.FsFile;
     try {
       file = await Deno.open(path, {

@@ -158,6 +158,65 @@ Deno.test("decisions - deny carries the message; bad bodies are 400 and change n
   }
 });
 
+Deno.test("decisions - a prompt, stop or end that arrives after a held request but happened before it does not answer it", async () => {
+  const server = await startApp(ON);
+  try {
+    const codex = (name: string) =>
+      JSON.parse(
+        Deno.readTextFileSync(
+          new URL(`../agents/codex/${name}.json`, FIXTURES),
+        ),
+      );
+    const session_id = "codex-late-prompt";
+    const permissionAt = Date.now();
+    // Codex's held request goes out in the foreground; the turn's earlier hooks reach
+    // hookwatch later, through a sender that was slow to start, stamped with their own time.
+    const held = server.fetch(
+      `${server.url}/hooks/shop-api/decide?agent=codex&wait=20`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ...codex("PermissionRequest"), session_id }),
+      },
+    );
+    let item: { id: number; awaiting_decision: boolean } | undefined;
+    for (let i = 0; i < 400 && !item; i++) {
+      const res = await server.fetch(`${server.url}/inbox?kind=permission`);
+      item = (await res.json()).items.find((
+        i: { session_id: string; awaiting_decision: boolean },
+      ) => i.session_id === session_id && i.awaiting_decision);
+      if (!item) await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.ok(item, "the request is held");
+    const late = ["UserPromptSubmit", "Stop", "SessionEnd"].map((type, n) => ({
+      agent: "codex",
+      source_app: "shop-api",
+      session_id,
+      hook_event_type: type,
+      timestamp: permissionAt - 1000 + n,
+      payload: { ...codex(type), session_id },
+    }));
+    const posted = await server.postJson(`${server.url}/events/batch`, late);
+    assert.equal(posted.status, 200, JSON.stringify(posted.body));
+    const after = await (await server.fetch(`${server.url}/inbox/${item.id}`))
+      .json();
+    assert.equal(after.awaiting_decision, true, JSON.stringify(after));
+    assert.equal(
+      (await decide(server, item.id, { behavior: "deny", message: "no" }))
+        .status,
+      200,
+    );
+    assert.deepEqual(await (await held).json(), {
+      hookSpecificOutput: {
+        hookEventName: "PermissionRequest",
+        decision: { behavior: "deny", message: "no" },
+      },
+    });
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("decisions - the wait running out or a dismissal answers an empty 204; a later decision is 409", async () => {
   // A wait longer than the body timeout is no 408: only reading the body is timed.
   const server = await startApp({ ...ON, BODY_TIMEOUT_MS: "500" });

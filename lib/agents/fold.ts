@@ -46,7 +46,7 @@ function foldEvent(
   handler?.({ work, e, s, agent: e.agent_id ?? "", config });
   // A session that does anything after being idle is no longer idle.
   if (type !== "Notification" && stateAfter(type, null) === "working") {
-    resolveWhere(work, (i) => i.kind === "idle");
+    resolveWhere(work, (i) => i.kind === "idle", e.timestamp);
   }
 }
 

@@ -185,13 +185,19 @@ export const RESOLVED_BY_PROMPT: ReadonlySet<InboxKind> = new Set(
 /** What `SessionEnd` resolves: everything but the deed alerts. */
 export const RESOLVED_BY_END: ReadonlySet<InboxKind> = RESOLVED_BY_PROMPT;
 
-/** Resolves the unresolved items `test` picks (dropping those raised in this batch). */
+/**
+ * Resolves the unresolved items `test` picks (dropping those raised in this batch). With
+ * `asOf`, the time of the event that moves the session on, items raised after it stay: an event
+ * that arrives late (its sender was slow to start, or replayed it) does not answer a request
+ * made after it happened.
+ */
 export function resolveWhere(
   work: SessionWork,
   test: (item: ItemRec) => boolean,
+  asOf = Infinity,
 ): void {
   for (const [key, item] of work.items) {
-    if (!test(item)) continue;
+    if (item.since > asOf || !test(item)) continue;
     work.items.delete(key);
     const fresh = work.newItems.indexOf(item);
     // Raised and resolved within one batch: it never needed anyone.

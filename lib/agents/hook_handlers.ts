@@ -146,10 +146,10 @@ function toolOutcome(failed: boolean): Handler {
   };
 }
 
-function userPromptSubmit({ work, s }: HookContext): void {
+function userPromptSubmit({ work, e, s }: HookContext): void {
   s.patterns.streak = 0;
   s.patterns.loops = {};
-  resolveWhere(work, (i) => RESOLVED_BY_PROMPT.has(i.kind));
+  resolveWhere(work, (i) => RESOLVED_BY_PROMPT.has(i.kind), e.timestamp);
 }
 
 function notification({ work, e, agent }: HookContext): void {
@@ -207,21 +207,22 @@ function permissionDecision({ work, e }: HookContext): void {
   if (c && c.outcome === "running") finish(work, c, e, "denied");
 }
 
-function stop({ work }: HookContext): void {
+function stop({ work, e }: HookContext): void {
   resolveWhere(
     work,
     (i) =>
       i.kind === "permission" || i.kind === "elicitation" || i.kind === "loop",
+    e.timestamp,
   );
 }
 
-function sessionEnd({ work }: HookContext): void {
+function sessionEnd({ work, e }: HookContext): void {
   for (const c of work.calls.values()) {
     if (c.outcome !== "running") continue;
     c.outcome = "orphaned";
     work.dirtyCalls.add(c);
   }
-  resolveWhere(work, (i) => RESOLVED_BY_END.has(i.kind));
+  resolveWhere(work, (i) => RESOLVED_BY_END.has(i.kind), e.timestamp);
 }
 
 function apiRequest({ work, e, s, config }: HookContext): void {
