@@ -18,6 +18,7 @@ import {
 } from "./hook_types.ts";
 import type { SessionSummary } from "./sessions.ts";
 import { inputSummary, oneLine } from "./text.ts";
+import { lateBy } from "./rows.ts";
 import { commonFields, DEFAULT_AGENT } from "./adapters/mod.ts";
 
 /** What a session or subagent is doing, by its newest telling event. Plain text. */
@@ -58,6 +59,11 @@ export interface BoardSession {
   agents: BoardAgent[];
   /** Subagents seen in all. */
   agentCount: number;
+  /**
+   * How late the session's most recently received event arrived (ms), when it arrived late
+   * (see {@linkcode lateBy}): its hooks are behind. Null when in time or not known.
+   */
+  behind_ms: number | null;
 }
 
 /** The board as drawn. */
@@ -203,6 +209,9 @@ interface SessionRec extends SessionStateRec {
   /** The main agent's newest telling event. */
   doing: StreamEvent | null;
   agents: Map<string, AgentRec>;
+  /** When the newest received event arrived, and how late it was. */
+  received_at: number;
+  behind_ms: number | null;
 }
 
 /** Options for {@linkcode SessionBoard}. */
@@ -260,10 +269,16 @@ export class SessionBoard {
         last_event_at: e.timestamp,
         doing: null,
         agents: new Map(),
+        received_at: 0,
+        behind_ms: null,
       };
       this.#add(s);
     }
     this.#dirty = true;
+    if (!telemetry && e.received_at >= s.received_at) {
+      s.received_at = e.received_at;
+      s.behind_ms = lateBy(e);
+    }
     this.#settle(s, e.timestamp);
     if (!telemetry) {
       s.source_app = e.source_app;
@@ -318,6 +333,8 @@ export class SessionBoard {
         last_event_at: folded,
         doing: null,
         agents: new Map(),
+        received_at: 0,
+        behind_ms: null,
       };
       seeded.state = summary.state;
       seeded.state_at = summary.state_at ?? folded;
@@ -397,6 +414,7 @@ export class SessionBoard {
         last_event_at: a.last_event_at,
       })),
       agentCount: s.agents.size,
+      behind_ms: s.behind_ms,
     };
   }
 

@@ -219,7 +219,36 @@ Deno.test("board - the order is total", () => {
     doing: null,
     agents: [],
     agentCount: 0,
+    behind_ms: null,
   });
   assert.equal(compareSessions(row("a"), row("b")), -1);
   assert.equal(compareSessions(row("b"), row("a")), 1);
+});
+
+Deno.test("board - a session whose newest arrival came late reads as behind, until one arrives in time", () => {
+  const b = new SessionBoard();
+  b.apply(ev("s", "UserPromptSubmit", NOW - 300_000));
+  assert.equal(b.view(NOW).sessions[0].behind_ms, null);
+  // Replayed from the spool five minutes after it happened.
+  const replayed = {
+    ...ev("s", "PreToolUse", NOW - 299_000),
+    received_at: NOW,
+  };
+  // Posted without a sender's event id (curl, an import): its time is the poster's.
+  b.apply(replayed);
+  assert.equal(b.view(NOW).sessions[0].behind_ms, null);
+  b.apply({ ...replayed, id: ++nextId, event_id: "hw-1" });
+  assert.equal(b.view(NOW).sessions[0].behind_ms, 299_000);
+  // Telemetry says nothing of the hooks.
+  b.apply({
+    ...ev("s", "claude_code.api_request", NOW - 200_000),
+    received_at: NOW + 1,
+  });
+  assert.equal(b.view(NOW).sessions[0].behind_ms, 299_000);
+  b.apply({
+    ...ev("s", "PostToolUse", NOW + 2000),
+    received_at: NOW + 2010,
+    event_id: "hw-2",
+  });
+  assert.equal(b.view(NOW + 3000).sessions[0].behind_ms, null);
 });

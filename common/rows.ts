@@ -29,6 +29,8 @@ export type FeedRow =
     model_name: string | null;
     /** One line: the summary or the most telling payload field. */
     text: string;
+    /** How late it arrived (ms), see {@linkcode lateBy}; null when in time. */
+    late_ms: number | null;
   };
 
 /** The dashboard's filters; empty strings match everything. */
@@ -49,6 +51,27 @@ export const NO_FILTERS: Readonly<Filters> = Object.freeze({
   type: "",
   q: "",
 });
+
+/**
+ * An event that reached hookwatch this long after it happened arrived late: replayed from a
+ * hook's spool after hookwatch or the network was down, or held up by a slow sender. A live
+ * hook's event arrives within milliseconds.
+ */
+export const LATE_AFTER_MS = 30_000;
+
+/**
+ * How late `event` arrived (ms), or null when it arrived in time (see {@linkcode LATE_AFTER_MS}).
+ * Only events with a client `event_id` (what hookwatch's hook sender posts, stamped with the
+ * hook's own time) can be known to be late: an event posted without one (curl, a native `http`
+ * hook, an import of past events) carries whatever time its poster chose.
+ */
+export function lateBy(
+  event: { timestamp: number; received_at: number; event_id?: string | null },
+): number | null {
+  if (!event.event_id) return null;
+  const lag = event.received_at - event.timestamp;
+  return lag >= LATE_AFTER_MS ? lag : null;
+}
 
 /** Which bucket a view shows. */
 export type View = "all" | "priority" | "regular";
@@ -145,6 +168,7 @@ export function toRow(event: StreamEvent): FeedRow {
     received_at: event.received_at,
     model_name: event.model_name ?? null,
     text: describeEvent(event),
+    late_ms: lateBy(event),
   };
 }
 

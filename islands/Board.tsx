@@ -48,6 +48,16 @@ function Row(
         <span class="sess" title={s.session_id}>{shortId(s.session_id)}</span>
         <LaneCost session={s.session_id} />
         <DoingText doing={s.doing} empty="no activity seen yet" />
+        {s.behind_ms !== null
+          ? (
+            <span
+              class="behind"
+              title="its events reach hookwatch late: replayed from the hook's spool, or a slow sender (deno task hooks:status tells why)"
+            >
+              hooks behind: events arrive {age(s.behind_ms)} late
+            </span>
+          )
+          : null}
       </a>
       {s.agents.length > 0
         ? (

@@ -1,8 +1,24 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Signal } from "@preact/signals";
 import type { StoredEvent } from "../common/events.ts";
-import { clock } from "./format.ts";
+import { age, clock } from "./format.ts";
+import { lateBy } from "../common/rows.ts";
 import { PromptCost } from "./CostBadges.tsx";
+
+/** When an event that arrived late reached hookwatch; nothing for one that arrived in time. */
+function LateArrival({ event }: { event: StoredEvent }) {
+  const late = lateBy(event);
+  if (late === null) return null;
+  return (
+    <>
+      <dt>Arrived</dt>
+      <dd class="late-arrival">
+        {clock(event.received_at)}, {age(late)}{" "}
+        late: replayed from the hook's spool, or a slow sender
+      </dd>
+    </>
+  );
+}
 
 type Loaded =
   | { state: "none" }
@@ -153,6 +169,7 @@ export default function Drawer(
               <dd>
                 {clock(event.timestamp)} · id {event.id}
               </dd>
+              <LateArrival event={event} />
               <dt>Model</dt>
               <dd class="model">{event.model_name ?? "–"}</dd>
               <dt>Summary</dt>

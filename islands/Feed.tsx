@@ -5,7 +5,7 @@ import { mergeNewestFirst } from "../common/buckets.ts";
 import type { FeedRow, View } from "../common/rows.ts";
 import { live } from "./live.ts";
 import { endSwitch, recordLatency } from "./monitor.ts";
-import { clock, shortId } from "./format.ts";
+import { age, clock, shortId } from "./format.ts";
 
 /** The first paint's buckets, as the worker will send them. */
 export interface FeedData {
@@ -27,6 +27,7 @@ class Row extends Component<RowProps> {
   }
 
   override render({ row, selected }: RowProps) {
+    const late = row.late_ms;
     return (
       <li class={row.priority ? "row pri" : "row"} data-id={row.id}>
         <a
@@ -47,7 +48,19 @@ class Row extends Component<RowProps> {
               {row.agent_id ? ` · ${shortId(row.agent_id)}` : ""}
             </span>
           </span>
-          <span class="text">{row.text}</span>
+          <span class="text">
+            {late === null ? null : (
+              <span
+                class="late"
+                title={`arrived ${
+                  age(late)
+                } after it happened (replayed from the hook's spool, or a slow sender)`}
+              >
+                late {age(late)}
+              </span>
+            )}
+            {row.text}
+          </span>
         </a>
       </li>
     );

@@ -543,3 +543,60 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "board browser - a replay that arrives late is marked: the feed row says how late, the session's hooks read as behind, the drawer says when it arrived",
+  ignore: browserMissing,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await ensureBuilt();
+    const browser = await launchBrowser();
+    const server = await startServer();
+    try {
+      const hook = (id: string, type: string, ago: number) => ({
+        event_id: id,
+        source_app: "spooled-app",
+        session_id: "replayed-session",
+        hook_event_type: type,
+        timestamp: Date.now() - ago,
+        payload: { session_id: "replayed-session", hook_event_name: type },
+      });
+      // What the hook sender replays from its spool after hookwatch was down for 5 minutes.
+      const replay = await postJson(`${server.url}/events/batch`, [
+        hook("hw-late-1", "UserPromptSubmit", 301_000),
+        hook("hw-late-2", "Stop", 300_000),
+      ]);
+      assert.equal(replay.status, 200);
+      const { page, close } = await open(browser, server.url);
+      const session = row(page, "replayed-session");
+      await session.waitFor();
+      assert.equal(
+        await session.locator(".behind").innerText(),
+        "hooks behind: events arrive 5 m late",
+      );
+      const late = page.locator(".rows .row .late");
+      assert.deepEqual(await late.allInnerTexts(), ["late 5 m", "late 5 m"]);
+      await page.locator(".rows .row a").first().click();
+      await page.waitForSelector(".late-arrival");
+      assert.match(
+        await page.locator(".late-arrival").innerText(),
+        /^\d\d:\d\d:\d\d, 5 m late: replayed from the hook's spool/,
+      );
+      // The session's next event arrives live: its hooks are no longer behind.
+      assert.equal(
+        (await postJson(`${server.url}/events`, {
+          ...hook("hw-live-1", "UserPromptSubmit", 0),
+        })).status,
+        200,
+      );
+      await session.locator(".behind").waitFor({ state: "detached" });
+      assert.equal(await page.locator(".rows .row .late").count(), 2);
+      await close();
+    } finally {
+      await server.stop();
+      await browser.close();
+    }
+  },
+});
