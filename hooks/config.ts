@@ -16,6 +16,10 @@ export const DEFAULT_SERVER_URL = "http://127.0.0.1:4000";
 export const DEFAULT_TIMEOUT_MS = 500;
 /** The hard bound: the process exits 0 at this point whatever it is doing. */
 export const DEFAULT_DEADLINE_MS = 5000;
+/** Where the hooks find the token, unless installed with `--token-env NAME`. */
+export const DEFAULT_TOKEN_ENV = "HOOKWATCH_TOKEN";
+/** What `--token-env` may name: a shell variable. */
+export const TOKEN_ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The sender's command-line flags. */
 export interface Flags {
@@ -37,6 +41,8 @@ export interface Flags {
   decide?: boolean;
   /** With `decide`: the longest wait, seconds. */
   wait?: string;
+  /** The variable holding the token (`hook.sh --token-env`); else `HOOKWATCH_TOKEN`. */
+  tokenEnv?: string;
 }
 
 /**
@@ -55,6 +61,7 @@ export function parseFlags(args: string[]): Flags {
     "--agent": "agent",
     "--event": "event",
     "--wait": "wait",
+    "--token-env": "tokenEnv",
   };
   for (let i = 0; i < args.length; i++) {
     const [name, inline] = args[i].split(/=(.*)/s, 2);

@@ -17,10 +17,13 @@ import {
 import {
   DEFAULT_DEADLINE_MS,
   DEFAULT_TIMEOUT_MS,
+  DEFAULT_TOKEN_ENV,
   type Flags,
   log,
+  parseFlags,
   positiveInt,
   type SendContext,
+  TOKEN_ENV_NAME,
 } from "./config.ts";
 
 /** Most events in one batch request. */
@@ -119,6 +122,8 @@ export class Sender {
   readonly timeoutMs: number;
   readonly deadlineMs: number;
   readonly startedAt: number;
+  /** The variable the token is read from: `--token-env`, else `HOOKWATCH_TOKEN`. */
+  readonly tokenEnv: string;
   /** When a request last stored events; null when none did in this process. */
   lastDelivery: number | null = null;
   /** Why the latest request failed; null once a later one succeeds. */
@@ -127,7 +132,11 @@ export class Sender {
   constructor(url: string, ctx: SendContext) {
     this.url = url.replace(/\/+$/, "");
     this.headers = { "content-type": "application/json" };
-    const token = ctx.env("HOOKWATCH_TOKEN");
+    const named = parseFlags(ctx.args).tokenEnv;
+    this.tokenEnv = named && TOKEN_ENV_NAME.test(named)
+      ? named
+      : DEFAULT_TOKEN_ENV;
+    const token = ctx.env(this.tokenEnv);
     if (token) this.headers.authorization = `Bearer ${token}`;
     this.timeoutMs = positiveInt(
       ctx.env("HOOKWATCH_TIMEOUT_MS"),
@@ -140,7 +149,7 @@ export class Sender {
     this.startedAt = ctx.startedAt;
   }
 
-  /** Whether requests carry `HOOKWATCH_TOKEN`. */
+  /** Whether requests carry a token. */
   get sendsToken(): boolean {
     return "authorization" in this.headers;
   }

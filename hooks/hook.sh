@@ -16,7 +16,7 @@
 # or nothing when nobody decided.
 #
 # usage: hook.sh DENO|--binary BIN [--agent NAME] [--event NAME] [--decide --wait S]
-#                [--source-app NAME] [--server-url URL] [--add-chat]
+#                [--source-app NAME] [--server-url URL] [--add-chat] [--token-env NAME]
 # POSIX sh; on the path the agent waits for, cat is the only program it runs.
 
 # A cancelled hook gets SIGTERM: finish the write first, it takes milliseconds.
@@ -37,6 +37,7 @@ agent=
 event=
 decide=
 wait=
+token_env=
 while [ $# -gt 0 ]; do
   case $1 in
     --source-app) source_app=$2 && shift ;;
@@ -51,6 +52,8 @@ while [ $# -gt 0 ]; do
     --decide) decide=1 ;;
     --wait) wait=$2 && shift ;;
     --wait=*) wait=${1#*=} ;;
+    --token-env) token_env=$2 && shift ;;
+    --token-env=*) token_env=${1#*=} ;;
   esac
   shift
 done
@@ -98,6 +101,10 @@ esac
 case $host in *[!A-Za-z0-9.:_-]*) key=other ;; *) key=$host ;; esac
 run=$spool/run-$key
 
+# --token-env NAME: the sender reads the token from $NAME instead of HOOKWATCH_TOKEN (a
+# variable's name only; anything else is dropped).
+case $token_env in [!A-Za-z_]* | *[!A-Za-z0-9_]*) token_env= ;; esac
+
 if [ -n "$binary" ]; then
   set -- "$binary"
 else
@@ -105,9 +112,10 @@ else
   transcripts=${CLAUDE_CONFIG_DIR:-$HOME/.claude}
   set -- "$runner" run --no-config --no-prompt --quiet \
     "--allow-net=$host" "--allow-read=$spool,$transcripts" "--allow-write=$spool" \
-    --allow-env=HOME,XDG_STATE_HOME,HOOKWATCH_URL,HOOKWATCH_TOKEN,HOOKWATCH_SOURCE_APP,HOOKWATCH_SPOOL_DIR,HOOKWATCH_SPOOL_MAX_BYTES,HOOKWATCH_TIMEOUT_MS,HOOKWATCH_DEADLINE_MS \
+    "--allow-env=HOME,XDG_STATE_HOME,HOOKWATCH_URL,HOOKWATCH_TOKEN,HOOKWATCH_SOURCE_APP,HOOKWATCH_SPOOL_DIR,HOOKWATCH_SPOOL_MAX_BYTES,HOOKWATCH_TIMEOUT_MS,HOOKWATCH_DEADLINE_MS${token_env:+,$token_env}" \
     "${0%/*}/send_event.ts"
 fi
+[ -z "$token_env" ] || set -- "$@" --token-env "$token_env"
 
 if [ -n "$decide" ]; then
   # Held for a person: the sender reads the input on stdin, waits for the answer and prints it

@@ -22,7 +22,11 @@
 import { parseArgs } from "node:util";
 import { basename, resolve } from "node:path";
 import { CORE_HOOK_TYPES } from "../common/classify.ts";
-import { DEFAULT_SERVER_URL } from "./config.ts";
+import {
+  DEFAULT_SERVER_URL,
+  DEFAULT_TOKEN_ENV,
+  TOKEN_ENV_NAME,
+} from "./config.ts";
 import { checkServer } from "./preflight.ts";
 import {
   type CommandOptions,
@@ -145,8 +149,10 @@ const USAGE =
                       (hookwatch needs HOOKWATCH_DECISIONS=on): Claude Code's as an http hook,
                       Codex's and Copilot CLI's through the sender, which waits for the answer
   --decision-wait S   seconds hookwatch holds a permission request (default 50)
-The installer asks the server's /health; set HOOKWATCH_TOKEN (and export it where the agent
-runs) when hookwatch has one.
+  --token-env NAME    the hooks read the token from $NAME where the agent runs (default
+                      HOOKWATCH_TOKEN), e.g. this machine's ingest token
+The installer asks the server's /health, sending the token in HOOKWATCH_TOKEN (or in
+--token-env's NAME); when hookwatch has tokens, export it where the agent runs too.
 `;
 
 /** The compiled binary carries `hook.sh`; its hooks run a copy written beside the binary. */
@@ -165,16 +171,20 @@ async function lastWords(
   project: string | undefined,
   projectFile: string,
   env: (name: string) => string | undefined,
+  tokenEnv: string,
 ): Promise<number> {
   console.log(
     bake
       ? `the hooks send to ${serverUrl}`
       : `the hooks send to HOOKWATCH_URL where the agent runs, else ${DEFAULT_SERVER_URL}`,
   );
+  if (tokenEnv !== DEFAULT_TOKEN_ENV) {
+    console.log(`the hooks send the token in ${tokenEnv} where the agent runs`);
+  }
   const hint = project ? await gitignoreHint(project, projectFile) : null;
   if (hint) console.log(hint);
-  const token = env("HOOKWATCH_TOKEN") || undefined;
-  for (const warning of await checkServer(serverUrl, token)) {
+  const token = env(tokenEnv) || undefined;
+  for (const warning of await checkServer(serverUrl, token, tokenEnv)) {
     console.error(`warning: ${warning}`);
   }
   return 0;
@@ -202,6 +212,7 @@ export async function main(args: string[]): Promise<number> {
         decisions: { type: "boolean" },
         "decision-wait": { type: "string" },
         agent: { type: "string" },
+        "token-env": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -227,6 +238,15 @@ export async function main(args: string[]): Promise<number> {
       `hookwatch ${action}: --agent must be one of ${
         AGENTS.map((a) => a.flag).join(", ")
       }\n\n${USAGE}`,
+    );
+    return 2;
+  }
+  const tokenEnv = values["token-env"] ?? DEFAULT_TOKEN_ENV;
+  if (!TOKEN_ENV_NAME.test(tokenEnv)) {
+    // Not echoed: it may be the token itself, given where its variable's name belongs.
+    console.error(
+      `hookwatch ${action}: --token-env NAME must be a shell variable's name ` +
+        "([A-Za-z_][A-Za-z0-9_]*), the variable that holds the token where the agent runs",
     );
     return 2;
   }
@@ -257,6 +277,7 @@ export async function main(args: string[]): Promise<number> {
       deno: Deno.execPath(),
       sourceApp: values["source-app"],
       serverUrl: bake ? serverUrl : undefined,
+      tokenEnv,
     };
     if (agent.name !== DEFAULT_AGENT) {
       if (values["add-chat"]) {
@@ -289,7 +310,14 @@ export async function main(args: string[]): Promise<number> {
       ) {
         console.log(`note: ${line}`);
       }
-      return await lastWords(serverUrl, bake, project, t.projectFile, env);
+      return await lastWords(
+        serverUrl,
+        bake,
+        project,
+        t.projectFile,
+        env,
+        tokenEnv,
+      );
     }
     const decide = values.decisions
       ? decideHandler(
@@ -297,6 +325,7 @@ export async function main(args: string[]): Promise<number> {
         values["source-app"] ??
           (values.global ? "claude-code" : basename(project!)),
         waitS,
+        tokenEnv,
       )
       : undefined;
     // Hooks an earlier installer wrote into the committed settings.json move out of it (read
@@ -335,6 +364,7 @@ export async function main(args: string[]): Promise<number> {
       project,
       ".claude/settings.local.json",
       env,
+      tokenEnv,
     );
   } catch (error) {
     console.error(

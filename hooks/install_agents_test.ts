@@ -294,6 +294,37 @@ Deno.test("install agents - --decisions: Codex's PermissionRequest and Copilot's
   });
 });
 
+Deno.test("install agents - --token-env NAME reaches every agent's hook command, and uninstall still finds them", async () => {
+  await withHome(async (home) => {
+    for (
+      const [agent, path, flat] of [
+        ["codex", `${home}/.codex/hooks.json`, false],
+        ["gemini", `${home}/.gemini/settings.json`, false],
+        ["copilot", `${home}/.copilot/hooks/hookwatch.json`, true],
+      ] as const
+    ) {
+      const args = ["--agent", agent, "--global", "--decisions"];
+      const out = await installer(
+        ["install", ...args, "--token-env", "MY_INGEST"],
+        home,
+      );
+      assert.equal(out.code, 0, out.stderr);
+      const ours = handlers(await read(path), flat);
+      assert.ok(ours.length >= 6, agent);
+      for (const [event, h] of ours) {
+        assert.match(
+          h.command ?? h.bash,
+          / --token-env MY_INGEST # hookwatch$/,
+          `${agent} ${event}`,
+        );
+      }
+      const gone = await installer(["uninstall", ...args], home);
+      assert.equal(gone.code, 0, gone.stderr);
+      assert.equal(await exists(path), false, `${agent}: every hook removed`);
+    }
+  });
+});
+
 Deno.test("install agents - --agent claude writes exactly what the installer writes without --agent", async () => {
   await withHome(async (home, project) => {
     const plain = await installer([

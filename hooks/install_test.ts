@@ -352,3 +352,50 @@ Deno.test("install - what a re-install says is true: no backup is named that doe
     );
   });
 });
+
+Deno.test("install - --token-env NAME: every hook and the /decide header read $NAME; a bad NAME is refused; uninstall finds them", async () => {
+  await withProject(async (_, dir) => {
+    const path = `${dir}/.claude/settings.local.json`;
+    const args = ["install", "--project", dir, "--decisions"];
+    const done = await cli([...args, "--token-env", "LAPTOP_INGEST_TOKEN"], {
+      LAPTOP_INGEST_TOKEN: "never-written-0001",
+    });
+    assert.equal(done.code, 0, done.stderr);
+    assert.match(done.stdout, /token in LAPTOP_INGEST_TOKEN where the agent/);
+    const text = await Deno.readTextFile(path);
+    assert.ok(!text.includes("never-written-0001"), "the token is not written");
+    const settings = JSON.parse(text);
+    for (const event of CORE_HOOK_TYPES) {
+      const [handler] = ours(settings, event);
+      if (event === "PermissionRequest") {
+        assert.deepEqual(handler.headers, {
+          Authorization: "Bearer $LAPTOP_INGEST_TOKEN",
+        });
+        assert.deepEqual(handler.allowedEnvVars, ["LAPTOP_INGEST_TOKEN"]);
+      } else {
+        assert.match(
+          handler.command,
+          / --token-env LAPTOP_INGEST_TOKEN # hookwatch$/,
+        );
+      }
+    }
+    // The default writes no flag: what the installer writes without one.
+    const named = await cli([...args, "--token-env", "HOOKWATCH_TOKEN"]);
+    assert.equal(named.code, 0, named.stderr);
+    assert.doesNotMatch(await Deno.readTextFile(path), /--token-env|LAPTOP/);
+    const plain = await cli([...args, "--dry-run"]);
+    assert.match(plain.stdout, /nothing changed/);
+
+    for (const bad of ["1ST", "MY-TOKEN", "a b", "$X", ""]) {
+      const refused = await cli([...args, "--token-env", bad]);
+      assert.equal(refused.code, 2, bad);
+      assert.match(
+        refused.stderr,
+        /--token-env NAME must be a shell variable's name/,
+      );
+    }
+    await cli([...args, "--token-env", "LAPTOP_INGEST_TOKEN"]);
+    assert.equal((await cli(["uninstall", "--project", dir])).code, 0);
+    assert.equal(await exists(path), false, "uninstall found every hook");
+  });
+});

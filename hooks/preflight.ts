@@ -9,6 +9,7 @@
  * @module
  */
 
+import { DEFAULT_TOKEN_ENV } from "./config.ts";
 import { type Failure, failureOf } from "./delivery.ts";
 import { describeFailure } from "./status_file.ts";
 
@@ -32,11 +33,13 @@ async function request(
 
 /**
  * Warnings about hookwatch at `serverUrl` for someone about to install hooks that post there;
- * none when it answers and takes `token` (or wants none). Never throws.
+ * none when it answers and takes `token` (or wants none), which the hooks read from `tokenEnv`.
+ * Never throws.
  */
 export async function checkServer(
   serverUrl: string,
   token: string | undefined,
+  tokenEnv = DEFAULT_TOKEN_ENV,
   timeoutMs = PREFLIGHT_TIMEOUT_MS,
 ): Promise<string[]> {
   const url = serverUrl.replace(/\/+$/, "");
@@ -56,7 +59,9 @@ export async function checkServer(
     "; until it answers, the hooks spool events and replay them later";
   const health = await request(`${url}/health`, {}, timeoutMs);
   if (!(health instanceof Response)) {
-    return [describeFailure(health, url, token !== undefined) + until];
+    return [
+      describeFailure(health, url, token !== undefined, tokenEnv) + until,
+    ];
   }
   const body = await health.json().catch(() => null);
   if (![200, 503].includes(health.status) || typeof body?.checks !== "object") {
@@ -83,6 +88,7 @@ export async function checkServer(
         { at: Date.now(), kind: "http", status: 401, detail: "401" },
         url,
         token !== undefined,
+        tokenEnv,
       ));
     }
   }

@@ -18,6 +18,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { CORE_HOOK_TYPES } from "../common/classify.ts";
+import { DEFAULT_TOKEN_ENV } from "./config.ts";
 
 /** Ends the command of every hook hookwatch installs; how uninstall finds them. */
 export const MARKER = "# hookwatch";
@@ -82,18 +83,20 @@ export const NESTED: FileShape = Object.freeze({ entries: "nested" });
 /**
  * The http `PermissionRequest` handler: hookwatch holds it up to `waitS` seconds for a person's
  * decision; Claude Code's own bound (`timeout`) is 10 s above, so the wait always ends first.
+ * Claude Code sends the token from `tokenEnv` where it runs.
  */
 export function decideHandler(
   serverUrl: string,
   sourceApp: string,
   waitS: number = DECISION_WAIT_S,
+  tokenEnv = DEFAULT_TOKEN_ENV,
 ): Json {
   const base = serverUrl.replace(/\/+$/, "");
   return {
     type: "http",
     url: `${base}/hooks/${encodeURIComponent(sourceApp)}/decide?wait=${waitS}`,
-    headers: { Authorization: "Bearer $HOOKWATCH_TOKEN" },
-    allowedEnvVars: ["HOOKWATCH_TOKEN"],
+    headers: { Authorization: `Bearer $${tokenEnv}` },
+    allowedEnvVars: [tokenEnv],
     timeout: waitS + 10,
   };
 }
@@ -130,6 +133,8 @@ export interface CommandOptions {
   event?: string;
   /** Wait up to this many seconds for a person's decision and print the agent's answer. */
   decideWaitS?: number;
+  /** The variable the token is read from where the agent runs (none: `HOOKWATCH_TOKEN`). */
+  tokenEnv?: string;
 }
 
 /** The hook front beside this module; the compiled binary carries it (`--include`). */
@@ -153,6 +158,9 @@ export function hookCommand(options: CommandOptions): string {
   if (options.sourceApp) words.push("--source-app", options.sourceApp);
   if (options.serverUrl) words.push("--server-url", options.serverUrl);
   if (options.addChat) words.push("--add-chat");
+  if (options.tokenEnv && options.tokenEnv !== DEFAULT_TOKEN_ENV) {
+    words.push("--token-env", options.tokenEnv);
+  }
   return `${IGNORE_TERM} ${words.map(shellQuote).join(" ")}`;
 }
 

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { log } from "./config.ts";
+import { DEFAULT_TOKEN_ENV, log } from "./config.ts";
 import type { Failure, Sender } from "./delivery.ts";
 
 /** Times in the status are refreshed at most this often (a repeat of the same state). */
@@ -38,11 +38,12 @@ export function statusPath(dir: string, serverUrl: string): string {
   return `${dir}/${PREFIX}${encodeURIComponent(url)}${SUFFIX}`;
 }
 
-/** The error in words, with what to do about it. */
+/** The error in words, with what to do about it; `tokenEnv` holds the hooks' token. */
 export function describeFailure(
   failure: Failure,
   url: string,
   sentToken: boolean,
+  tokenEnv = DEFAULT_TOKEN_ENV,
 ): string {
   switch (failure.kind) {
     case "refused":
@@ -59,13 +60,13 @@ export function describeFailure(
   const status = failure.status ?? 0;
   if (status === 401) {
     return sentToken
-      ? `401 from ${url} — the HOOKWATCH_TOKEN where the agent runs is not the server's token`
-      : `401 from ${url} — the server wants a token: set HOOKWATCH_TOKEN where the agent runs ` +
+      ? `401 from ${url} — the ${tokenEnv} where the agent runs is not the server's token`
+      : `401 from ${url} — the server wants a token: set ${tokenEnv} where the agent runs ` +
         "(export it in the shell that starts the agent)";
   }
   if (status === 403) {
     return `403 from ${url} — the server, or a proxy in front of it, refuses this sender; ` +
-      "check HOOKWATCH_TOKEN and the proxy's rules";
+      `check ${tokenEnv} and the proxy's rules`;
   }
   if (status === 404) {
     return `404 from ${url} — no hookwatch ingest there; check --server-url / HOOKWATCH_URL`;
@@ -151,7 +152,7 @@ export async function recordStatus(
     const path = statusPath(dir, sender.url);
     const before = await readStatus(path);
     const message = failure &&
-      describeFailure(failure, sender.url, sender.sendsToken);
+      describeFailure(failure, sender.url, sender.sendsToken, sender.tokenEnv);
     const status: DeliveryStatus = {
       server_url: sender.url,
       spooled,

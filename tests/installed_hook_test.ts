@@ -1,6 +1,6 @@
 /**
  * The installed hook as Claude Code runs it: `sh -c` the command the installer writes, the hook's
- * JSON on stdin, against a real hookwatch server (up, down, hanging). The hook itself only
+ * JSON on stdin, against a real hookwatch server (up, down, hanging, wanting an ingest token). The hook itself only
  * writes the spool's inbox; a detached sender delivers. So these tests wait for delivery, and
  * for the sender to let go of its run directory before cleaning up.
  */
@@ -16,6 +16,8 @@ import {
 } from "./helpers/hook_run.ts";
 import { hookCommand } from "../hooks/settings.ts";
 import { readStatus, statusPath } from "../hooks/status_file.ts";
+import { statusReport } from "../hooks/status.ts";
+import { runInstaller } from "./helpers/installer.ts";
 import { CORE_HOOK_TYPES } from "../common/classify.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/hooks/", import.meta.url));
@@ -195,6 +197,85 @@ Deno.test("installed hook - a server that accepts and never answers: the hook re
     listener.close();
     for (const conn of held) conn.close();
     await accepting.catch(() => {});
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("installed hook - --token-env MY_INGEST: stored with the ingest token in MY_INGEST; without it 401, spooled, and the status names MY_INGEST", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "hookwatch-hook-" });
+  const spool = `${tmp}/spool`;
+  const ingest = "ingest-token-for-my-laptop-01";
+  const admin = "admin-token-reads-the-events-1";
+  await Deno.writeTextFile(
+    `${tmp}/tokens.json`,
+    JSON.stringify({
+      tokens: [
+        { name: "laptop-hooks", role: "ingest", token: ingest },
+        { name: "root", role: "admin", token: admin },
+      ],
+    }),
+  );
+  const server = await startServer({
+    env: { HOOKWATCH_TOKENS_FILE: `${tmp}/tokens.json` },
+  });
+  try {
+    const project = `${tmp}/project`;
+    const install = await runInstaller([
+      "install",
+      "--project",
+      project,
+      "--server-url",
+      server.url,
+      "--source-app",
+      "token-env",
+      "--token-env",
+      "MY_INGEST",
+    ]);
+    assert.equal(install.code, 0, install.stderr);
+    const settings = await Deno.readTextFile(
+      `${project}/.claude/settings.local.json`,
+    );
+    const command = JSON.parse(settings).hooks.Stop[0].hooks[0].command;
+
+    // The token in HOOKWATCH_TOKEN does not count: this hook reads MY_INGEST only.
+    const without = await runHook(command, await fixture("Stop"), {
+      HOOKWATCH_SPOOL_DIR: spool,
+      HOOKWATCH_TOKEN: ingest,
+    });
+    assert.equal(without.code, 0);
+    await idle(spool);
+    const spooled = (await spoolLines(spool)).map((line) => JSON.parse(line));
+    assert.deepEqual(spooled.map((e) => e.hook_event_type), ["Stop"]);
+    const refused = await readStatus(statusPath(spool, server.url));
+    assert.match(
+      refused?.last_error?.message ?? "",
+      /^401 from .* set MY_INGEST where the agent runs/,
+    );
+    assert.match((await statusReport(spool)).text, /set MY_INGEST where/);
+    assert.deepEqual(await stored(server, "token-env", admin), []);
+
+    const env = { HOOKWATCH_SPOOL_DIR: spool, MY_INGEST: ingest };
+    assert.equal(
+      (await runHook(command, await fixture("SessionEnd"), env)).code,
+      0,
+    );
+    const events = await waitFor("the event and the replay", async () => {
+      const events = await stored(server, "token-env", admin);
+      return events.length >= 2 ? events : undefined;
+    });
+    await idle(spool);
+    assert.deepEqual(
+      events.map((e) => e.hook_event_type).sort(),
+      ["SessionEnd", "Stop"],
+    );
+    assert.deepEqual(await spoolLines(spool), []);
+    assert.equal(
+      (await readStatus(statusPath(spool, server.url)))?.last_error,
+      null,
+    );
+  } finally {
+    await idle(spool).catch(() => {});
+    await server.stop();
     await Deno.remove(tmp, { recursive: true });
   }
 });

@@ -80,3 +80,59 @@ Deno.test("installer - a server that wants a token: a warning naming HOOKWATCH_T
     await server.stop();
   }
 });
+
+Deno.test("installer - --token-env NAME: the check sends the ingest token in NAME and its warning names NAME; a bad NAME is refused", async () => {
+  const ingest = "ingest-token-for-a-laptop-02";
+  const tokens = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(
+    tokens,
+    JSON.stringify({
+      tokens: [{ name: "laptop-hooks", role: "ingest", token: ingest }],
+    }),
+  );
+  const server = await startServer({
+    env: { HOOKWATCH_TOKENS_FILE: tokens },
+  });
+  try {
+    await withProject(async (dir) => {
+      const args = [
+        "install",
+        "--project",
+        dir,
+        "--server-url",
+        server.url,
+        "--token-env",
+        "LAPTOP_INGEST_TOKEN",
+      ];
+      const missing = await runInstaller(args, {
+        env: { HOOKWATCH_TOKEN: ingest },
+        net: true,
+      });
+      assert.equal(missing.code, 0, missing.stderr);
+      assert.match(
+        missing.stderr,
+        /^warning: 401 from .* set LAPTOP_INGEST_TOKEN where the agent runs/,
+      );
+      const right = await runInstaller(args, {
+        env: { LAPTOP_INGEST_TOKEN: ingest },
+        net: true,
+      });
+      assert.equal(right.code, 0);
+      assert.equal(right.stderr, "", "no warning with the ingest token");
+      assert.ok(
+        (await command(dir)).endsWith(
+          "--token-env LAPTOP_INGEST_TOKEN # hookwatch",
+        ),
+      );
+      const bad = await runInstaller([...args.slice(0, -1), "9LIVES"]);
+      assert.notEqual(bad.code, 0);
+      assert.match(
+        bad.stderr,
+        /--token-env NAME must be a shell variable's name/,
+      );
+    });
+  } finally {
+    await server.stop();
+    await Deno.remove(tokens);
+  }
+});

@@ -58,13 +58,18 @@ export async function runHook(
   };
 }
 
-/** The events stored for one app. */
-// deno-lint-ignore no-explicit-any
-export async function stored(server: TestServer, app: string): Promise<any[]> {
+/** The events stored for one app (read with `token` when the server wants one). */
+export async function stored(
+  server: TestServer,
+  app: string,
+  token?: string,
+  // deno-lint-ignore no-explicit-any
+): Promise<any[]> {
   const res = await fetch(
     `${server.url}/events/recent?source_app=${
       encodeURIComponent(app)
     }&limit=1000`,
+    { headers: token ? { authorization: `Bearer ${token}` } : {} },
   );
   assert.equal(res.status, 200);
   return await res.json();
