@@ -18,7 +18,7 @@ import {
   spoolMaxBytes,
 } from "./config.ts";
 import { deliver, prepare, Sender } from "./delivery.ts";
-import { inboxEntries } from "./inbox.ts";
+import { inboxEntries, type InboxEntry } from "./inbox.ts";
 import { replay, spoolEvent } from "./replay.ts";
 import { countSpooled, recordStatus } from "./status_file.ts";
 
@@ -26,44 +26,38 @@ import { countSpooled, recordStatus } from "./status_file.ts";
 export const DRAIN_LINGER_MS = 1500;
 /** How often a lingering drain looks at the inbox. */
 const DRAIN_POLL_MS = 25;
+/** What a drain keeps of its bound for the last look after it lets go (at most a third). */
+const DRAIN_LEAVE_MS = 1000;
 /** `sender.log` is rotated past this size. */
 const SENDER_LOG_MAX_BYTES = 1024 * 1024;
 
 /**
  * Delivers every inbox file for its server (a file that arrives while it runs too), spools what
  * cannot be delivered, replays the spool after a success, and exits after
- * {@linkcode DRAIN_LINGER_MS} without new files, releasing the run directory that keeps a
- * second sender for the same server from starting.
+ * {@linkcode DRAIN_LINGER_MS} without new files or near its bound, releasing the run directory
+ * that keeps a second sender for the same server from starting.
+ *
+ * A hook that finds the run directory taken leaves its file to this sender. So the sender lets
+ * go first and then delivers what is in the inbox once more, with time kept for it
+ * ({@linkcode DRAIN_LEAVE_MS}): a file written before it let go is delivered by it, one written
+ * after by the sender its hook starts. Both may send one file; the server stores it once (the
+ * event id is the file's).
  */
 export async function drain(ctx: SendContext, run: string): Promise<void> {
   const flags = parseFlags(ctx.args);
   const dir = spoolDir(ctx.env);
   if (!dir) return;
   const url = serverUrlOf(flags, ctx.env);
-  const sender = new Sender(url, ctx);
+  const leaving = new Sender(url, ctx);
+  const working = new Sender(url, {
+    ...ctx,
+    deadlineMs: leaving.deadlineMs -
+      Math.min(DRAIN_LEAVE_MS, leaving.deadlineMs / 3),
+  });
   const maxBytes = spoolMaxBytes(ctx.env);
   const inbox = `${dir}/inbox`;
   await rotateLog(`${dir}/sender.log`);
-  let idleSince = performance.now();
-  while (sender.remainingMs() > 100) {
-    const entries = await inboxEntries(inbox, url);
-    if (entries.length === 0) {
-      if (performance.now() - idleSince < DRAIN_LINGER_MS) {
-        await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
-        continue;
-      }
-      // Let go of the run directory, then look once more: a hook that found it taken just
-      // before counts on this sender to pick its file up.
-      await releaseRun(run);
-      if ((await inboxEntries(inbox, url)).length === 0) return;
-      try {
-        await Deno.mkdir(run);
-        await Deno.writeTextFile(`${run}/pid`, `${Deno.pid}\n`);
-      } catch {
-        return; // another sender has it now
-      }
-      continue;
-    }
+  const send = async (sender: Sender, entries: InboxEntry[]) => {
     const events: SpooledEvent[] = [];
     for (const entry of entries) {
       const event = await prepare(entry.stdin, entry.flags, {
@@ -84,9 +78,22 @@ export async function drain(ctx: SendContext, run: string): Promise<void> {
       sender,
       undelivered.length > 0 || replaying ? await countSpooled(dir) : 0,
     );
-    idleSince = performance.now();
+  };
+  let idleSince = performance.now();
+  while (working.remainingMs() > 100) {
+    const entries = await inboxEntries(inbox, url);
+    if (entries.length > 0) {
+      await send(working, entries);
+      idleSince = performance.now();
+    } else if (performance.now() - idleSince < DRAIN_LINGER_MS) {
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+    } else {
+      break;
+    }
   }
   await releaseRun(run);
+  const left = await inboxEntries(inbox, url);
+  if (left.length > 0) await send(leaving, left);
 }
 
 /** `hook.sh` appends the senders' stderr to `sender.log`; one old generation is kept. */
