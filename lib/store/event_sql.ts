@@ -227,8 +227,20 @@ export function* filterOptionsTx(kind: Db["kind"]): Tx<FilterOptions> {
   };
 }
 
-/** Deletes at most `limit` rows of one bucket older than `before`; how many it deleted. */
+/** Deletes at most `limit` rows of each bucket older than its bound; how many of each. */
 export function* expireTx(
+  kind: Db["kind"],
+  priorityBefore: number,
+  regularBefore: number,
+  limit: number,
+): Tx<{ priority: number; regular: number }> {
+  return {
+    priority: yield* expireBucketTx(kind, 1, priorityBefore, limit),
+    regular: yield* expireBucketTx(kind, 0, regularBefore, limit),
+  };
+}
+
+function* expireBucketTx(
   kind: Db["kind"],
   priority: 0 | 1,
   before: number,

@@ -256,13 +256,13 @@ export class PostgresStore implements EventStore {
     regularBefore: number,
     batchSize: number,
   ): Promise<ExpiredCount> {
-    return this.#timed("delete_expired", () =>
-      this.db.read(function* () {
-        return {
-          priority: yield* expireTx("postgres", 1, priorityBefore, batchSize),
-          regular: yield* expireTx("postgres", 0, regularBefore, batchSize),
-        };
-      }));
+    return this.#timed(
+      "delete_expired",
+      () =>
+        this.db.read(() =>
+          expireTx("postgres", priorityBefore, regularBefore, batchSize)
+        ),
+    );
   }
 
   /**

@@ -213,13 +213,13 @@ export class SqliteStore implements EventStore {
     regularBefore: number,
     batchSize: number,
   ): Promise<ExpiredCount> {
-    return this.#timed("delete_expired", () =>
-      this.db.read(function* () {
-        return {
-          priority: yield* expireTx("sqlite", 1, priorityBefore, batchSize),
-          regular: yield* expireTx("sqlite", 0, regularBefore, batchSize),
-        };
-      }));
+    return this.#timed(
+      "delete_expired",
+      () =>
+        this.db.read(() =>
+          expireTx("sqlite", priorityBefore, regularBefore, batchSize)
+        ),
+    );
   }
 
   /** Feeds `onEvents` this store's commits, in id order, right after each `COMMIT`. */
