@@ -31,13 +31,16 @@ import type { Metrics } from "./otel/setup.ts";
 
 /**
  * Whatever was thrown, as the {@linkcode HttpError} it is answered with: its own, a Hono
- * `HTTPException` (from Hono's own middleware, e.g. `csrf`) with its status, a storage failure
+ * `HTTPException` (from Hono's own middleware) with its status, a storage failure
  * as 503 with `Retry-After`; null for anything else (a bug).
  */
 function asHttpError(thrown: unknown): HttpError | null {
   if (thrown instanceof HttpError) return thrown;
   if (thrown instanceof HTTPException) {
-    return new HttpError(thrown.status, thrown.message);
+    return new HttpError(
+      thrown.status,
+      thrown.message || `request refused (${thrown.status})`,
+    );
   }
   return asStoreUnavailable(thrown);
 }
@@ -82,7 +85,7 @@ export function createApp(hw: Deps, metrics?: Metrics): Hono {
   );
 
   app.route("/", ingestRoutes(hw));
-  app.use(guard(hw.access));
+  app.use(guard(hw.access, config.corsOrigins));
   app.route("/", healthRoutes(hw));
   if (metrics) app.route("/", metricsRoutes(metrics));
   if (hw.access.hasTokens) {

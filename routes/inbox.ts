@@ -11,7 +11,6 @@ import type { ActionRefusal } from "../lib/agents/inbox_actions.ts";
 import { ConfigError, parseDuration } from "../lib/base/config.ts";
 import { readJson } from "./edge/body.ts";
 import { badParam, param, pathParams, query } from "./edge/params.ts";
-import { sameOriginOnly } from "./edge/same_origin.ts";
 
 /** Longest snooze: a week. */
 export const SNOOZE_MAX_MS = 7 * 86_400_000;
@@ -126,7 +125,6 @@ export function inboxRoutes(hw: Deps): Hono {
     return c.json(found);
   });
 
-  const sameOrigin = sameOriginOnly();
   // A JSON body of at most `maxBytes`; 415 for another type.
   const jsonBody = (c: Context, maxBytes: number) => {
     if (!c.req.header("content-type")?.startsWith("application/json")) {
@@ -138,12 +136,12 @@ export function inboxRoutes(hw: Deps): Hono {
     });
   };
 
-  app.post("/inbox/:id/ack", sameOrigin, item, async (c) => {
+  app.post("/inbox/:id/ack", item, async (c) => {
     const { id } = c.req.valid("param");
     return c.json(answer(await hw.agents.ack(id, c.get("identity").name), id));
   });
 
-  app.post("/inbox/:id/snooze", sameOrigin, item, async (c) => {
+  app.post("/inbox/:id/snooze", item, async (c) => {
     const { id } = c.req.valid("param");
     const until = snoozeUntil(await jsonBody(c, 4096), Date.now());
     return c.json(
@@ -151,7 +149,7 @@ export function inboxRoutes(hw: Deps): Hono {
     );
   });
 
-  app.post("/inbox/:id/decision", sameOrigin, item, async (c) => {
+  app.post("/inbox/:id/decision", item, async (c) => {
     const { id } = c.req.valid("param");
     if (!hw.config.decisions) {
       throw new HttpError(

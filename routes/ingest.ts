@@ -17,6 +17,7 @@ import {
 } from "../common/events.ts";
 import { parseJson, readText } from "./edge/body.ts";
 import { authorize, identify } from "./edge/auth.ts";
+import { refuseCrossSite } from "./edge/same_origin.ts";
 import { epochNow, stages } from "../lib/base/stages.ts";
 import { badParam, param } from "./edge/params.ts";
 import {
@@ -92,7 +93,8 @@ export function ingestRoutes(hw: Deps): Hono {
   const batch = { maxBytes: maxBatchBytes, timeoutMs: bodyTimeoutMs };
   // The guard's functions, called directly: a token answers without a promise.
   const admit = (c: Context) => {
-    const found = identify(hw.access, c);
+    refuseCrossSite(c, hw.config.corsOrigins);
+    const found = identify(hw.access, c, "ingest");
     return found instanceof Promise
       ? found.then((identity) => authorize(identity, "ingest"))
       : authorize(found, "ingest");

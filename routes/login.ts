@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { csrf } from "hono/csrf";
 import { html } from "hono/html";
 import { SESSION_COOKIE } from "./edge/auth.ts";
 import type { Access } from "../lib/access/access.ts";
 import { type BodyLimits, readBody } from "./edge/body.ts";
+import { sameOriginOnly } from "./edge/same_origin.ts";
 
 /** The dashboard's own stylesheet: the sign-in page looks like it (and follows dark mode). */
 const STYLESHEET = new URL("../static/dashboard.css", import.meta.url);
@@ -75,13 +75,24 @@ export function loginRoutes(access: Access, bodyTimeoutMs: number): Hono {
     c.header("cache-control", "no-cache");
     return c.body(await Deno.readTextFile(STYLESHEET));
   });
-  app.post("/login", csrf(), async (c) => {
+  const sameOrigin = sameOriginOnly();
+  app.post("/login", sameOrigin, async (c) => {
     const presented = await formToken(c.req.raw, limits);
     const session = presented === undefined
       ? null
       : await access.signIn(presented);
     if (session === null) {
-      return c.html(page("That token is not right."), 401);
+      const known = presented === undefined
+        ? null
+        : access.identifyToken(presented);
+      return known === null
+        ? c.html(page("That token is not right."), 401)
+        : c.html(
+          page(
+            `That is ${known.name}'s ${known.role} token: it sends events and opens nothing else. Sign in with a viewer, operator or admin token.`,
+          ),
+          403,
+        );
     }
     setCookie(c, SESSION_COOKIE, session.cookie, {
       httpOnly: true,
@@ -92,7 +103,7 @@ export function loginRoutes(access: Access, bodyTimeoutMs: number): Hono {
     });
     return c.redirect("/", 303);
   });
-  app.post("/logout", csrf(), async (c) => {
+  app.post("/logout", sameOrigin, async (c) => {
     const cookie = getCookie(c, SESSION_COOKIE);
     if (cookie !== undefined) await access.signOut(cookie);
     deleteCookie(c, SESSION_COOKIE, { path: "/" });

@@ -81,6 +81,24 @@ async function answer(
   return res;
 }
 
+/** Signs in through the form: the session cookie (null when refused) and the page. */
+async function signIn(
+  app: TestApp,
+  token: string,
+): Promise<{ status: number; cookie: string | null; page: string }> {
+  const res = await app.fetch(`${app.url}/login`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      origin: app.url,
+    },
+    body: new URLSearchParams({ token }),
+    redirect: "manual",
+  });
+  const cookie = res.headers.get("set-cookie")?.split(";")[0] ?? null;
+  return { status: res.status, cookie, page: await res.text() };
+}
+
 Deno.test("access roles - every route of the app has a rule, and each role gets exactly what its rule allows", async () => {
   const app = await startApp({
     HOOKWATCH_TOKENS_FILE: await tokensFile(),
@@ -131,6 +149,115 @@ Deno.test("access roles - every route of the app has a rule, and each role gets 
     assert.equal(
       await call(app, "POST", "/hooks/my-repo/decide?wait=1", TOKENS.viewer),
       403,
+    );
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("access roles - for every role, a page of another site can neither send events nor act; a sign-in session never ingests; an ingest token opens no session", async () => {
+  const app = await startApp({
+    HOOKWATCH_TOKENS_FILE: await tokensFile(),
+    HOOKWATCH_DECISIONS: "on",
+  });
+  const post = async (path: string, headers: Record<string, string>) => {
+    const res = await app.fetch(`${app.url}${path}`, {
+      method: "POST",
+      // text/plain: what a form on another site can send without a preflight.
+      headers: { "content-type": "text/plain", ...headers },
+      body: JSON.stringify({
+        source_app: "forged",
+        session_id: "s-forged",
+        hook_event_type: "PermissionRequest",
+        payload: { tool_name: "Bash" },
+      }),
+    });
+    return { status: res.status, error: (await res.json()).error as string };
+  };
+  try {
+    const hooks = await signIn(app, TOKENS.ingest);
+    assert.equal(hooks.cookie, null, "an ingest token opens no session");
+    assert.equal(hooks.status, 403);
+    assert.match(
+      hooks.page,
+      /laptop-hooks.{1,6}s ingest token: it sends events/,
+    );
+    for (const role of ["viewer", "operator", "admin"] as const) {
+      const { cookie } = await signIn(app, TOKENS[role]);
+      assert.ok(cookie, `${role} signs in`);
+      const own = { cookie, origin: app.url, "sec-fetch-site": "same-origin" };
+      for (const path of ["/events", "/events/batch", "/v1/logs"]) {
+        assert.equal(
+          (await post(path, own)).status,
+          401,
+          `${role}'s session does not send events to ${path}`,
+        );
+      }
+      const elsewhere: Record<string, string>[] = [
+        { "sec-fetch-site": "cross-site" },
+        { "sec-fetch-site": "same-site" },
+        { origin: "https://evil.example" },
+      ];
+      for (const headers of elsewhere) {
+        for (const path of ["/events", "/inbox/1/ack", "/inbox/1/decision"]) {
+          const { status, error } = await post(path, { cookie, ...headers });
+          assert.equal(
+            status,
+            403,
+            `${role} ${path} ${JSON.stringify(headers)}`,
+          );
+          assert.match(error, /cross-site request refused/);
+        }
+        // With the right token too: the page of another site is refused, not the token.
+        const { status } = await post("/events", {
+          authorization: `Bearer ${TOKENS.ingest}`,
+          ...headers,
+        });
+        assert.equal(status, 403);
+      }
+    }
+    assert.equal(
+      (await app.hw.store.recent({ limit: 10 })).length,
+      0,
+      "nothing forged was stored",
+    );
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("access roles - open on loopback (no token), a page of another site cannot send events; a CORS_ORIGINS origin and the hooks can", async () => {
+  const app = await startApp({ CORS_ORIGINS: "https://ok.example" });
+  const post = (headers: Record<string, string>) =>
+    app.postJson(`${app.url}/events`, {
+      source_app: "open",
+      session_id: "s-open",
+      hook_event_type: "Stop",
+      payload: {},
+    }, headers);
+  try {
+    const elsewhere: Record<string, string>[] = [
+      { "sec-fetch-site": "cross-site" },
+      { origin: "https://evil.example" },
+    ];
+    for (const headers of elsewhere) {
+      const { status, body } = await post(headers);
+      assert.equal(status, 403, JSON.stringify(headers));
+      assert.match(body.error, /cross-site request refused/);
+    }
+    assert.equal((await post({})).status, 200, "a hook sends neither header");
+    assert.equal(
+      (await post({
+        origin: "https://ok.example",
+        "sec-fetch-site": "cross-site",
+      }))
+        .status,
+      200,
+      "an origin CORS_ORIGINS allows",
+    );
+    assert.equal(
+      (await post({ origin: app.url, "sec-fetch-site": "same-origin" })).status,
+      200,
     );
   } finally {
     await app.close();

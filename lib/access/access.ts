@@ -9,7 +9,7 @@
  * @module
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Identity, Role } from "../../common/access.ts";
+import { allows, type Identity, type Role } from "../../common/access.ts";
 import {
   type AccessConfig,
   readTokenFile,
@@ -155,10 +155,14 @@ export class Access {
     return role === null ? NO_ROLE : { name: user, role, via: "proxy" };
   }
 
-  /** Signs in with a token: a new session cookie bound to its name and role, or null. */
+  /**
+   * Signs in with a token: a new session cookie bound to its name and role, or null for an
+   * unknown token and for one whose role opens no page (`ingest`: hooks send it, nobody reads
+   * with it).
+   */
   async signIn(token: string, now = Date.now()): Promise<SignIn | null> {
     const identity = this.identifyToken(token);
-    if (!identity) return null;
+    if (!identity || !allows(identity.role, "read")) return null;
     await this.ready;
     const cookie = randomBytes(32).toString("base64url");
     const expiresAt = now + this.#config.sessionTtlMs;

@@ -10,6 +10,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Action, Identity } from "../../common/access.ts";
 import type { Access } from "../../lib/access/access.ts";
 import { authorize, identify, unauthorized } from "./auth.ts";
+import { refuseCrossSite } from "./same_origin.ts";
 
 /** One rule: a method, a path as the routes write it, and what it does. */
 export interface AccessRule {
@@ -90,9 +91,14 @@ declare module "hono" {
 /**
  * Identifies every request and refuses what its role may not do (401 without a valid token
  * or session, 403 for the wrong role; a person opening a page is sent to the sign-in form).
+ * Ingest and actions (ack, snooze, decide) from a page of another site are refused first
+ * (`same_origin.ts`; for ingest, `CORS_ORIGINS` count as this site).
  * Open routes pass; a path no rule names needs some identity, then answers 404.
  */
-export function guard(access: Access): MiddlewareHandler {
+export function guard(
+  access: Access,
+  corsOrigins: readonly string[],
+): MiddlewareHandler {
   return async function guard(c, next) {
     const r = ruleFor(c.req.method, c.req.path);
     if (r?.action === "open") return await next();
@@ -104,7 +110,10 @@ export function guard(access: Access): MiddlewareHandler {
         return await next();
       }
     }
-    const found = identify(access, c);
+    // Before who it is: a page of another site is refused whoever's cookie it rides on.
+    if (r?.action === "ingest") refuseCrossSite(c, corsOrigins);
+    else if (r?.action === "act") refuseCrossSite(c);
+    const found = identify(access, c, r?.action);
     const identity = found instanceof Promise ? await found : found;
     if (
       identity === null && r?.action === "read" && c.req.method === "GET" &&
