@@ -301,7 +301,8 @@ export async function installedTurn(r: Ready): Promise<void> {
 
 /**
  * hookwatch down (nothing listens) for a whole run, then back for the next: both runs' events
- * stored exactly once, and the run without hookwatch no slower than a second over the other.
+ * stored exactly once, and the run without hookwatch no slower than the other by more than a
+ * second or half of it.
  */
 export async function downThenBack(r: Ready): Promise<void> {
   const { c } = r;
@@ -335,8 +336,11 @@ export async function downThenBack(r: Ready): Promise<void> {
       [],
       await explain("hookwatch down, then back", problems, sb, down, live),
     );
+    // One run each, the down one first and colder, of CLIs whose single runs spread by a
+    // second (BENCHMARKS.md): the bound catches a hook that waits on the dead server, and
+    // bench/agents_cli_bench.ts measures the cost.
     assert.ok(
-      down.wallMs < up.wallMs + 1000,
+      down.wallMs < up.wallMs + Math.max(1000, up.wallMs / 2),
       `the run without hookwatch took ${Math.round(down.wallMs)} ms, with it ${
         Math.round(up.wallMs)
       } ms`,
