@@ -1,19 +1,28 @@
 import { useEffect, useState } from "preact/hooks";
 import type { StoredEvent } from "../common/events.ts";
 import type { PromptSummary } from "../common/sessions.ts";
-import { sessionCosts, tokenCount, totalTokens, usd } from "./session_costs.ts";
+import {
+  costReported,
+  sessionCosts,
+  tokenCount,
+  totalTokens,
+  usd,
+} from "./session_costs.ts";
 
-/** A session's cost and tokens on the board, once Claude Code telemetry reported any. */
+/** A session's cost and tokens on the board, once its agent's telemetry reported any. */
 export function LaneCost(props: { session: string }) {
   const s = sessionCosts.value[props.session];
   if (!s || (s.cost_usd === 0 && s.requests === 0)) return null;
   return (
     <span
       class="lane-cost"
-      title={`${s.requests} API requests, ${totalTokens(s)} tokens`}
+      title={`${s.requests} API requests, ${totalTokens(s)} tokens${
+        costReported(s) ? "" : "; its agent reports no cost"
+      }`}
       data-cost-usd={s.cost_usd}
     >
-      {usd(s.cost_usd)} · {tokenCount(totalTokens(s))} tok
+      {costReported(s) ? `${usd(s.cost_usd)} · ` : ""}
+      {tokenCount(totalTokens(s))} tok
     </span>
   );
 }

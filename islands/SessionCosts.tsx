@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { SessionSummary } from "../common/sessions.ts";
 import {
   applySessions,
+  costReported,
   sessionCosts,
   startSessionCosts,
   tokenCount,
@@ -52,7 +53,7 @@ export default function SessionCosts(
     <section class="session-costs" aria-label="Session costs">
       <div class="panel-head">
         <h2>Cost</h2>
-        {rows.length > 0
+        {rows.some(costReported)
           ? (
             <span class="total" data-total-usd={total}>
               {usd(total)} <span class="muted">in {hours} h</span>
@@ -63,8 +64,8 @@ export default function SessionCosts(
       {rows.length === 0
         ? (
           <p class="empty">
-            No Claude Code telemetry yet (see docs/TELEMETRY.md: point Claude
-            Code's OTLP exporter here).
+            No agent telemetry yet (see docs/TELEMETRY.md and docs/agents.md:
+            point the agent's OTLP exporter here).
           </p>
         )
         : (
@@ -95,7 +96,13 @@ export default function SessionCosts(
                     </span>
                     <span class="models">{s.models.join(", ")}</span>
                   </td>
-                  <td class="usd">{usd(s.cost_usd)}</td>
+                  {costReported(s)
+                    ? <td class="usd">{usd(s.cost_usd)}</td>
+                    : (
+                      <td class="usd muted" title="its agent reports no cost">
+                        –
+                      </td>
+                    )}
                   <td
                     class="num"
                     title={`input ${s.tokens.input}, output ${s.tokens.output}, cache read ${s.tokens.cache_read}, cache write ${s.tokens.cache_creation}`}

@@ -56,6 +56,14 @@ export function startSessionCosts(windowMs: number): void {
     .catch(() => {});
 }
 
+/**
+ * Whether the session's telemetry told what it cost. Codex, Gemini CLI and Copilot CLI report
+ * tokens and no cost: their sessions say nothing of dollars rather than "$0.0000".
+ */
+export function costReported(s: { cost_usd: number }): boolean {
+  return s.cost_usd > 0;
+}
+
 /** Dollars: cents above a dollar, four decimals below. */
 export function usd(value: number): string {
   return value >= 1 ? `$${value.toFixed(2)}` : `$${value.toFixed(4)}`;

@@ -151,6 +151,16 @@ Deno.test({
       );
       assert.match(await table.locator(".total").innerText(), /^\$3\.75\b/);
 
+      // tokens and no cost (what Codex, Gemini CLI and Copilot CLI report): no "$0.0000"
+      await postHooks(server.url, "tokens-only", "p-3");
+      await postOtlp(server.url, "tokens-only", "p-3", 0, 1);
+      await laneCost(page, "tokens-only").waitFor({ timeout: 10_000 });
+      assert.equal(await laneCost(page, "tokens-only").innerText(), "2.0k tok");
+      const row = table.locator('tbody tr[data-session="tokens-only"]');
+      await row.waitFor({ timeout: 10_000 });
+      assert.equal(await row.locator(".usd").innerText(), "–");
+      assert.match(await table.locator(".total").innerText(), /^\$3\.75\b/);
+
       // the drawer shows what the event's prompt cost
       await page.click(`.rows a[data-id="${promptEvent}"]`);
       const cost = page.locator(".drawer .prompt-cost");
