@@ -18,7 +18,7 @@ import {
 } from "./hook_types.ts";
 import type { SessionSummary } from "./sessions.ts";
 import { inputSummary, oneLine } from "./text.ts";
-import { lateBy } from "./rows.ts";
+import { endReason, lateBy } from "./rows.ts";
 import { commonFields, DEFAULT_AGENT } from "./adapters/mod.ts";
 
 /** What a session or subagent is doing, by its newest telling event. Plain text. */
@@ -183,7 +183,7 @@ export function doingOf(e: StreamEvent): Doing | null {
     case "SessionStart":
       return d("started", line(f.source));
     case "SessionEnd":
-      return d("session ended", line(f.reason));
+      return d("session ended", line(endReason(f.reason)));
     case "PreCompact":
       return d("compacting", line(str(p.trigger)));
     case "PostCompact":

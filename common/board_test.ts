@@ -64,7 +64,7 @@ Deno.test("board - who needs a person first: waiting (longest first), failed, wo
   assert.deepEqual(view.ended[0].doing, {
     type: "SessionEnd",
     what: "session ended",
-    text: "other",
+    text: "",
     at: NOW - 10_000,
   });
   assert.equal(view.sessions[0].state_at, NOW - 90_000, "the label's age");
@@ -136,7 +136,7 @@ Deno.test("board - doing says what each event means", () => {
   );
   assert.equal(
     say("SessionEnd", { reason: "logout" }),
-    "session ended: logout",
+    "session ended: logged out",
   );
   assert.equal(say("ConfigChange", {}), null);
 });

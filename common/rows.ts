@@ -88,6 +88,30 @@ function oneLine(text: string): string {
   return flat.length > TEXT_LIMIT ? `${flat.slice(0, TEXT_LIMIT - 1)}…` : flat;
 }
 
+/**
+ * An agent's code for why a session ended, in words; null for one that says nothing (Claude
+ * Code's and Codex's `other`). Codes hookwatch does not know read as they are.
+ */
+export function endReason(reason: string | null): string | null {
+  if (reason === null) return null;
+  return reason in END_REASONS
+    ? END_REASONS[reason]
+    : reason.replaceAll("_", " ");
+}
+
+const END_REASONS: Record<string, string | null> = {
+  other: null,
+  prompt_input_exit: "exited",
+  exit: "exited",
+  user_exit: "exited",
+  clear: "cleared",
+  logout: "logged out",
+  complete: "complete",
+  abort: "aborted",
+  error: "error",
+  timeout: "timed out",
+};
+
 function withReason(what: string, reason: string | null): string {
   return reason ? `${what} (${reason})` : what;
 }
@@ -123,7 +147,7 @@ export function describeEvent(event: StreamEvent): string {
   }
   // What happened, not a bare field value ("other" said nothing).
   if (event.hook_event_type === "SessionEnd") {
-    return oneLine(withReason("session ended", f.reason));
+    return oneLine(withReason("session ended", endReason(f.reason)));
   }
   if (event.hook_event_type === "SessionStart") {
     return oneLine(withReason("session started", f.source));

@@ -63,12 +63,12 @@ Deno.test("rows - filters match app, session, type and free text in the payload"
 });
 
 Deno.test("rows - a session's start and end say what happened, with the reason", () => {
-  assert.equal(
-    describeEvent(
-      ev({ hook_event_type: "SessionEnd", payload: { reason: "other" } }),
-    ),
-    "session ended (other)",
-  );
+  const ended = (reason: string) =>
+    describeEvent(ev({ hook_event_type: "SessionEnd", payload: { reason } }));
+  assert.equal(ended("other"), "session ended", "'other' says nothing");
+  assert.equal(ended("prompt_input_exit"), "session ended (exited)");
+  assert.equal(ended("logout"), "session ended (logged out)");
+  assert.equal(ended("some_new_reason"), "session ended (some new reason)");
   assert.equal(
     describeEvent(ev({ hook_event_type: "SessionEnd", payload: {} })),
     "session ended",

@@ -127,14 +127,12 @@ Deno.test({
           assert.equal(await row(page, S.ended[0]).isVisible(), true);
           assert.match(
             await row(page, S.ended[0]).innerText(),
-            /ended \d+ m[\s\S]*session ended\s+prompt_input_exit/,
+            /ended \d+ m[\s\S]*session ended\s+exited/,
           );
-          // The feed says what a session's end was, not a bare "other".
-          assert.ok(
-            (await page.locator(".rows").innerText()).includes(
-              "session ended (other)",
-            ),
-          );
+          // The feed says what a session's end was, in words, and nothing for "other".
+          const feed = await page.locator(".rows").innerText();
+          assert.ok(feed.includes("session ended (exited)"), feed);
+          assert.ok(!feed.includes("(other)"), feed);
           // The timeline opens on the most urgent session (not the latest active one).
           assert.equal(
             await page.locator(".timeline").getAttribute("data-session"),
