@@ -22,22 +22,11 @@ import { type Db, q } from "./db.ts";
 import { postgresDb } from "./postgres_db.ts";
 import { eventJsonOf } from "./event_rows.ts";
 import { EVENT_MIGRATIONS, EVENTS_CHANNEL } from "./event_schema.ts";
-import {
-  bucketTx,
-  expireTx,
-  filterOptionsTx,
-  getTx,
-  insertTx,
-  maxIdTx,
-  rangeTx,
-  recentTx,
-} from "./event_sql.ts";
+import { SqlEventStore } from "./sql_event_store.ts";
+import { bucketTx, insertTx, maxIdTx, rangeTx } from "./event_sql.ts";
 import type {
   EventStore,
-  ExpiredCount,
-  FilterOptions,
   InsertResult,
-  RecentQuery,
   Snapshot,
   SnapshotQuery,
 } from "./store.ts";
@@ -97,9 +86,8 @@ export function poolSizeFromEnv(
  * await store.listen((events) => broadcaster.publish(events));
  * ```
  */
-export class PostgresStore implements EventStore {
+export class PostgresStore extends SqlEventStore implements EventStore {
   readonly kind = "postgres" as const;
-  /** The one way to this database, for the events and every other table. */
   readonly db: Db;
   readonly #sql: postgres.Sql;
   readonly #poolSize: number;
@@ -116,6 +104,7 @@ export class PostgresStore implements EventStore {
   #closed = false;
 
   private constructor(sql: postgres.Sql, poolSize: number, pingMs: number) {
+    super();
     this.#sql = sql;
     this.db = postgresDb(sql);
     this.#poolSize = poolSize;
@@ -173,7 +162,10 @@ export class PostgresStore implements EventStore {
     };
   }
 
-  async #timed<T>(query: string, run: () => Promise<T>): Promise<T> {
+  protected override async timed<T>(
+    query: string,
+    run: () => Promise<T>,
+  ): Promise<T> {
     const start = performance.now();
     this.#inflight++;
     try {
@@ -188,7 +180,7 @@ export class PostgresStore implements EventStore {
 
   async insertBatch(events: ClassifiedEvent[]): Promise<InsertResult[]> {
     if (events.length === 0) return [];
-    const results = await this.#timed(
+    const results = await this.timed(
       "insert_batch",
       () => this.db.read(() => insertTx("postgres", events)),
     );
@@ -196,14 +188,6 @@ export class PostgresStore implements EventStore {
       for (const r of results) stages.mark(r.event.event_id, "committed");
     }
     return results;
-  }
-
-  recent(query: RecentQuery): Promise<StoredEvent[]> {
-    return this.#timed("recent", () => this.db.read(() => recentTx(query)));
-  }
-
-  get(id: number): Promise<StoredEvent | null> {
-    return this.#timed("get", () => this.db.read(() => getTx(id)));
   }
 
   snapshot(query: SnapshotQuery): Promise<Snapshot> {
@@ -215,7 +199,7 @@ export class PostgresStore implements EventStore {
       (await this.db.read(() =>
         bucketTx("postgres", priority, query.now - retentionMs, limit)
       )).map(eventJsonOf);
-    return this.#timed("snapshot", async () => {
+    return this.timed("snapshot", async () => {
       const [priority, regular] = await Promise.all([
         bucket(1, query.priorityRetentionMs, query.priorityLimit),
         bucket(0, query.regularRetentionMs, query.regularLimit),
@@ -227,7 +211,7 @@ export class PostgresStore implements EventStore {
   async since(afterId: number, limit: number): Promise<StoredEvent[]> {
     await this.#listening;
     const cap = this.#fed ?? Number.MAX_SAFE_INTEGER;
-    return await this.#timed("since", () => this.#range(afterId, cap, limit));
+    return await this.timed("since", () => this.#range(afterId, cap, limit));
   }
 
   #range(afterId: number, upTo: number, limit: number): Promise<StoredEvent[]> {
@@ -237,32 +221,11 @@ export class PostgresStore implements EventStore {
   async maxId(): Promise<number> {
     await this.#listening;
     if (this.#fed !== null) return this.#fed;
-    return await this.#timed("max_id", () => this.#realMaxId());
+    return await this.timed("max_id", () => this.#realMaxId());
   }
 
   #realMaxId(): Promise<number> {
     return this.db.read(maxIdTx);
-  }
-
-  filterOptions(): Promise<FilterOptions> {
-    return this.#timed(
-      "filter_options",
-      () => this.db.read(() => filterOptionsTx("postgres")),
-    );
-  }
-
-  deleteExpired(
-    priorityBefore: number,
-    regularBefore: number,
-    batchSize: number,
-  ): Promise<ExpiredCount> {
-    return this.#timed(
-      "delete_expired",
-      () =>
-        this.db.read(() =>
-          expireTx("postgres", priorityBefore, regularBefore, batchSize)
-        ),
-    );
   }
 
   /**
@@ -308,7 +271,7 @@ export class PostgresStore implements EventStore {
         const from = this.#fed!;
         const upTo = catchUp ? Number.MAX_SAFE_INTEGER : this.#announced;
         if (upTo <= from) return;
-        const events = await this.#timed(
+        const events = await this.timed(
           "feed",
           () => this.#range(from, upTo, page),
         );
@@ -329,7 +292,7 @@ export class PostgresStore implements EventStore {
 
   /** A round trip through the pool; rejects when the database does not answer in time. */
   ping(): Promise<void> {
-    return this.#timed("ping", async () => {
+    return this.timed("ping", async () => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         await Promise.race([

@@ -18,24 +18,18 @@ import { migrateSqlite, sqliteDb } from "./sqlite_db.ts";
 import { type Checkpointer, startCheckpointer } from "./sqlite_checkpointer.ts";
 import { eventJsonOf } from "./event_rows.ts";
 import { EVENT_MIGRATIONS } from "./event_schema.ts";
+import { SqlEventStore } from "./sql_event_store.ts";
 import {
   bucketTx,
-  expireTx,
-  filterOptionsTx,
-  getTx,
   insertTx,
   maxIdTx,
   rangeTx,
-  recentTx,
   ROWS_PER_INSERT,
 } from "./event_sql.ts";
 import {
   type EventStore,
-  type ExpiredCount,
-  type FilterOptions,
   type InsertResult,
   newlyStored,
-  type RecentQuery,
   type Snapshot,
   type SnapshotQuery,
 } from "./store.ts";
@@ -65,9 +59,8 @@ export interface SqliteOptions {
  * await store.insertBatch([{ ...event, priority: 1, received_at: Date.now() }]);
  * ```
  */
-export class SqliteStore implements EventStore {
+export class SqliteStore extends SqlEventStore implements EventStore {
   readonly kind = "sqlite" as const;
-  /** The one way to this database, for the events and every other table. */
   readonly db: Db;
   #onCommitted: ((events: StoredEvent[]) => void) | null = null;
   #checkpointer: Checkpointer | null = null;
@@ -77,6 +70,7 @@ export class SqliteStore implements EventStore {
     readonly connection: DatabaseSync,
     readonly path: string,
   ) {
+    super();
     this.db = sqliteDb(connection);
   }
 
@@ -117,7 +111,10 @@ export class SqliteStore implements EventStore {
   }
 
   /** Times a query (a synchronous one: the driver's promise is settled when it returns). */
-  #timed<T>(query: string, run: () => Promise<T>): Promise<T> {
+  protected override timed<T>(
+    query: string,
+    run: () => Promise<T>,
+  ): Promise<T> {
     const start = performance.now();
     try {
       return run();
@@ -135,7 +132,7 @@ export class SqliteStore implements EventStore {
   insertBatch(events: ClassifiedEvent[]): Promise<InsertResult[]> {
     if (events.length === 0) return Promise.resolve([]);
     const tx = () => insertTx("sqlite", events);
-    return this.#timed(
+    return this.timed(
       "insert_batch",
       () =>
         events.length > ROWS_PER_INSERT ? this.db.write(tx) : this.db.read(tx),
@@ -151,16 +148,8 @@ export class SqliteStore implements EventStore {
     });
   }
 
-  recent(query: RecentQuery): Promise<StoredEvent[]> {
-    return this.#timed("recent", () => this.db.read(() => recentTx(query)));
-  }
-
-  get(id: number): Promise<StoredEvent | null> {
-    return this.#timed("get", () => this.db.read(() => getTx(id)));
-  }
-
   snapshot(query: SnapshotQuery): Promise<Snapshot> {
-    return this.#timed("snapshot", () =>
+    return this.timed("snapshot", () =>
       this.db.read(function* () {
         const bucket = function* (
           priority: 0 | 1,
@@ -190,7 +179,7 @@ export class SqliteStore implements EventStore {
   }
 
   since(afterId: number, limit: number): Promise<StoredEvent[]> {
-    return this.#timed(
+    return this.timed(
       "since",
       () =>
         this.db.read(() => rangeTx(afterId, Number.MAX_SAFE_INTEGER, limit)),
@@ -198,28 +187,7 @@ export class SqliteStore implements EventStore {
   }
 
   maxId(): Promise<number> {
-    return this.#timed("max_id", () => this.db.read(maxIdTx));
-  }
-
-  filterOptions(): Promise<FilterOptions> {
-    return this.#timed(
-      "filter_options",
-      () => this.db.read(() => filterOptionsTx("sqlite")),
-    );
-  }
-
-  deleteExpired(
-    priorityBefore: number,
-    regularBefore: number,
-    batchSize: number,
-  ): Promise<ExpiredCount> {
-    return this.#timed(
-      "delete_expired",
-      () =>
-        this.db.read(() =>
-          expireTx("sqlite", priorityBefore, regularBefore, batchSize)
-        ),
-    );
+    return this.timed("max_id", () => this.db.read(maxIdTx));
   }
 
   /** Feeds `onEvents` this store's commits, in id order, right after each `COMMIT`. */
@@ -229,7 +197,7 @@ export class SqliteStore implements EventStore {
   }
 
   ping(): Promise<void> {
-    return this.#timed("ping", () =>
+    return this.timed("ping", () =>
       this.db.read(function* () {
         yield q("SELECT 1");
       }));
