@@ -94,9 +94,7 @@ function oneLine(text: string): string {
  */
 export function endReason(reason: string | null): string | null {
   if (reason === null) return null;
-  return reason in END_REASONS
-    ? END_REASONS[reason]
-    : reason.replaceAll("_", " ");
+  return Object.hasOwn(END_REASONS, reason) ? END_REASONS[reason] : reason;
 }
 
 const END_REASONS: Record<string, string | null> = {

@@ -68,7 +68,8 @@ Deno.test("rows - a session's start and end say what happened, with the reason",
   assert.equal(ended("other"), "session ended", "'other' says nothing");
   assert.equal(ended("prompt_input_exit"), "session ended (exited)");
   assert.equal(ended("logout"), "session ended (logged out)");
-  assert.equal(ended("some_new_reason"), "session ended (some new reason)");
+  assert.equal(ended("some_new_reason"), "session ended (some_new_reason)");
+  assert.equal(ended("constructor"), "session ended (constructor)");
   assert.equal(
     describeEvent(ev({ hook_event_type: "SessionEnd", payload: {} })),
     "session ended",
