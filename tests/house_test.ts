@@ -203,3 +203,35 @@ Deno.test("house - docs/ARCHITECTURE.md draws the folder imports there are, arro
   }
   assert.deepEqual([...drawn].sort(), [...actual].sort());
 });
+
+/** Every source file of the repository outside tests/, bench/ and what is built or stored. */
+async function allSources(dir = ""): Promise<string[]> {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(join(ROOT, dir))) {
+    const path = dir ? `${dir}/${entry.name}` : entry.name;
+    if (entry.isDirectory) {
+      if (!LONG_FILES_EXEMPT.has(path)) found.push(...await allSources(path));
+    } else if (/\.(ts|tsx|mjs|js|sh)$/.test(entry.name)) {
+      found.push(path);
+    }
+  }
+  return found;
+}
+const LONG_FILES_EXEMPT = new Set([
+  "tests",
+  "bench",
+  "node_modules",
+  "data",
+  "static/build",
+  ".git",
+]);
+
+Deno.test("house - no source file outside tests/ and bench/ is over 450 lines", async () => {
+  const long: string[] = [];
+  for (const path of await allSources()) {
+    const text = await Deno.readTextFile(join(ROOT, path));
+    const lines = text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
+    if (lines > 450) long.push(`${path}: ${lines} lines`);
+  }
+  assert.deepEqual(long, [], "split these by what they own");
+});

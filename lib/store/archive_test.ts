@@ -10,7 +10,7 @@ import {
 import { type ArchiveSource, archiveSource } from "./archive_sql.ts";
 import { RetentionSweeper } from "./retention.ts";
 import { SqliteStore } from "./sqlite_store.ts";
-import { event } from "./store_suite.ts";
+import { event } from "../../tests/helpers/store_suite.ts";
 import type { EventStore } from "./store.ts";
 import {
   postgresIgnored,

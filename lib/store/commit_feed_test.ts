@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { StoredEvent } from "../../common/events.ts";
 import { CommitFeed } from "./commit_feed.ts";
 import { SqliteStore } from "./sqlite_store.ts";
-import { event } from "./store_suite.ts";
+import { event } from "../../tests/helpers/store_suite.ts";
 import { log } from "../base/log.ts";
 
 const encoder = new TextEncoder();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { event, storeSuite } from "./store_suite.ts";
+import { event, storeSuite } from "../../tests/helpers/store_suite.ts";
 import type { StoredEvent } from "../../common/events.ts";
 import { poolSizeFromEnv, PostgresStore } from "./postgres_store.ts";
 import { EVENT_MIGRATIONS } from "./event_schema.ts";

@@ -7,7 +7,7 @@ import {
   restoreSqlite,
 } from "./sqlite_backup.ts";
 import { SqliteStore } from "./sqlite_store.ts";
-import { event } from "./store_suite.ts";
+import { event } from "../../tests/helpers/store_suite.ts";
 
 function count(path: string): number {
   const db = new DatabaseSync(path, { readOnly: true });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { SqliteStore } from "./sqlite_store.ts";
-import { event } from "./store_suite.ts";
+import { event } from "../../tests/helpers/store_suite.ts";
 
 /** A store that checkpoints in its worker, in a fresh folder; `after` runs once it is closed. */
 async function withCheckpointer(

@@ -1,5 +1,5 @@
 import { SqliteStore } from "./sqlite_store.ts";
-import { storeSuite } from "./store_suite.ts";
+import { storeSuite } from "../../tests/helpers/store_suite.ts";
 
 storeSuite("sqlite", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hookwatch-suite-" });

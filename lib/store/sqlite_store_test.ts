@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SqliteStore } from "./sqlite_store.ts";
-import { event } from "./store_suite.ts";
+import { event } from "../../tests/helpers/store_suite.ts";
 import { NOT_DEFAULT_AGENT } from "./event_rows.ts";
 import { EVENT_MIGRATIONS } from "./event_schema.ts";
 import { migrateSqlite } from "./sqlite_db.ts";

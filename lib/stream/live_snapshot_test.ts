@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { LiveSnapshot } from "./live_snapshot.ts";
 import { jsonOf, streamEventOf } from "./sse.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
-import { event } from "../store/store_suite.ts";
+import { event } from "../../tests/helpers/store_suite.ts";
 import type { SnapshotQuery } from "../store/store.ts";
 import type { ClassifiedEvent } from "../../common/events.ts";
 

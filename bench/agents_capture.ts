@@ -10,7 +10,7 @@
  * wall time, output, the hook inputs in order, the stand-in's requests, and whether the shell
  * command ran (`probe.txt` exists).
  *
- * Usage: `deno run -A scripts/agents_capture.ts [--out DIR] [--agents codex,gemini,copilot]
+ * Usage: `deno run -A bench/agents_capture.ts [--out DIR] [--agents codex,gemini,copilot]
  *   [--only SCENARIO,…] [--timing-runs 5] [--telemetry] [--fixtures]` — `--fixtures` writes one hook input
  * per event to `tests/fixtures/agents/<agent>/<Event>.json` (temp paths replaced by
  * `/tmp/hookwatch-agents`).
@@ -811,7 +811,7 @@ async function telemetry(
             userAgent: of[0].userAgent,
             exports: of.length,
             note:
-              "decoded export bodies of one run, merged and trimmed to representative records (scripts/agents_capture.ts)",
+              "decoded export bodies of one run, merged and trimmed to representative records (bench/agents_capture.ts)",
             body: merged,
           },
           null,

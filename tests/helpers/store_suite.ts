@@ -1,12 +1,12 @@
 /**
  * The behaviour every {@linkcode EventStore} shares, as one suite run against each backend
- * (`sqlite_store_suite_test.ts`, `postgres_store_test.ts`).
+ * (`lib/store/sqlite_store_suite_test.ts`, `lib/store/postgres_store_test.ts`).
  *
  * @module
  */
 import assert from "node:assert/strict";
-import type { EventStore } from "./store.ts";
-import { INSERT_COLUMNS, streamView } from "./event_rows.ts";
+import type { EventStore } from "../../lib/store/store.ts";
+import { INSERT_COLUMNS, streamView } from "../../lib/store/event_rows.ts";
 import type { ClassifiedEvent } from "../../common/events.ts";
 import type { AgentName } from "../../common/adapters/names.ts";
 
