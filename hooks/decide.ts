@@ -43,7 +43,7 @@ export async function decide(ctx: SendContext): Promise<string> {
   const event = await prepare(ctx.stdin, flags, ctx);
   if (!event) return "";
   const waitS = decideWaitS(flags.wait);
-  const sender = new Sender(serverUrlOf(flags, ctx.env), ctx);
+  const sender = new Sender(serverUrlOf(flags, ctx.env), ctx, flags);
   const query = new URLSearchParams({
     wait: String(waitS),
     event_id: String(event.event_id),

@@ -129,10 +129,15 @@ export class Sender {
   /** Why the latest request failed; null once a later one succeeds. */
   lastFailure: Failure | null = null;
 
-  constructor(url: string, ctx: SendContext) {
+  /** `flags`: the caller's parsed flags (read again from `ctx.args` when not given). */
+  constructor(
+    url: string,
+    ctx: SendContext,
+    flags: Pick<Flags, "tokenEnv"> = parseFlags(ctx.args),
+  ) {
     this.url = url.replace(/\/+$/, "");
     this.headers = { "content-type": "application/json" };
-    const named = parseFlags(ctx.args).tokenEnv;
+    const named = flags.tokenEnv;
     this.tokenEnv = named && TOKEN_ENV_NAME.test(named)
       ? named
       : DEFAULT_TOKEN_ENV;

@@ -48,12 +48,12 @@ export async function drain(ctx: SendContext, run: string): Promise<void> {
   const dir = spoolDir(ctx.env);
   if (!dir) return;
   const url = serverUrlOf(flags, ctx.env);
-  const leaving = new Sender(url, ctx);
+  const leaving = new Sender(url, ctx, flags);
   const working = new Sender(url, {
     ...ctx,
     deadlineMs: leaving.deadlineMs -
       Math.min(DRAIN_LEAVE_MS, leaving.deadlineMs / 3),
-  });
+  }, flags);
   const maxBytes = spoolMaxBytes(ctx.env);
   const inbox = `${dir}/inbox`;
   await rotateLog(`${dir}/sender.log`);

@@ -42,7 +42,7 @@ export async function sendEvent(ctx: SendContext): Promise<void> {
   const event = await prepare(ctx.stdin, flags, ctx);
   if (!event) return;
   const maxBytes = spoolMaxBytes(ctx.env);
-  const sender = new Sender(serverUrlOf(flags, ctx.env), ctx);
+  const sender = new Sender(serverUrlOf(flags, ctx.env), ctx, flags);
   const dir = spoolDir(ctx.env);
   const post = () =>
     sender.post(
